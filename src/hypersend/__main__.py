@@ -1,0 +1,3 @@
+from hypersend.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""Accounts and sessions: registering, signing in, rotating tokens, signing out."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from hypersend.auth.passwords import PasswordHasher
+from hypersend.auth.schemas import TokenPair
+from hypersend.auth.throttle import LoginThrottle
+from hypersend.auth.tokens import TokenCodec
+from hypersend.clock import utcnow
+from hypersend.config import RegistrationPolicy, Settings
+from hypersend.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
+from hypersend.ids import new_id
+from hypersend.storage import Storage
+from hypersend.storage.errors import DuplicateError
+from hypersend.storage.models import Session, User
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the user and the session their token belongs to."""
+
+    user: User
+    session: Session
+
+
+class AuthService:
+    def __init__(self, storage: Storage, settings: Settings, hasher: PasswordHasher) -> None:
+        self._storage = storage
+        self._settings = settings
+        self._hasher = hasher
+        self.tokens = TokenCodec(
+            settings.signing_key, timedelta(minutes=settings.access_token_minutes)
+        )
+        self._throttle = LoginThrottle(
+            settings.login_max_failures_per_account,
+            settings.login_max_failures_per_client,
+            settings.login_failure_window_seconds,
+        )
+
+    async def registration_policy(self) -> RegistrationPolicy:
+        return self._settings.registration_policy or "open"
+
+    async def register(self, email: str, password: str, name: str) -> User:
+        if await self.registration_policy() != "open":
+            raise Forbidden("Registration on this server is by invitation", code="invite_required")
+        is_first = await self._storage.users.count() == 0
+        user = User(
+            id=new_id(),
+            email=email,
+            name=name,
+            password_hash=await self._hasher.hash(password),
+            created_at=utcnow(),
+            is_admin=is_first,
+        )
+        try:
+            await self._storage.users.create(user)
+        except DuplicateError as exc:
+            raise Conflict("An account with this email exists", code="email_taken") from exc
+        return user
+
+    async def login(
+        self, email: str, password: str, *, client_address: str, user_agent: str
+    ) -> TokenPair:
+        wait = self._throttle.retry_after(email, client_address)
+        if wait:
+            raise TooManyRequests("Too many failed sign-ins; try again later", retry_after=wait)
+        user = await self._storage.users.get_by_email(email)
+        if user is None:
+            await self._hasher.burn_time(password)
+            valid, upgraded_hash = False, None
+        else:
+            valid, upgraded_hash = await self._hasher.verify(password, user.password_hash)
+        if user is None or not valid:
+            self._throttle.record_failure(email, client_address)
+            raise Unauthorized("Wrong email or password", code="invalid_credentials")
+        if user.disabled:
+            raise Forbidden("This account is disabled", code="account_disabled")
+        self._throttle.record_success(email)
+        if upgraded_hash:
+            await self._storage.users.set_password_hash(user.id, upgraded_hash)
+        now = utcnow()
+        session = Session(
+            id=new_id(),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + self._refresh_lifetime,
+            client_address=client_address,
+            user_agent=user_agent[:300],
+        )
+        await self._storage.sessions.create(session)
+        return self._token_pair(session.user_id, session.id, session.refresh_generation)
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        token = self.tokens.parse_refresh(refresh_token)
+        session = await self._storage.sessions.get(token.session_id)
+        if session is None or session.revoked or session.expires_at <= utcnow():
+            raise Unauthorized("Session has ended", code="session_ended")
+        if token.generation != session.refresh_generation:
+            await self._storage.sessions.revoke(session.id)
+            raise Unauthorized(
+                "Refresh token was already used; the session is revoked", code="token_reused"
+            )
+        rotated = await self._storage.sessions.rotate_refresh(
+            session.id,
+            from_generation=token.generation,
+            expires_at=utcnow() + self._refresh_lifetime,
+        )
+        if not rotated:
+            await self._storage.sessions.revoke(session.id)
+            raise Unauthorized(
+                "Refresh token was already used; the session is revoked", code="token_reused"
+            )
+        return self._token_pair(session.user_id, session.id, token.generation + 1)
+
+    async def logout(self, session_id: str) -> None:
+        await self._storage.sessions.revoke(session_id)
+
+    async def authenticate(self, access_token: str) -> Principal:
+        claims = self.tokens.decode_access(access_token)
+        session = await self._storage.sessions.get(claims.session_id)
+        if session is None or session.revoked or session.user_id != claims.user_id:
+            raise Unauthorized("Session has ended", code="session_ended")
+        user = await self._storage.users.get(claims.user_id)
+        if user is None or user.disabled:
+            raise Unauthorized("Account is not available", code="account_unavailable")
+        return Principal(user=user, session=session)
+
+    @property
+    def _refresh_lifetime(self) -> timedelta:
+        return timedelta(days=self._settings.refresh_token_days)
+
+    def _token_pair(self, user_id: str, session_id: str, generation: int) -> TokenPair:
+        return TokenPair(
+            access_token=self.tokens.issue_access(user_id, session_id),
+            refresh_token=self.tokens.issue_refresh(session_id, generation),
+            expires_in=int(self.tokens.access_lifetime.total_seconds()),
+        )

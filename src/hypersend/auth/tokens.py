@@ -1,0 +1,87 @@
+"""Access tokens (short-lived JWTs bound to a session) and rotating refresh tokens.
+
+A refresh token is `<session_id>.<generation>.<mac>`, where the MAC binds the session, its
+generation and the server's key. Only the current generation is accepted; an older genuine
+one means the token was stolen or replayed, and the service revokes the whole session.
+"""
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jwt
+
+from hypersend.clock import utcnow
+from hypersend.errors import Unauthorized
+from hypersend.ids import new_id
+
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: str
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshToken:
+    session_id: str
+    generation: int
+    mac: str
+
+
+class TokenCodec:
+    def __init__(self, secret: str, access_lifetime: timedelta) -> None:
+        self._secret = secret
+        self._refresh_key = hmac.new(secret.encode(), b"refresh-token", hashlib.sha256).digest()
+        self.access_lifetime = access_lifetime
+
+    def issue_access(self, user_id: str, session_id: str) -> str:
+        now = utcnow()
+        claims = {
+            "sub": user_id,
+            "sid": session_id,
+            "typ": "access",
+            "jti": new_id(),
+            "iat": now,
+            "exp": now + self.access_lifetime,
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def decode_access(self, token: str) -> AccessClaims:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"require": ["exp", "sub", "sid", "typ"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("Access token expired", code="token_expired") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("Invalid access token", code="invalid_token") from exc
+        if claims["typ"] != "access" or not all(
+            isinstance(claims[key], str) for key in ("sub", "sid")
+        ):
+            raise Unauthorized("Invalid access token", code="invalid_token")
+        return AccessClaims(user_id=claims["sub"], session_id=claims["sid"])
+
+    def issue_refresh(self, session_id: str, generation: int) -> str:
+        return f"{session_id}.{generation}.{self._refresh_mac(session_id, generation)}"
+
+    def parse_refresh(self, token: str) -> RefreshToken:
+        """Check the token's MAC; raise 401 for anything this server did not issue."""
+        parts = token.split(".")
+        if len(parts) != 3 or not parts[1].isdigit():
+            raise Unauthorized("Invalid refresh token", code="invalid_token")
+        session_id, generation_text, mac = parts
+        generation = int(generation_text)
+        if not hmac.compare_digest(mac, self._refresh_mac(session_id, generation)):
+            raise Unauthorized("Invalid refresh token", code="invalid_token")
+        return RefreshToken(session_id, generation, mac)
+
+    def _refresh_mac(self, session_id: str, generation: int) -> str:
+        message = f"{session_id}.{generation}".encode()
+        return hmac.new(self._refresh_key, message, hashlib.sha256).hexdigest()

@@ -1,0 +1,42 @@
+"""The `hypersend` command: run the server, and talk to one from a terminal."""
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from hypersend.cli import account, serve
+from hypersend.cli.profile import DEFAULT_PROFILE_PATH
+from hypersend.client import HyperSendError
+
+COMMAND_GROUPS = (serve, account)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hypersend", description="Self-hosted chat and very large file transfer."
+    )
+    parser.add_argument(
+        "--profile",
+        default=str(DEFAULT_PROFILE_PATH),
+        help="where the CLI keeps its server URL and session (default: %(default)s)",
+    )
+    parser.add_argument("--server", help="server URL, e.g. http://127.0.0.1:8000")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in COMMAND_GROUPS:
+        group.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = args.handler(args)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+    except HyperSendError as exc:
+        print(f"hypersend: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return int(result or 0)

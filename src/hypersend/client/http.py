@@ -1,0 +1,112 @@
+"""The client's HTTP core: one httpx session, bearer tokens, transparent refresh."""
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from hypersend.client.errors import AuthError, ServerUnreachable, error_for
+from hypersend.client.models import Tokens
+
+TokenListener = Callable[[Tokens | None], None]
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+class ApiSession:
+    """Sends requests with the current access token, refreshing it once when it has expired."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        tokens: Tokens | None = None,
+        on_tokens: TokenListener | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.tokens = tokens
+        self._on_tokens = on_tokens
+        self._refresh_lock = asyncio.Lock()
+        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    def set_tokens(self, tokens: Tokens | None) -> None:
+        self.tokens = tokens
+        if self._on_tokens is not None:
+            self._on_tokens(tokens)
+
+    def auth_headers(self) -> dict[str, str]:
+        if self.tokens is None:
+            raise AuthError(401, "not_signed_in", "Sign in first")
+        return {"Authorization": f"Bearer {self.tokens.access_token}"}
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        content: Any = None,
+        headers: dict[str, str] | None = None,
+        authenticated: bool = True,
+    ) -> httpx.Response:
+        """Send a request and return the response; raise a typed error for 4xx/5xx."""
+        for attempt in range(2):
+            sent_with = self.tokens
+            all_headers = dict(headers or {})
+            if authenticated:
+                all_headers.update(self.auth_headers())
+            try:
+                response = await self.http.request(
+                    method, path, json=json, params=params, content=content, headers=all_headers
+                )
+            except httpx.TransportError as exc:
+                raise ServerUnreachable(f"{self.base_url} could not be reached: {exc}") from exc
+            if (
+                response.status_code == 401
+                and authenticated
+                and attempt == 0
+                and await self.refresh_after_401(sent_with)
+            ):
+                continue
+            raise_for_error(response)
+            return response
+        raise AssertionError("unreachable")
+
+    async def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.request(method, path, **kwargs)
+        return response.json() if response.content else None
+
+    async def refresh_after_401(self, sent_with: Tokens | None) -> bool:
+        """Refresh the tokens once, even when many requests fail at the same moment."""
+        async with self._refresh_lock:
+            if self.tokens is not sent_with:
+                return self.tokens is not None
+            if self.tokens is None:
+                return False
+            try:
+                response = await self.http.post(
+                    "/auth/refresh", json={"refresh_token": self.tokens.refresh_token}
+                )
+            except httpx.TransportError as exc:
+                raise ServerUnreachable(f"{self.base_url} could not be reached: {exc}") from exc
+            if response.status_code != 200:
+                self.set_tokens(None)
+                return False
+            self.set_tokens(Tokens.from_json(response.json()))
+            return True
+
+
+def raise_for_error(response: httpx.Response) -> None:
+    if response.status_code < 400:
+        return
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = {"detail": response.text or response.reason_phrase, "code": "error"}
+    raise error_for(response.status_code, body, dict(response.headers))

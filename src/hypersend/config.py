@@ -1,0 +1,100 @@
+"""All of HyperSend's settings, read once from the environment and `.env`.
+
+No other module reads `os.environ`: they receive a `Settings` object.
+"""
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+
+RegistrationPolicy = Literal["open", "invite", "closed"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    data_root: Path = Path("./data")
+    secret_key: SecretStr | None = None
+    mongodb_uri: str = ""
+    mongodb_database: str = "hypersend"
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str = ""
+    cors_origins: Annotated[list[str], NoDecode] = []
+
+    access_token_minutes: int = Field(default=15, ge=1)
+    refresh_token_days: int = Field(default=30, ge=1)
+    registration_policy: RegistrationPolicy | None = None
+
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_client: int = Field(default=30, ge=1)
+
+    max_json_body_bytes: int = Field(default=1 * MiB, ge=1 * KiB)
+    max_message_chars: int = Field(default=4096, ge=1)
+
+    max_file_size: int = Field(default=40 * GiB, ge=1)
+    chunk_size: int = Field(default=8 * MiB, ge=64 * KiB)
+    default_user_quota: int = Field(default=0, ge=0, description="Bytes per user; 0 = unlimited")
+    min_free_disk_bytes: int = Field(default=1 * GiB, ge=0)
+    durable_uploads: bool = True
+    upload_expiry_hours: int = Field(default=24, ge=1)
+    retention_days: int = Field(default=0, ge=0, description="0 keeps completed files forever")
+    sweep_interval_seconds: int = Field(default=300, ge=1)
+    download_link_minutes: int = Field(default=60, ge=1)
+
+    ws_heartbeat_seconds: float = Field(default=25.0, gt=0)
+    ws_queue_size: int = Field(default=1024, ge=8)
+
+    p2p_offer_expiry_seconds: int = Field(default=600, ge=1)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_root / "hypersend.db"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_root / "files"
+
+    @property
+    def uses_mongodb(self) -> bool:
+        return bool(self.mongodb_uri)
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The configured `SECRET_KEY`, or one generated once and kept under `DATA_ROOT`."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value()
+        return load_or_create_secret(self.data_root / "secret_key")
+
+
+def load_or_create_secret(path: Path) -> str:
+    """Read the key at `path`, creating it (owner-only) the first time."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,27 @@
+import asyncio
+import os
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from hypersend import __version__
+from hypersend.services import ServicesDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+async def health(services: ServicesDep) -> JSONResponse:
+    """200 when the database and the file store answer, 503 otherwise."""
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(services.storage.ping(), timeout=5)
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    files_dir = services.settings.files_dir
+    writable = await asyncio.to_thread(os.access, files_dir, os.W_OK)
+    checks["storage"] = "ok" if writable else "error: not writable"
+    healthy = all(value == "ok" for value in checks.values())
+    body = {"status": "ok" if healthy else "degraded", "version": __version__, **checks}
+    return JSONResponse(body, status_code=200 if healthy else 503)

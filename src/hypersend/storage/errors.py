@@ -1,0 +1,9 @@
+"""Storage-level failures that the domains translate into API errors."""
+
+
+class StorageError(Exception):
+    """Base class of storage failures the caller can act on."""
+
+
+class DuplicateError(StorageError):
+    """A unique constraint (such as a user's email) would be broken."""

@@ -1,0 +1,161 @@
+"""Users and sessions in SQLite."""
+
+import sqlite3
+from datetime import datetime
+
+from hypersend.storage.errors import DuplicateError
+from hypersend.storage.models import Session, User
+from hypersend.storage.sqlite.columns import from_db_time, to_db_time
+from hypersend.storage.sqlite.database import SqliteDatabase
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(
+        id=row["id"],
+        email=row["email"],
+        name=row["name"],
+        password_hash=row["password_hash"],
+        created_at=from_db_time(row["created_at"]),
+        is_admin=bool(row["is_admin"]),
+        disabled=bool(row["disabled"]),
+        quota_bytes=row["quota_bytes"],
+    )
+
+
+def _session(row: sqlite3.Row) -> Session:
+    return Session(
+        id=row["id"],
+        user_id=row["user_id"],
+        created_at=from_db_time(row["created_at"]),
+        expires_at=from_db_time(row["expires_at"]),
+        refresh_generation=row["refresh_generation"],
+        revoked=bool(row["revoked"]),
+        client_address=row["client_address"],
+        user_agent=row["user_agent"],
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class SqliteUsers:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def create(self, user: User) -> None:
+        def insert(c: sqlite3.Connection) -> None:
+            try:
+                c.execute(
+                    "INSERT INTO users (id, email, name, password_hash, created_at, is_admin,"
+                    " disabled, quota_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        user.id,
+                        user.email,
+                        user.name,
+                        user.password_hash,
+                        to_db_time(user.created_at),
+                        int(user.is_admin),
+                        int(user.disabled),
+                        user.quota_bytes,
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise DuplicateError(f"email {user.email!r} is taken") from exc
+
+        await self._db.write(insert)
+
+    async def get(self, user_id: str) -> User | None:
+        row = await self._db.read(
+            lambda c: c.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+        )
+        return _user(row) if row else None
+
+    async def get_by_email(self, email: str) -> User | None:
+        row = await self._db.read(
+            lambda c: c.execute("SELECT * FROM users WHERE email = ?", (email,)).fetchone()
+        )
+        return _user(row) if row else None
+
+    async def search(self, text: str, *, limit: int, exclude_id: str) -> list[User]:
+        pattern = f"%{_escape_like(text.lower())}%"
+        rows = await self._db.read(
+            lambda c: c.execute(
+                "SELECT * FROM users WHERE id != ? AND disabled = 0"
+                " AND (lower(name) LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')"
+                " ORDER BY lower(name), id LIMIT ?",
+                (exclude_id, pattern, pattern, limit),
+            ).fetchall()
+        )
+        return [_user(row) for row in rows]
+
+    async def get_many(self, user_ids: list[str]) -> list[User]:
+        if not user_ids:
+            return []
+        marks = ",".join("?" * len(user_ids))
+        rows = await self._db.read(
+            lambda c: c.execute(f"SELECT * FROM users WHERE id IN ({marks})", user_ids).fetchall()  # noqa: S608
+        )
+        return [_user(row) for row in rows]
+
+    async def count(self) -> int:
+        row = await self._db.read(lambda c: c.execute("SELECT count(*) FROM users").fetchone())
+        return int(row[0])
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        await self._db.write(
+            lambda c: c.execute(
+                "UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id)
+            )
+        )
+
+
+class SqliteSessions:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def create(self, session: Session) -> None:
+        await self._db.write(
+            lambda c: c.execute(
+                "INSERT INTO sessions (id, user_id, created_at, expires_at, refresh_generation,"
+                " revoked, client_address, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    session.id,
+                    session.user_id,
+                    to_db_time(session.created_at),
+                    to_db_time(session.expires_at),
+                    session.refresh_generation,
+                    int(session.revoked),
+                    session.client_address,
+                    session.user_agent,
+                ),
+            )
+        )
+
+    async def get(self, session_id: str) -> Session | None:
+        row = await self._db.read(
+            lambda c: c.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        )
+        return _session(row) if row else None
+
+    async def rotate_refresh(
+        self, session_id: str, *, from_generation: int, expires_at: datetime
+    ) -> bool:
+        cursor = await self._db.write(
+            lambda c: c.execute(
+                "UPDATE sessions SET refresh_generation = refresh_generation + 1, expires_at = ?"
+                " WHERE id = ? AND refresh_generation = ? AND revoked = 0",
+                (to_db_time(expires_at), session_id, from_generation),
+            )
+        )
+        return cursor.rowcount == 1
+
+    async def revoke(self, session_id: str) -> None:
+        await self._db.write(
+            lambda c: c.execute("UPDATE sessions SET revoked = 1 WHERE id = ?", (session_id,))
+        )
+
+    async def revoke_all_for_user(self, user_id: str) -> None:
+        await self._db.write(
+            lambda c: c.execute("UPDATE sessions SET revoked = 1 WHERE user_id = ?", (user_id,))
+        )

@@ -1,0 +1,68 @@
+import json
+import stat
+from pathlib import Path
+
+from tests.support.accounts import PASSWORD, unique_email
+from tests.support.cli import run_cli
+from tests.support.server import ServerProcess
+
+
+def test_register_login_whoami_logout(server: ServerProcess, tmp_path: Path) -> None:
+    profile = tmp_path / "cli.json"
+    email = unique_email("cli")
+    registered = run_cli(
+        profile,
+        "--server",
+        server.url,
+        "register",
+        email,
+        "--name",
+        "Cli User",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert registered.returncode == 0, registered.stderr
+    assert email in registered.stdout
+
+    logged_in = run_cli(profile, "login", email, "--password-stdin", stdin=PASSWORD + "\n")
+    assert logged_in.returncode == 0, logged_in.stderr
+    assert "Signed in as Cli User" in logged_in.stdout
+    assert stat.S_IMODE(profile.stat().st_mode) == 0o600
+    assert json.loads(profile.read_text())["server"] == server.url
+
+    whoami = run_cli(profile, "whoami")
+    assert whoami.returncode == 0, whoami.stderr
+    assert email in whoami.stdout
+
+    assert run_cli(profile, "logout").returncode == 0
+    after = run_cli(profile, "whoami")
+    assert after.returncode == 1
+    assert "Not signed in" in after.stderr
+
+
+def test_wrong_password_is_a_clear_error(server: ServerProcess, tmp_path: Path) -> None:
+    result = run_cli(
+        tmp_path / "cli.json",
+        "--server",
+        server.url,
+        "login",
+        unique_email("ghost"),
+        "--password-stdin",
+        stdin="wrong password\n",
+    )
+    assert result.returncode == 1
+    assert "Wrong email or password" in result.stderr
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli(
+        tmp_path / "cli.json",
+        "--server",
+        "http://127.0.0.1:9",
+        "login",
+        "a@b.c",
+        "--password-stdin",
+        stdin="whatever1\n",
+    )
+    assert result.returncode == 1
+    assert "could not be reached" in result.stderr

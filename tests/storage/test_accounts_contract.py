@@ -1,0 +1,85 @@
+from datetime import timedelta
+
+import pytest
+
+from hypersend.clock import utcnow
+from hypersend.storage import Storage
+from hypersend.storage.errors import DuplicateError
+from tests.storage.factories import make_session, make_user
+
+
+async def test_users_round_trip(storage: Storage) -> None:
+    user = make_user("Ada")
+    await storage.users.create(user)
+    assert await storage.users.get(user.id) == user
+    assert await storage.users.get_by_email(user.email) == user
+    assert await storage.users.get("missing") is None
+    assert await storage.users.count() == 1
+
+
+async def test_email_is_unique(storage: Storage) -> None:
+    await storage.users.create(make_user(email="same@example.test"))
+    with pytest.raises(DuplicateError):
+        await storage.users.create(make_user(email="same@example.test"))
+    assert await storage.users.count() == 1
+
+
+async def test_search_matches_name_or_email_literally(storage: Storage) -> None:
+    ada = make_user("Ada Lovelace", "ada@example.test")
+    percent = make_user("100% Real", "real@example.test")
+    me = make_user("Me", "me@example.test")
+    for user in (ada, percent, me):
+        await storage.users.create(user)
+    assert [u.id for u in await storage.users.search("LOVE", limit=5, exclude_id=me.id)] == [ada.id]
+    assert [u.id for u in await storage.users.search("%", limit=5, exclude_id=me.id)] == [
+        percent.id
+    ]
+    assert await storage.users.search("me@", limit=5, exclude_id=me.id) == []
+    assert len(await storage.users.search("example", limit=1, exclude_id=me.id)) == 1
+
+
+async def test_get_many_and_password_update(storage: Storage) -> None:
+    users = [make_user(f"U{i}") for i in range(3)]
+    for user in users:
+        await storage.users.create(user)
+    found = await storage.users.get_many([users[0].id, users[2].id, "missing"])
+    assert {u.id for u in found} == {users[0].id, users[2].id}
+    await storage.users.set_password_hash(users[1].id, "new-hash")
+    updated = await storage.users.get(users[1].id)
+    assert updated is not None
+    assert updated.password_hash == "new-hash"
+
+
+async def test_refresh_rotation_is_compare_and_set(storage: Storage) -> None:
+    user = make_user()
+    await storage.users.create(user)
+    session = make_session(user)
+    await storage.sessions.create(session)
+    later = utcnow() + timedelta(days=2)
+    assert await storage.sessions.rotate_refresh(session.id, from_generation=0, expires_at=later)
+    assert not await storage.sessions.rotate_refresh(
+        session.id, from_generation=0, expires_at=later
+    )
+    stored = await storage.sessions.get(session.id)
+    assert stored is not None
+    assert stored.refresh_generation == 1
+    assert abs((stored.expires_at - later).total_seconds()) < 0.001
+
+
+async def test_revocation(storage: Storage) -> None:
+    user = make_user()
+    await storage.users.create(user)
+    first, second = make_session(user), make_session(user)
+    await storage.sessions.create(first)
+    await storage.sessions.create(second)
+    await storage.sessions.revoke(first.id)
+    revoked = await storage.sessions.get(first.id)
+    assert revoked is not None
+    assert revoked.revoked
+    assert not await storage.sessions.rotate_refresh(
+        first.id, from_generation=0, expires_at=utcnow()
+    )
+    await storage.sessions.revoke_all_for_user(user.id)
+    other = await storage.sessions.get(second.id)
+    assert other is not None
+    assert other.revoked

@@ -1,0 +1,22 @@
+"""Create signed-in users against a running server, each with a unique email."""
+
+import itertools
+import os
+
+from hypersend.client import HyperSendClient
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count()
+
+
+def unique_email(stem: str = "user") -> str:
+    return f"{stem}-{os.getpid()}-{next(_counter)}@example.test"
+
+
+async def signed_in(url: str, name: str = "Test User") -> HyperSendClient:
+    """A new account, signed in; the caller closes the client."""
+    client = HyperSendClient(url)
+    email = unique_email(name.split()[0].lower())
+    await client.register(email, PASSWORD, name)
+    await client.login(email, PASSWORD)
+    return client

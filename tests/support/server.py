@@ -1,0 +1,102 @@
+"""A real HyperSend server in a child process, on a free loopback port."""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+STARTUP_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ServerProcess:
+    """`hypersend serve` exactly as a user runs it, with settings passed through the environment."""
+
+    def __init__(self, data_root: Path, env: dict[str, str] | None = None) -> None:
+        self.data_root = data_root
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "REGISTRATION_POLICY": "open",
+            "DURABLE_UPLOADS": "false",
+            "MIN_FREE_DISK_BYTES": "0",
+            **(env or {}),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = data_root.parent / f"{data_root.name}-server.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "ServerProcess":
+        self.data_root.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "hypersend",
+                "serve",
+                "--port",
+                str(self.port),
+                "--data-root",
+                str(self.data_root),
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._wait_until_healthy()
+        return self
+
+    def stop(self) -> None:
+        """Shut down gracefully, as Ctrl-C or `docker stop` would."""
+        self._signal_group(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """`kill -9` the server and its worker: no shutdown code runs."""
+        self._signal_group(signal.SIGKILL)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, sig)
+        self.process.wait(timeout=30)
+        self.process = None
+
+    def _wait_until_healthy(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        assert self.process is not None
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not become healthy:\n{self.log()}")
