@@ -1,5 +1,7 @@
 """Builds the ASGI application: routers, error handling, middleware and lifespan."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,12 +11,26 @@ from fastapi.middleware.cors import CORSMiddleware
 from hypersend import __version__
 from hypersend.auth.endpoints import router as auth_router
 from hypersend.body_limit import BodySizeLimit
+from hypersend.chats.endpoints import router as chats_router
 from hypersend.config import Settings
 from hypersend.errors import install_error_handlers
+from hypersend.files.endpoints import router as files_router
 from hypersend.health import router as health_router
+from hypersend.messages.endpoints import router as messages_router
+from hypersend.realtime.endpoints import router as realtime_router
 from hypersend.services import build_services
 from hypersend.storage import open_storage
 from hypersend.users.endpoints import router as users_router
+
+ROUTERS = (
+    health_router,
+    auth_router,
+    users_router,
+    chats_router,
+    messages_router,
+    files_router,
+    realtime_router,
+)
 
 STREAMED_BODY_PREFIXES = ("/files/upload/chunk/",)
 
@@ -26,10 +42,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.files_dir.mkdir(parents=True, exist_ok=True)
         storage = await open_storage(settings)
-        app.state.services = build_services(settings, storage)
+        services = build_services(settings, storage)
+        app.state.services = services
+        sweeper = asyncio.create_task(services.files.sweep_forever())
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             await storage.close()
 
     app = FastAPI(
@@ -39,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for router in (health_router, auth_router, users_router):
+    for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(
         BodySizeLimit, limit=settings.max_json_body_bytes, exempt_prefixes=STREAMED_BODY_PREFIXES

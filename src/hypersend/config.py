@@ -48,9 +48,11 @@ class Settings(BaseSettings):
     default_user_quota: int = Field(default=0, ge=0, description="Bytes per user; 0 = unlimited")
     min_free_disk_bytes: int = Field(default=1 * GiB, ge=0)
     durable_uploads: bool = True
-    upload_expiry_hours: int = Field(default=24, ge=1)
-    retention_days: int = Field(default=0, ge=0, description="0 keeps completed files forever")
-    sweep_interval_seconds: int = Field(default=300, ge=1)
+    upload_expiry_hours: float = Field(
+        default=24, gt=0, description="Idle time before an upload is dropped"
+    )
+    retention_days: float = Field(default=0, ge=0, description="0 keeps completed files forever")
+    sweep_interval_seconds: float = Field(default=300, gt=0)
     download_link_minutes: int = Field(default=60, ge=1)
 
     ws_heartbeat_seconds: float = Field(default=25.0, gt=0)

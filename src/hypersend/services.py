@@ -8,7 +8,12 @@ from starlette.requests import HTTPConnection
 
 from hypersend.auth.passwords import PasswordHasher
 from hypersend.auth.service import AuthService
+from hypersend.chats.service import ChatService
 from hypersend.config import Settings
+from hypersend.files.service import FileService
+from hypersend.messages.service import MessageService
+from hypersend.realtime.bus import EventBus, InProcessEventBus
+from hypersend.realtime.hub import ConnectionHub
 from hypersend.storage import Storage
 
 
@@ -16,14 +21,28 @@ from hypersend.storage import Storage
 class Services:
     settings: Settings
     storage: Storage
+    hub: ConnectionHub
+    bus: EventBus
     auth: AuthService
+    chats: ChatService
+    files: FileService
+    messages: MessageService
 
 
 def build_services(settings: Settings, storage: Storage) -> Services:
+    hub = ConnectionHub(settings.ws_queue_size)
+    bus = InProcessEventBus(hub)
+    chats = ChatService(storage, bus)
+    files = FileService(storage, settings, chats)
     return Services(
         settings=settings,
         storage=storage,
-        auth=AuthService(storage, settings, PasswordHasher()),
+        hub=hub,
+        bus=bus,
+        auth=AuthService(storage, settings, PasswordHasher(), bus),
+        chats=chats,
+        files=files,
+        messages=MessageService(storage, bus, chats, files, settings.max_message_chars),
     )
 
 

@@ -1,6 +1,9 @@
+import uuid
+
 import pytest
 
 from hypersend.client import AuthError, HyperSendClient, InvalidInput
+from tests.support.accounts import signed_in
 from tests.support.server import ServerProcess
 
 
@@ -11,10 +14,13 @@ async def test_me_includes_the_admin_flag(alice: HyperSendClient) -> None:
 
 
 async def test_search_finds_by_name_or_email_but_never_the_caller(
-    alice: HyperSendClient, bob: HyperSendClient
+    server: ServerProcess, alice: HyperSendClient
 ) -> None:
+    unique = f"Zebulon {uuid.uuid4().hex[:8]}"
+    bob = await signed_in(server.url, unique)
     bob_me = await bob.me()
-    by_name = await alice.search_users("bob build")
+    await bob.close()
+    by_name = await alice.search_users(unique.lower())
     by_email = await alice.search_users(bob_me.email.upper())
     assert bob_me.id in {u.id for u in by_name}
     assert [u.id for u in by_email] == [bob_me.id]

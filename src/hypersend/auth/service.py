@@ -11,6 +11,7 @@ from hypersend.clock import utcnow
 from hypersend.config import RegistrationPolicy, Settings
 from hypersend.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
 from hypersend.ids import new_id
+from hypersend.realtime.bus import EventBus
 from hypersend.storage import Storage
 from hypersend.storage.errors import DuplicateError
 from hypersend.storage.models import Session, User
@@ -25,8 +26,11 @@ class Principal:
 
 
 class AuthService:
-    def __init__(self, storage: Storage, settings: Settings, hasher: PasswordHasher) -> None:
+    def __init__(
+        self, storage: Storage, settings: Settings, hasher: PasswordHasher, bus: EventBus
+    ) -> None:
         self._storage = storage
+        self._bus = bus
         self._settings = settings
         self._hasher = hasher
         self.tokens = TokenCodec(
@@ -96,25 +100,24 @@ class AuthService:
         session = await self._storage.sessions.get(token.session_id)
         if session is None or session.revoked or session.expires_at <= utcnow():
             raise Unauthorized("Session has ended", code="session_ended")
-        if token.generation != session.refresh_generation:
-            await self._storage.sessions.revoke(session.id)
-            raise Unauthorized(
-                "Refresh token was already used; the session is revoked", code="token_reused"
+        rotated = token.generation == session.refresh_generation and (
+            await self._storage.sessions.rotate_refresh(
+                session.id,
+                from_generation=token.generation,
+                expires_at=utcnow() + self._refresh_lifetime,
             )
-        rotated = await self._storage.sessions.rotate_refresh(
-            session.id,
-            from_generation=token.generation,
-            expires_at=utcnow() + self._refresh_lifetime,
         )
         if not rotated:
-            await self._storage.sessions.revoke(session.id)
+            await self.logout(session.id)
             raise Unauthorized(
                 "Refresh token was already used; the session is revoked", code="token_reused"
             )
         return self._token_pair(session.user_id, session.id, token.generation + 1)
 
     async def logout(self, session_id: str) -> None:
+        """Revoke the session: its tokens stop working and its WebSockets close."""
         await self._storage.sessions.revoke(session_id)
+        await self._bus.end_session(session_id)
 
     async def authenticate(self, access_token: str) -> Principal:
         claims = self.tokens.decode_access(access_token)

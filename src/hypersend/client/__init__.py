@@ -5,6 +5,8 @@ async with HyperSendClient("http://127.0.0.1:8000") as client:
     me = await client.me()
 """
 
+import uuid
+from collections.abc import AsyncIterator
 from typing import Any, Self
 
 from hypersend.client.errors import (
@@ -19,16 +21,22 @@ from hypersend.client.errors import (
     ServerUnreachable,
     TooLargeError,
 )
+from hypersend.client.events import Event, EventStream, follow
 from hypersend.client.http import ApiSession, TokenListener
-from hypersend.client.models import Tokens, UserInfo
+from hypersend.client.models import Chat, Message, MessagePage, Tokens, UserInfo
 
 __all__ = [
     "ApiError",
     "AuthError",
+    "Chat",
     "ConflictError",
+    "Event",
+    "EventStream",
     "HyperSendClient",
     "HyperSendError",
     "InvalidInput",
+    "Message",
+    "MessagePage",
     "NotFoundError",
     "PermissionDenied",
     "RateLimited",
@@ -119,3 +127,80 @@ class HyperSendClient:
     async def search_users(self, query: str) -> list[UserInfo]:
         data = await self.api.json("GET", "/users/search", params={"q": query})
         return [UserInfo.from_json(item) for item in data]
+
+    # Chats
+
+    async def open_direct_chat(self, user_id: str) -> Chat:
+        """The direct chat with a user, created the first time."""
+        body = {"type": "direct", "member_ids": [user_id]}
+        return Chat.from_json(await self.api.json("POST", "/chats/", json=body))
+
+    async def create_group(self, title: str, member_ids: list[str]) -> Chat:
+        body = {"type": "group", "title": title, "member_ids": member_ids}
+        return Chat.from_json(await self.api.json("POST", "/chats/", json=body))
+
+    async def list_chats(self) -> list[Chat]:
+        return [Chat.from_json(item) for item in await self.api.json("GET", "/chats/")]
+
+    async def get_chat(self, chat_id: str) -> Chat:
+        return Chat.from_json(await self.api.json("GET", f"/chats/{chat_id}"))
+
+    async def add_member(self, chat_id: str, user_id: str) -> Chat:
+        data = await self.api.json("POST", f"/chats/{chat_id}/members", json={"user_id": user_id})
+        return Chat.from_json(data)
+
+    async def remove_member(self, chat_id: str, user_id: str) -> None:
+        await self.api.request("DELETE", f"/chats/{chat_id}/members/{user_id}")
+
+    # Messages
+
+    async def send_message(
+        self,
+        chat_id: str,
+        text: str | None = None,
+        *,
+        file_id: str | None = None,
+        client_id: str | None = None,
+    ) -> Message:
+        """Post a message. A `client_id` (one is made up if not given) makes retries safe."""
+        body: dict[str, Any] = {"chat_id": chat_id, "client_id": client_id or str(uuid.uuid4())}
+        if text is not None:
+            body["text"] = text
+        if file_id is not None:
+            body["file_id"] = file_id
+        return Message.from_json(await self.api.json("POST", "/messages/", json=body))
+
+    async def messages(
+        self,
+        chat_id: str,
+        *,
+        before: str | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> MessagePage:
+        params: dict[str, Any] = {"limit": limit}
+        if before is not None:
+            params["before"] = before
+        if after is not None:
+            params["after"] = after
+        data = await self.api.json("GET", f"/chats/{chat_id}/messages", params=params)
+        return MessagePage.from_json(data)
+
+    async def mark_read(self, message_id: str) -> str:
+        """Mark a message and all before it read; returns the new read pointer."""
+        data = await self.api.json("PATCH", f"/messages/{message_id}/read")
+        return str(data["last_read_message_id"])
+
+    async def delete_message(self, message_id: str) -> None:
+        await self.api.request("DELETE", f"/messages/{message_id}")
+
+    # Real-time
+
+    async def connect_events(self) -> EventStream:
+        """One `/ws` connection (use `async with`)."""
+        return await EventStream.open(self.api)
+
+    def follow_events(self) -> AsyncIterator[Event]:
+        """Events forever, reconnecting by itself; yields `{"type": "reconnected"}` after
+        each reconnection so the caller can catch up."""
+        return follow(self.api)

@@ -38,3 +38,82 @@ class UserInfo:
             created_at=parse_time(created) if created else None,
             is_admin=bool(data.get("is_admin", False)),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    id: str
+    filename: str
+    size: int
+    mime: str
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: str
+    chat_id: str
+    sender_id: str
+    kind: str
+    text: str | None
+    file: Attachment | None
+    created_at: datetime
+    deleted: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        file = data.get("file")
+        return cls(
+            id=data["id"],
+            chat_id=data["chat_id"],
+            sender_id=data["sender_id"],
+            kind=data["kind"],
+            text=data.get("text"),
+            file=Attachment(file["id"], file["filename"], file["size"], file["mime"])
+            if file
+            else None,
+            created_at=parse_time(data["created_at"]),
+            deleted=bool(data["deleted"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: str
+    name: str
+    last_read_message_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    id: str
+    type: str
+    title: str
+    members: list[Member]
+    last_message: Message | None
+    unread_count: int
+    updated_at: datetime
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        last = data.get("last_message")
+        return cls(
+            id=data["id"],
+            type=data["type"],
+            title=data["title"],
+            members=[
+                Member(m["id"], m["name"], m.get("last_read_message_id")) for m in data["members"]
+            ],
+            last_message=Message.from_json(last) if last else None,
+            unread_count=int(data["unread_count"]),
+            updated_at=parse_time(data["updated_at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    messages: list[Message]
+    has_more: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls([Message.from_json(m) for m in data["messages"]], bool(data["has_more"]))

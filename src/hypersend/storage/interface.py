@@ -8,7 +8,17 @@ from datetime import datetime
 from typing import Protocol
 
 from hypersend.config import Settings
-from hypersend.storage.models import Session, User
+from hypersend.storage.models import (
+    Chat,
+    ChatMember,
+    ChatSummary,
+    ChunkReceipt,
+    FileRecord,
+    Message,
+    MessagePage,
+    Session,
+    User,
+)
 
 
 class UserRepository(Protocol):
@@ -44,9 +54,89 @@ class SessionRepository(Protocol):
     async def revoke_all_for_user(self, user_id: str) -> None: ...
 
 
+class ChatRepository(Protocol):
+    async def create(self, chat: Chat, member_ids: list[str]) -> None:
+        """Insert a chat with its members; raise `DuplicateError` for a second direct chat
+        between the same two users (same `direct_key`)."""
+
+    async def get(self, chat_id: str) -> Chat | None: ...
+
+    async def get_direct(self, direct_key: str) -> Chat | None: ...
+
+    async def members(self, chat_id: str) -> list[ChatMember]: ...
+
+    async def member(self, chat_id: str, user_id: str) -> ChatMember | None: ...
+
+    async def add_member(self, chat_id: str, user_id: str) -> bool:
+        """Add a member; False when they already were one."""
+
+    async def remove_member(self, chat_id: str, user_id: str) -> bool:
+        """Remove a member; False when they were not one."""
+
+    async def touch(self, chat_id: str) -> None:
+        """Record activity now (moves the chat to the top of its members' lists)."""
+
+    async def list_for_user(self, user_id: str) -> list[ChatSummary]:
+        """The user's chats, newest activity first, in a constant number of queries."""
+
+    async def summary(self, chat_id: str, user_id: str) -> ChatSummary | None:
+        """One chat as `list_for_user` shows it to that user; None if they are not a member."""
+
+    async def advance_read_pointer(self, chat_id: str, user_id: str, message_id: str) -> str:
+        """Move the member's read pointer forward to `message_id` (never back); return it."""
+
+
+class MessageRepository(Protocol):
+    async def create(self, message: Message) -> tuple[Message, bool]:
+        """Store a message and bump its chat's activity. When the sender already sent one
+        with the same `client_id`, store nothing and return (that message, False)."""
+
+    async def get(self, message_id: str) -> Message | None: ...
+
+    async def page_before(self, chat_id: str, before: str | None, limit: int) -> MessagePage:
+        """The newest `limit` messages older than `before` (all, if None), oldest first."""
+
+    async def page_after(self, chat_id: str, after: str, limit: int) -> MessagePage:
+        """The oldest `limit` messages newer than `after`, oldest first."""
+
+    async def mark_deleted(self, message_id: str) -> None:
+        """Forget the text and file of a message; it stays as a tombstone."""
+
+
+class FileRepository(Protocol):
+    async def create(self, record: FileRecord) -> None: ...
+
+    async def get(self, file_id: str) -> FileRecord | None: ...
+
+    async def chunk_digests(self, file_id: str) -> dict[int, bytes]:
+        """The received chunks' SHA-256 digests by index."""
+
+    async def record_chunk(
+        self, file_id: str, index: int, digest: bytes, *, expires_at: datetime
+    ) -> ChunkReceipt:
+        """Record a verified chunk (again is harmless) and push the upload's expiry out.
+        When it is the last missing one, complete the file and set its content hash: the
+        SHA-256 of the chunk digests in index order."""
+
+    async def delete(self, file_id: str) -> bool: ...
+
+    async def bytes_used(self, owner_id: str) -> int:
+        """What a user's files take (complete and uploading), for quotas."""
+
+    async def visible_to(self, file_id: str, user_id: str) -> bool:
+        """Whether the user owns the file or is in a chat it was shared in."""
+
+    async def expired_uploads(self, now: datetime, limit: int) -> list[FileRecord]: ...
+
+    async def completed_before(self, cutoff: datetime, limit: int) -> list[FileRecord]: ...
+
+
 class Storage(Protocol):
     users: UserRepository
     sessions: SessionRepository
+    chats: ChatRepository
+    messages: MessageRepository
+    files: FileRepository
 
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""

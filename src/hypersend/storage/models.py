@@ -28,3 +28,95 @@ class Session:
     revoked: bool = False
     client_address: str = ""
     user_agent: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    id: str
+    type: str  # "direct" | "group"
+    title: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    direct_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMember:
+    chat_id: str
+    user_id: str
+    name: str
+    joined_at: datetime
+    last_read_message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileRef:
+    """What a message shows of its file."""
+
+    id: str
+    filename: str
+    size: int
+    mime: str
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: str
+    chat_id: str
+    sender_id: str
+    kind: str  # "text" | "file"
+    text: str | None
+    file: FileRef | None
+    created_at: datetime
+    deleted: bool = False
+    client_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSummary:
+    """One row of a user's chat list, built without a query per chat."""
+
+    chat: Chat
+    members: list[ChatMember]
+    last_message: Message | None
+    unread_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    messages: list[Message]  # oldest first
+    has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    id: str
+    owner_id: str
+    chat_id: str | None
+    filename: str
+    size: int
+    mime: str
+    chunk_size: int
+    total_chunks: int
+    status: str  # "uploading" | "complete"
+    created_at: datetime
+    expires_at: datetime | None
+    content_hash: str | None = None
+    completed_at: datetime | None = None
+
+    def chunk_length(self, index: int) -> int:
+        """Every chunk is `chunk_size` bytes except the last."""
+        if index == self.total_chunks - 1:
+            return self.size - self.chunk_size * (self.total_chunks - 1)
+        return self.chunk_size
+
+    @property
+    def ref(self) -> FileRef:
+        return FileRef(self.id, self.filename, self.size, self.mime)
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkReceipt:
+    received_chunks: int
+    complete: bool

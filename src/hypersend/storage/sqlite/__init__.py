@@ -2,9 +2,17 @@
 
 from pathlib import Path
 
-from hypersend.storage.interface import SessionRepository, UserRepository
+from hypersend.storage.interface import (
+    ChatRepository,
+    FileRepository,
+    MessageRepository,
+    SessionRepository,
+    UserRepository,
+)
 from hypersend.storage.sqlite.accounts import SqliteSessions, SqliteUsers
+from hypersend.storage.sqlite.conversations import SqliteChats, SqliteMessages
 from hypersend.storage.sqlite.database import SqliteDatabase
+from hypersend.storage.sqlite.files import SqliteFiles
 
 
 class SqliteStorage:
@@ -12,6 +20,9 @@ class SqliteStorage:
         self._db = db
         self.users: UserRepository = SqliteUsers(db)
         self.sessions: SessionRepository = SqliteSessions(db)
+        self.chats: ChatRepository = SqliteChats(db)
+        self.messages: MessageRepository = SqliteMessages(db)
+        self.files: FileRepository = SqliteFiles(db)
 
     async def ping(self) -> None:
         await self._db.read(lambda c: c.execute("SELECT 1").fetchone())

@@ -94,7 +94,7 @@ class SqliteUsers:
             return []
         marks = ",".join("?" * len(user_ids))
         rows = await self._db.read(
-            lambda c: c.execute(f"SELECT * FROM users WHERE id IN ({marks})", user_ids).fetchall()  # noqa: S608
+            lambda c: c.execute(f"SELECT * FROM users WHERE id IN ({marks})", user_ids).fetchall()
         )
         return [_user(row) for row in rows]
 

@@ -31,6 +31,66 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX sessions_by_user ON sessions(user_id);
     """,
+    # 2: chats, messages and the files they carry
+    """
+    CREATE TABLE chats (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL CHECK (type IN ('direct', 'group')),
+        title TEXT NOT NULL DEFAULT '',
+        direct_key TEXT UNIQUE,
+        created_by TEXT NOT NULL REFERENCES users(id),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        last_message_id TEXT
+    );
+    CREATE TABLE chat_members (
+        chat_id TEXT NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        joined_at TEXT NOT NULL,
+        last_read_message_id TEXT,
+        PRIMARY KEY (chat_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX chat_members_by_user ON chat_members(user_id, chat_id);
+    CREATE TABLE files (
+        id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        chat_id TEXT REFERENCES chats(id) ON DELETE SET NULL,
+        filename TEXT NOT NULL,
+        size INTEGER NOT NULL CHECK (size > 0),
+        mime TEXT NOT NULL,
+        chunk_size INTEGER NOT NULL,
+        total_chunks INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('uploading', 'complete')),
+        content_hash TEXT,
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        completed_at TEXT
+    );
+    CREATE INDEX files_by_owner ON files(owner_id, status);
+    CREATE INDEX files_by_status_expiry ON files(status, expires_at);
+    CREATE INDEX files_by_status_completion ON files(status, completed_at);
+    CREATE TABLE file_chunks (
+        file_id TEXT NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        sha256 BLOB NOT NULL,
+        PRIMARY KEY (file_id, idx)
+    ) WITHOUT ROWID;
+    CREATE TABLE messages (
+        id TEXT PRIMARY KEY,
+        chat_id TEXT NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+        sender_id TEXT NOT NULL REFERENCES users(id),
+        kind TEXT NOT NULL CHECK (kind IN ('text', 'file')),
+        text TEXT,
+        file_id TEXT REFERENCES files(id) ON DELETE SET NULL,
+        client_id TEXT,
+        created_at TEXT NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX messages_by_chat ON messages(chat_id, id);
+    CREATE INDEX messages_by_file ON messages(file_id) WHERE file_id IS NOT NULL;
+    CREATE UNIQUE INDEX messages_by_client_id ON messages(sender_id, client_id)
+        WHERE client_id IS NOT NULL;
+    """,
 ]
 
 

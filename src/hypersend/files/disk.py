@@ -1,0 +1,130 @@
+"""File bytes on disk: one preallocated file per upload, named by id, written chunk by chunk.
+
+Each chunk streams straight to its offset while being hashed, in large pieces handed to a
+worker thread (the next piece is received while the previous one is written), so memory per
+request stays at a few MiB whatever the chunk or file size, and the event loop never waits
+on the disk.
+"""
+
+import asyncio
+import contextlib
+import errno
+import hashlib
+import os
+import shutil
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from hypersend.errors import InsufficientStorage, Unprocessable
+
+WRITE_PIECE = 1024 * 1024
+
+WritePiece = Callable[[bytearray, int], None]
+
+
+class ChunkLengthError(Unprocessable):
+    code = "wrong_chunk_length"
+
+
+class FileDisk:
+    def __init__(self, root: Path, *, durable: bool) -> None:
+        self.root = root
+        self.durable = durable
+
+    def path(self, file_id: str) -> Path:
+        """Where a file's bytes live: derived from its server-made id, never a client's name."""
+        return self.root / file_id[-2:] / file_id
+
+    def free_bytes(self) -> int:
+        return shutil.disk_usage(self.root).free
+
+    async def allocate(self, file_id: str, size: int) -> None:
+        """Create the (sparse) target file at its full size."""
+
+        def create() -> None:
+            path = self.path(file_id)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.ftruncate(fd, size)
+            finally:
+                os.close(fd)
+
+        await asyncio.to_thread(create)
+
+    async def remove(self, file_id: str) -> None:
+        def unlink() -> None:
+            with contextlib.suppress(FileNotFoundError):
+                self.path(file_id).unlink()
+
+        await asyncio.to_thread(unlink)
+
+    async def write_chunk(
+        self, file_id: str, offset: int, length: int, body: AsyncIterator[bytes]
+    ) -> bytes:
+        """Write exactly `length` bytes of `body` at `offset`; return their SHA-256 digest."""
+        fd = await asyncio.to_thread(os.open, self.path(file_id), os.O_WRONLY)
+        try:
+            digest = await _stream(body, length, lambda piece, at: _pwrite(fd, piece, offset + at))
+            if self.durable:
+                await asyncio.to_thread(os.fdatasync, fd)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise InsufficientStorage("The server's disk is full") from exc
+            raise
+        finally:
+            os.close(fd)
+        return digest
+
+    async def digest_of(self, length: int, body: AsyncIterator[bytes]) -> bytes:
+        """Hash a body without storing it (a chunk that was already received)."""
+        return await _stream(body, length, None)
+
+
+def _pwrite(fd: int, data: bytearray, position: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, position)
+        view = view[written:]
+        position += written
+
+
+async def _stream(
+    body: AsyncIterator[bytes],
+    length: int,
+    write: WritePiece | None,
+) -> bytes:
+    hasher = hashlib.sha256()
+    received = 0
+    buffer = bytearray()
+    pending: asyncio.Future[None] | None = None
+
+    def flush(piece: bytearray, at: int) -> None:
+        if write is not None:
+            write(piece, at)
+        hasher.update(piece)
+
+    try:
+        async for data in body:
+            received += len(data)
+            if received > length:
+                raise ChunkLengthError(f"Chunk is longer than its {length} bytes")
+            buffer += data
+            if len(buffer) >= WRITE_PIECE:
+                if pending is not None:
+                    await pending
+                pending = asyncio.ensure_future(
+                    asyncio.to_thread(flush, buffer, received - len(buffer))
+                )
+                buffer = bytearray()
+        if received != length:
+            raise ChunkLengthError(f"Chunk has {received} bytes; expected {length}")
+        if pending is not None:
+            await pending
+            pending = None
+        if buffer:
+            await asyncio.to_thread(flush, buffer, received - len(buffer))
+    finally:
+        if pending is not None:
+            await asyncio.gather(pending, return_exceptions=True)
+    return hasher.digest()

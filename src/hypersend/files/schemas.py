@@ -1,0 +1,60 @@
+import unicodedata
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+
+def display_name(value: str) -> str:
+    """A file name to show: no directories, no control characters, not blank."""
+    name = value.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    if not name or name in (".", ".."):
+        raise ValueError("filename must not be empty")
+    return name
+
+
+class StartUpload(BaseModel):
+    filename: str = Field(min_length=1, max_length=255)
+    size: int = Field(gt=0, description="Bytes; the server's maximum is 40 GiB unless configured")
+    mime: str | None = Field(default=None, max_length=200)
+    chat_id: str | None = Field(default=None, max_length=64)
+
+    _filename = field_validator("filename")(display_name)
+
+
+class UploadStarted(BaseModel):
+    file_id: str
+    chunk_size: int
+    total_chunks: int
+    expires_at: datetime
+
+
+class ChunkAccepted(BaseModel):
+    file_id: str
+    index: int
+    received_chunks: int
+    total_chunks: int
+    complete: bool
+
+
+class FileInfo(BaseModel):
+    file_id: str
+    filename: str
+    size: int
+    mime: str
+    chunk_size: int
+    total_chunks: int
+    status: Literal["uploading", "complete"]
+    received_chunks: int
+    missing_chunks: list[int]
+    content_hash: str | None
+    owner_id: str
+    chat_id: str | None
+    created_at: datetime
+    expires_at: datetime | None
+
+
+class DownloadLink(BaseModel):
+    url: str
+    expires_at: datetime

@@ -1,0 +1,255 @@
+"""Uploads, downloads and housekeeping of server-stored files."""
+
+import asyncio
+import logging
+import mimetypes
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+from hypersend.chats.service import ChatService
+from hypersend.clock import utcnow
+from hypersend.config import Settings
+from hypersend.errors import (
+    ApiError,
+    Conflict,
+    InsufficientStorage,
+    NotFound,
+    PayloadTooLarge,
+    Unprocessable,
+)
+from hypersend.files.disk import ChunkLengthError, FileDisk
+from hypersend.files.links import LinkSigner
+from hypersend.files.schemas import ChunkAccepted, FileInfo, UploadStarted
+from hypersend.ids import new_id
+from hypersend.storage import Storage
+from hypersend.storage.models import FileRecord, FileRef, User
+
+logger = logging.getLogger("hypersend.files")
+
+SWEEP_BATCH = 100
+
+
+class UploadExpired(ApiError):
+    status, code = 410, "upload_expired"
+
+
+class FileService:
+    def __init__(self, storage: Storage, settings: Settings, chats: ChatService) -> None:
+        self._storage = storage
+        self._settings = settings
+        self._chats = chats
+        self.disk = FileDisk(settings.files_dir, durable=settings.durable_uploads)
+        self.links = LinkSigner(settings.signing_key)
+        self._chunks_in_flight: set[tuple[str, int]] = set()
+
+    async def start_upload(
+        self, user: User, *, filename: str, size: int, mime: str | None, chat_id: str | None
+    ) -> UploadStarted:
+        settings = self._settings
+        if size > settings.max_file_size:
+            raise PayloadTooLarge(
+                f"File is larger than this server's maximum of {settings.max_file_size} bytes",
+                code="file_too_large",
+            )
+        if chat_id is not None:
+            await self._chats.require_member(chat_id, user.id)
+        quota = user.quota_bytes if user.quota_bytes is not None else settings.default_user_quota
+        if quota and await self._storage.files.bytes_used(user.id) + size > quota:
+            raise PayloadTooLarge("File does not fit in your storage quota", code="over_quota")
+        free = await asyncio.to_thread(self.disk.free_bytes)
+        if free - size < settings.min_free_disk_bytes:
+            raise InsufficientStorage("The server does not have room for this file")
+        now = utcnow()
+        chunk_size = settings.chunk_size
+        record = FileRecord(
+            id=new_id(),
+            owner_id=user.id,
+            chat_id=chat_id,
+            filename=filename,
+            size=size,
+            mime=mime or mimetypes.guess_type(filename)[0] or "application/octet-stream",
+            chunk_size=chunk_size,
+            total_chunks=-(-size // chunk_size),
+            status="uploading",
+            created_at=now,
+            expires_at=now + self._upload_expiry,
+        )
+        await self.disk.allocate(record.id, size)
+        try:
+            await self._storage.files.create(record)
+        except BaseException:
+            await self.disk.remove(record.id)
+            raise
+        assert record.expires_at is not None
+        return UploadStarted(
+            file_id=record.id,
+            chunk_size=chunk_size,
+            total_chunks=record.total_chunks,
+            expires_at=record.expires_at,
+        )
+
+    async def receive_chunk(
+        self,
+        user: User,
+        file_id: str,
+        index: int,
+        body: AsyncIterator[bytes],
+        *,
+        declared_length: int | None,
+        expected_sha256: str | None,
+    ) -> ChunkAccepted:
+        """Stream one chunk to its place; it counts as received only once it checks out."""
+        record = await self._owned(user, file_id)
+        if not 0 <= index < record.total_chunks:
+            raise Unprocessable(
+                f"Chunk index must be from 0 to {record.total_chunks - 1}",
+                code="chunk_index_out_of_range",
+            )
+        length = record.chunk_length(index)
+        if declared_length is not None and declared_length != length:
+            raise ChunkLengthError(f"Chunk {index} must be {length} bytes, not {declared_length}")
+        expected = _parse_digest(expected_sha256)
+        if record.status == "uploading" and _expired(record):
+            raise UploadExpired("This upload has expired; start it again")
+        key = (record.id, index)
+        if key in self._chunks_in_flight:
+            raise Conflict(f"Chunk {index} is already being received", code="chunk_in_flight")
+        self._chunks_in_flight.add(key)
+        try:
+            known = (await self._storage.files.chunk_digests(record.id)).get(index)
+            if known is not None:
+                digest = await self.disk.digest_of(length, body)
+                if digest != known:
+                    raise Conflict(
+                        f"Chunk {index} was already received with other content",
+                        code="chunk_conflict",
+                    )
+            else:
+                digest = await self.disk.write_chunk(
+                    record.id, index * record.chunk_size, length, body
+                )
+            if expected is not None and digest != expected:
+                raise Unprocessable(
+                    f"Chunk {index} does not match its X-Chunk-SHA256", code="digest_mismatch"
+                )
+            receipt = await self._storage.files.record_chunk(
+                record.id, index, digest, expires_at=utcnow() + self._upload_expiry
+            )
+        finally:
+            self._chunks_in_flight.discard(key)
+        return ChunkAccepted(
+            file_id=record.id,
+            index=index,
+            received_chunks=receipt.received_chunks,
+            total_chunks=record.total_chunks,
+            complete=receipt.complete,
+        )
+
+    async def info(self, user: User, file_id: str) -> FileInfo:
+        record = await self.visible(user, file_id)
+        received = await self._storage.files.chunk_digests(record.id)
+        return FileInfo(
+            file_id=record.id,
+            filename=record.filename,
+            size=record.size,
+            mime=record.mime,
+            chunk_size=record.chunk_size,
+            total_chunks=record.total_chunks,
+            status="complete" if record.status == "complete" else "uploading",
+            received_chunks=len(received),
+            missing_chunks=[i for i in range(record.total_chunks) if i not in received],
+            content_hash=record.content_hash,
+            owner_id=record.owner_id,
+            chat_id=record.chat_id,
+            created_at=record.created_at,
+            expires_at=record.expires_at,
+        )
+
+    async def visible(self, user: User, file_id: str) -> FileRecord:
+        """The file, when the user owns it or is in a chat it was shared in; else 404."""
+        record = await self._storage.files.get(file_id)
+        if record is None or not await self._storage.files.visible_to(file_id, user.id):
+            raise NotFound("File not found")
+        return record
+
+    async def downloadable(self, record: FileRecord) -> FileRecord:
+        if record.status != "complete":
+            raise Conflict("The file's upload is not complete", code="upload_incomplete")
+        return record
+
+    async def by_link(self, file_id: str, expires: int, signature: str) -> FileRecord:
+        record = await self._storage.files.get(file_id)
+        if record is None or not self.links.is_valid(file_id, expires, signature):
+            raise NotFound("File not found, or the link has expired")
+        return record
+
+    def sign_link(self, record: FileRecord) -> tuple[str, datetime]:
+        expires_at = utcnow() + timedelta(minutes=self._settings.download_link_minutes)
+        expires = int(expires_at.timestamp())
+        query = f"expires={expires}&sig={self.links.sign(record.id, expires)}"
+        return f"/files/download/{record.id}?{query}", datetime.fromtimestamp(expires, UTC)
+
+    async def shareable(self, user: User, file_id: str) -> FileRef:
+        record = await self.visible(user, file_id)
+        await self.downloadable(record)
+        return record.ref
+
+    async def delete(self, user: User, file_id: str) -> None:
+        record = await self._owned(user, file_id)
+        await self._remove(record)
+
+    async def sweep(self) -> int:
+        """Drop abandoned uploads and, with retention on, completed files past it."""
+        now = utcnow()
+        removed = 0
+        while expired := await self._storage.files.expired_uploads(now, SWEEP_BATCH):
+            for record in expired:
+                await self._remove(record)
+            removed += len(expired)
+        if self._settings.retention_days:
+            cutoff = now - timedelta(days=self._settings.retention_days)
+            while old := await self._storage.files.completed_before(cutoff, SWEEP_BATCH):
+                for record in old:
+                    await self._remove(record)
+                removed += len(old)
+        return removed
+
+    async def sweep_forever(self) -> None:
+        while True:
+            try:
+                removed = await self.sweep()
+                if removed:
+                    logger.info("Swept %d expired files", removed)
+            except Exception:
+                logger.exception("File sweep failed")
+            await asyncio.sleep(self._settings.sweep_interval_seconds)
+
+    async def _owned(self, user: User, file_id: str) -> FileRecord:
+        record = await self._storage.files.get(file_id)
+        if record is None or record.owner_id != user.id:
+            raise NotFound("File not found")
+        return record
+
+    async def _remove(self, record: FileRecord) -> None:
+        await self._storage.files.delete(record.id)
+        await self.disk.remove(record.id)
+
+    @property
+    def _upload_expiry(self) -> timedelta:
+        return timedelta(hours=self._settings.upload_expiry_hours)
+
+
+def _expired(record: FileRecord) -> bool:
+    return record.expires_at is not None and record.expires_at < utcnow()
+
+
+def _parse_digest(header: str | None) -> bytes | None:
+    if header is None:
+        return None
+    try:
+        digest = bytes.fromhex(header.strip())
+    except ValueError as exc:
+        raise Unprocessable("X-Chunk-SHA256 must be 64 hex digits", code="bad_digest") from exc
+    if len(digest) != 32:
+        raise Unprocessable("X-Chunk-SHA256 must be 64 hex digits", code="bad_digest")
+    return digest

@@ -1,0 +1,53 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from hypersend.auth.dependencies import CurrentUser
+from hypersend.messages.schemas import MessageOut, MessagePageOut, ReadPointer, SendMessage
+from hypersend.services import ServicesDep
+
+router = APIRouter(tags=["messages"])
+
+PAGE_DEFAULT = 50
+PAGE_MAX = 100
+
+
+@router.post(
+    "/messages/",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": MessageOut, "description": "A retry: the first message again"}},
+)
+async def send_message(
+    body: SendMessage, user: CurrentUser, services: ServicesDep, response: Response
+) -> MessageOut:
+    message, created = await services.messages.send(
+        user, body.chat_id, text=body.text, file_id=body.file_id, client_id=body.client_id
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return message
+
+
+@router.get("/chats/{chat_id}/messages")
+async def list_messages(
+    chat_id: str,
+    user: CurrentUser,
+    services: ServicesDep,
+    before: Annotated[str | None, Query(max_length=64)] = None,
+    after: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+) -> MessagePageOut:
+    """`before`: the newest page older than it. `after`: the oldest page newer than it."""
+    return await services.messages.page(user, chat_id, before=before, after=after, limit=limit)
+
+
+@router.patch("/messages/{message_id}/read")
+async def mark_read(message_id: str, user: CurrentUser, services: ServicesDep) -> ReadPointer:
+    """Mark this message and everything before it in its chat as read."""
+    return await services.messages.mark_read(user, message_id)
+
+
+@router.delete("/messages/{message_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_message(message_id: str, user: CurrentUser, services: ServicesDep) -> Response:
+    await services.messages.delete(user, message_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

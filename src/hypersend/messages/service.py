@@ -1,0 +1,118 @@
+"""Sending, reading, paging and deleting messages, and telling every member's devices."""
+
+from typing import Protocol
+
+from hypersend.chats.service import ChatService
+from hypersend.clock import utcnow
+from hypersend.errors import Forbidden, NotFound, Unprocessable
+from hypersend.ids import new_id
+from hypersend.messages.schemas import MessageOut, MessagePageOut, ReadPointer
+from hypersend.realtime.bus import EventBus
+from hypersend.storage import Storage
+from hypersend.storage.models import FileRef, Message, User
+
+
+class ShareableFiles(Protocol):
+    async def shareable(self, user: User, file_id: str) -> FileRef:
+        """The file, if the user may post it: complete, and theirs or visible to them."""
+
+
+class MessageService:
+    def __init__(
+        self,
+        storage: Storage,
+        bus: EventBus,
+        chats: ChatService,
+        files: ShareableFiles,
+        max_chars: int,
+    ) -> None:
+        self._storage = storage
+        self._bus = bus
+        self._chats = chats
+        self._files = files
+        self._max_chars = max_chars
+
+    async def send(
+        self,
+        user: User,
+        chat_id: str,
+        *,
+        text: str | None,
+        file_id: str | None,
+        client_id: str | None,
+    ) -> tuple[MessageOut, bool]:
+        """Post a message; with a known `client_id`, return the first one (False: not new)."""
+        await self._chats.require_member(chat_id, user.id)
+        if (text is None) == (file_id is None):
+            raise Unprocessable("Send exactly one of text or file_id")
+        file = None
+        if text is not None:
+            if not text.strip():
+                raise Unprocessable("Message text must not be empty")
+            if len(text) > self._max_chars:
+                raise Unprocessable(f"Message text is longer than {self._max_chars} characters")
+        else:
+            assert file_id is not None
+            file = await self._files.shareable(user, file_id)
+        message = Message(
+            id=new_id(),
+            chat_id=chat_id,
+            sender_id=user.id,
+            kind="text" if file is None else "file",
+            text=text,
+            file=file,
+            created_at=utcnow(),
+            client_id=client_id,
+        )
+        stored, created = await self._storage.messages.create(message)
+        out = MessageOut.of(stored)
+        if created:
+            await self._bus.publish(
+                await self._chats.member_ids(chat_id),
+                {"type": "message.created", "message": out.model_dump(mode="json")},
+            )
+        return out, created
+
+    async def page(
+        self, user: User, chat_id: str, *, before: str | None, after: str | None, limit: int
+    ) -> MessagePageOut:
+        await self._chats.require_member(chat_id, user.id)
+        if before is not None and after is not None:
+            raise Unprocessable("Use either before or after, not both")
+        if after is not None:
+            page = await self._storage.messages.page_after(chat_id, after, limit)
+        else:
+            page = await self._storage.messages.page_before(chat_id, before, limit)
+        return MessagePageOut(
+            messages=[MessageOut.of(m) for m in page.messages], has_more=page.has_more
+        )
+
+    async def mark_read(self, user: User, message_id: str) -> ReadPointer:
+        message = await self._visible_message(user, message_id)
+        pointer = await self._storage.chats.advance_read_pointer(
+            message.chat_id, user.id, message.id
+        )
+        result = ReadPointer(chat_id=message.chat_id, last_read_message_id=pointer)
+        await self._bus.publish(
+            await self._chats.member_ids(message.chat_id),
+            {"type": "message.read", "user_id": user.id, **result.model_dump()},
+        )
+        return result
+
+    async def delete(self, user: User, message_id: str) -> None:
+        message = await self._visible_message(user, message_id)
+        if message.sender_id != user.id:
+            raise Forbidden("Only the sender may delete a message")
+        if message.deleted:
+            return
+        await self._storage.messages.mark_deleted(message.id)
+        await self._bus.publish(
+            await self._chats.member_ids(message.chat_id),
+            {"type": "message.deleted", "chat_id": message.chat_id, "message_id": message.id},
+        )
+
+    async def _visible_message(self, user: User, message_id: str) -> Message:
+        message = await self._storage.messages.get(message_id)
+        if message is None or await self._storage.chats.member(message.chat_id, user.id) is None:
+            raise NotFound("Message not found")
+        return message

@@ -1,0 +1,300 @@
+"""Chats, their members and their messages in SQLite."""
+
+import sqlite3
+from collections import defaultdict
+
+from hypersend.clock import utcnow
+from hypersend.storage.errors import DuplicateError
+from hypersend.storage.models import (
+    Chat,
+    ChatMember,
+    ChatSummary,
+    FileRef,
+    Message,
+    MessagePage,
+)
+from hypersend.storage.sqlite.columns import from_db_time, to_db_time
+from hypersend.storage.sqlite.database import SqliteDatabase
+
+_MESSAGE_COLUMNS = (
+    "m.id, m.chat_id, m.sender_id, m.kind, m.text, m.file_id, m.client_id, m.created_at,"
+    " m.deleted, f.filename AS file_name, f.size AS file_size, f.mime AS file_mime"
+)
+_MESSAGES = f"SELECT {_MESSAGE_COLUMNS} FROM messages m LEFT JOIN files f ON f.id = m.file_id"
+_MEMBERS = (
+    "SELECT cm.chat_id, cm.user_id, cm.joined_at, cm.last_read_message_id, u.name"
+    " FROM chat_members cm JOIN users u ON u.id = cm.user_id"
+)
+
+
+def _chat(row: sqlite3.Row) -> Chat:
+    return Chat(
+        id=row["id"],
+        type=row["type"],
+        title=row["title"],
+        created_by=row["created_by"],
+        created_at=from_db_time(row["created_at"]),
+        updated_at=from_db_time(row["updated_at"]),
+        direct_key=row["direct_key"],
+    )
+
+
+def _member(row: sqlite3.Row) -> ChatMember:
+    return ChatMember(
+        chat_id=row["chat_id"],
+        user_id=row["user_id"],
+        name=row["name"],
+        joined_at=from_db_time(row["joined_at"]),
+        last_read_message_id=row["last_read_message_id"],
+    )
+
+
+def _message(row: sqlite3.Row) -> Message:
+    file = None
+    if row["file_id"] is not None and row["file_name"] is not None:
+        file = FileRef(row["file_id"], row["file_name"], row["file_size"], row["file_mime"])
+    return Message(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        sender_id=row["sender_id"],
+        kind=row["kind"],
+        text=row["text"],
+        file=file,
+        created_at=from_db_time(row["created_at"]),
+        deleted=bool(row["deleted"]),
+        client_id=row["client_id"],
+    )
+
+
+def _select_message(c: sqlite3.Connection, message_id: str) -> Message | None:
+    row = c.execute(f"{_MESSAGES} WHERE m.id = ?", (message_id,)).fetchone()
+    return _message(row) if row else None
+
+
+def _summaries(c: sqlite3.Connection, user_id: str, chat_id: str | None) -> list[ChatSummary]:
+    """A user's chat list (or one chat of it) in three queries, from one snapshot."""
+    only = "" if chat_id is None else " AND cm.chat_id = :chat"
+    params = {"user": user_id, "chat": chat_id}
+    c.execute("BEGIN")
+    try:
+        chats = c.execute(
+            "SELECT c.*, (SELECT count(*) FROM messages x WHERE x.chat_id = c.id"
+            "   AND x.id > coalesce(cm.last_read_message_id, '')"
+            "   AND x.sender_id != cm.user_id AND x.deleted = 0) AS unread"
+            " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id"
+            f" WHERE cm.user_id = :user{only} ORDER BY c.updated_at DESC, c.id DESC",
+            params,
+        ).fetchall()
+        members = c.execute(
+            f"{_MEMBERS} WHERE cm.chat_id IN"
+            f" (SELECT cm.chat_id FROM chat_members cm WHERE cm.user_id = :user{only})"
+            " ORDER BY cm.joined_at, cm.user_id",
+            params,
+        ).fetchall()
+        last_messages = c.execute(
+            f"{_MESSAGES} WHERE m.id IN (SELECT c.last_message_id FROM chats c"
+            f" JOIN chat_members cm ON cm.chat_id = c.id WHERE cm.user_id = :user{only})",
+            params,
+        ).fetchall()
+    finally:
+        c.execute("COMMIT")
+    members_by_chat: defaultdict[str, list[ChatMember]] = defaultdict(list)
+    for row in members:
+        members_by_chat[row["chat_id"]].append(_member(row))
+    messages = {row["id"]: _message(row) for row in last_messages}
+    return [
+        ChatSummary(
+            chat=_chat(row),
+            members=members_by_chat[row["id"]],
+            last_message=messages.get(row["last_message_id"]),
+            unread_count=row["unread"],
+        )
+        for row in chats
+    ]
+
+
+class SqliteChats:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def create(self, chat: Chat, member_ids: list[str]) -> None:
+        def insert(c: sqlite3.Connection) -> None:
+            try:
+                c.execute(
+                    "INSERT INTO chats (id, type, title, direct_key, created_by, created_at,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        chat.id,
+                        chat.type,
+                        chat.title,
+                        chat.direct_key,
+                        chat.created_by,
+                        to_db_time(chat.created_at),
+                        to_db_time(chat.updated_at),
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise DuplicateError(f"direct chat {chat.direct_key} exists") from exc
+            joined = to_db_time(chat.created_at)
+            c.executemany(
+                "INSERT INTO chat_members (chat_id, user_id, joined_at) VALUES (?, ?, ?)",
+                [(chat.id, user_id, joined) for user_id in dict.fromkeys(member_ids)],
+            )
+
+        await self._db.write(insert)
+
+    async def get(self, chat_id: str) -> Chat | None:
+        row = await self._db.read(
+            lambda c: c.execute("SELECT * FROM chats WHERE id = ?", (chat_id,)).fetchone()
+        )
+        return _chat(row) if row else None
+
+    async def get_direct(self, direct_key: str) -> Chat | None:
+        row = await self._db.read(
+            lambda c: c.execute(
+                "SELECT * FROM chats WHERE direct_key = ?", (direct_key,)
+            ).fetchone()
+        )
+        return _chat(row) if row else None
+
+    async def members(self, chat_id: str) -> list[ChatMember]:
+        rows = await self._db.read(
+            lambda c: c.execute(
+                f"{_MEMBERS} WHERE cm.chat_id = ? ORDER BY cm.joined_at, cm.user_id", (chat_id,)
+            ).fetchall()
+        )
+        return [_member(row) for row in rows]
+
+    async def member(self, chat_id: str, user_id: str) -> ChatMember | None:
+        row = await self._db.read(
+            lambda c: c.execute(
+                f"{_MEMBERS} WHERE cm.chat_id = ? AND cm.user_id = ?", (chat_id, user_id)
+            ).fetchone()
+        )
+        return _member(row) if row else None
+
+    async def add_member(self, chat_id: str, user_id: str) -> bool:
+        now = to_db_time(utcnow())
+
+        def insert(c: sqlite3.Connection) -> bool:
+            cursor = c.execute(
+                "INSERT OR IGNORE INTO chat_members (chat_id, user_id, joined_at) VALUES (?, ?, ?)",
+                (chat_id, user_id, now),
+            )
+            if cursor.rowcount:
+                c.execute("UPDATE chats SET updated_at = ? WHERE id = ?", (now, chat_id))
+            return cursor.rowcount == 1
+
+        return await self._db.write(insert)
+
+    async def remove_member(self, chat_id: str, user_id: str) -> bool:
+        cursor = await self._db.write(
+            lambda c: c.execute(
+                "DELETE FROM chat_members WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
+            )
+        )
+        return cursor.rowcount == 1
+
+    async def touch(self, chat_id: str) -> None:
+        now = to_db_time(utcnow())
+        await self._db.write(
+            lambda c: c.execute("UPDATE chats SET updated_at = ? WHERE id = ?", (now, chat_id))
+        )
+
+    async def list_for_user(self, user_id: str) -> list[ChatSummary]:
+        return await self._db.read(lambda c: _summaries(c, user_id, None))
+
+    async def summary(self, chat_id: str, user_id: str) -> ChatSummary | None:
+        found = await self._db.read(lambda c: _summaries(c, user_id, chat_id))
+        return found[0] if found else None
+
+    async def advance_read_pointer(self, chat_id: str, user_id: str, message_id: str) -> str:
+        def advance(c: sqlite3.Connection) -> str:
+            c.execute(
+                "UPDATE chat_members SET last_read_message_id = ?"
+                " WHERE chat_id = ? AND user_id = ?"
+                " AND (last_read_message_id IS NULL OR last_read_message_id < ?)",
+                (message_id, chat_id, user_id, message_id),
+            )
+            row = c.execute(
+                "SELECT last_read_message_id FROM chat_members WHERE chat_id = ? AND user_id = ?",
+                (chat_id, user_id),
+            ).fetchone()
+            return str(row[0]) if row and row[0] else message_id
+
+        return await self._db.write(advance)
+
+
+class SqliteMessages:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def create(self, message: Message) -> tuple[Message, bool]:
+        def insert(c: sqlite3.Connection) -> tuple[Message, bool]:
+            if message.client_id is not None:
+                row = c.execute(
+                    "SELECT id FROM messages WHERE sender_id = ? AND client_id = ?",
+                    (message.sender_id, message.client_id),
+                ).fetchone()
+                if row:
+                    existing = _select_message(c, row[0])
+                    assert existing is not None
+                    return existing, False
+            c.execute(
+                "INSERT INTO messages (id, chat_id, sender_id, kind, text, file_id, client_id,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    message.id,
+                    message.chat_id,
+                    message.sender_id,
+                    message.kind,
+                    message.text,
+                    message.file.id if message.file else None,
+                    message.client_id,
+                    to_db_time(message.created_at),
+                ),
+            )
+            c.execute(
+                "UPDATE chats SET updated_at = ?, last_message_id = ? WHERE id = ?",
+                (to_db_time(message.created_at), message.id, message.chat_id),
+            )
+            return message, True
+
+        return await self._db.write(insert)
+
+    async def get(self, message_id: str) -> Message | None:
+        return await self._db.read(lambda c: _select_message(c, message_id))
+
+    async def page_before(self, chat_id: str, before: str | None, limit: int) -> MessagePage:
+        def load(c: sqlite3.Connection) -> list[sqlite3.Row]:
+            if before is None:
+                return c.execute(
+                    f"{_MESSAGES} WHERE m.chat_id = ? ORDER BY m.id DESC LIMIT ?",
+                    (chat_id, limit + 1),
+                ).fetchall()
+            return c.execute(
+                f"{_MESSAGES} WHERE m.chat_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
+                (chat_id, before, limit + 1),
+            ).fetchall()
+
+        rows = await self._db.read(load)
+        page = [_message(row) for row in rows[:limit]]
+        page.reverse()
+        return MessagePage(page, has_more=len(rows) > limit)
+
+    async def page_after(self, chat_id: str, after: str, limit: int) -> MessagePage:
+        rows = await self._db.read(
+            lambda c: c.execute(
+                f"{_MESSAGES} WHERE m.chat_id = ? AND m.id > ? ORDER BY m.id LIMIT ?",
+                (chat_id, after, limit + 1),
+            ).fetchall()
+        )
+        return MessagePage([_message(row) for row in rows[:limit]], has_more=len(rows) > limit)
+
+    async def mark_deleted(self, message_id: str) -> None:
+        await self._db.write(
+            lambda c: c.execute(
+                "UPDATE messages SET deleted = 1, text = NULL, file_id = NULL WHERE id = ?",
+                (message_id,),
+            )
+        )

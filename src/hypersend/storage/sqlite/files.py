@@ -1,0 +1,156 @@
+"""File records and their received chunks in SQLite."""
+
+import sqlite3
+from datetime import datetime
+
+from hypersend.clock import utcnow
+from hypersend.storage.content_hash import content_hash
+from hypersend.storage.models import ChunkReceipt, FileRecord
+from hypersend.storage.sqlite.columns import from_db_time, to_db_time
+from hypersend.storage.sqlite.database import SqliteDatabase
+
+
+def _optional_time(text: str | None) -> datetime | None:
+    return from_db_time(text) if text else None
+
+
+def _file(row: sqlite3.Row) -> FileRecord:
+    return FileRecord(
+        id=row["id"],
+        owner_id=row["owner_id"],
+        chat_id=row["chat_id"],
+        filename=row["filename"],
+        size=row["size"],
+        mime=row["mime"],
+        chunk_size=row["chunk_size"],
+        total_chunks=row["total_chunks"],
+        status=row["status"],
+        created_at=from_db_time(row["created_at"]),
+        expires_at=_optional_time(row["expires_at"]),
+        content_hash=row["content_hash"],
+        completed_at=_optional_time(row["completed_at"]),
+    )
+
+
+class SqliteFiles:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def create(self, record: FileRecord) -> None:
+        await self._db.write(
+            lambda c: c.execute(
+                "INSERT INTO files (id, owner_id, chat_id, filename, size, mime, chunk_size,"
+                " total_chunks, status, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.owner_id,
+                    record.chat_id,
+                    record.filename,
+                    record.size,
+                    record.mime,
+                    record.chunk_size,
+                    record.total_chunks,
+                    record.status,
+                    to_db_time(record.created_at),
+                    to_db_time(record.expires_at) if record.expires_at else None,
+                ),
+            )
+        )
+
+    async def get(self, file_id: str) -> FileRecord | None:
+        row = await self._db.read(
+            lambda c: c.execute("SELECT * FROM files WHERE id = ?", (file_id,)).fetchone()
+        )
+        return _file(row) if row else None
+
+    async def chunk_digests(self, file_id: str) -> dict[int, bytes]:
+        rows = await self._db.read(
+            lambda c: c.execute(
+                "SELECT idx, sha256 FROM file_chunks WHERE file_id = ?", (file_id,)
+            ).fetchall()
+        )
+        return {row[0]: bytes(row[1]) for row in rows}
+
+    async def record_chunk(
+        self, file_id: str, index: int, digest: bytes, *, expires_at: datetime
+    ) -> ChunkReceipt:
+        def record(c: sqlite3.Connection) -> ChunkReceipt:
+            c.execute(
+                "INSERT OR IGNORE INTO file_chunks (file_id, idx, sha256) VALUES (?, ?, ?)",
+                (file_id, index, digest),
+            )
+            total, status = c.execute(
+                "SELECT total_chunks, status FROM files WHERE id = ?", (file_id,)
+            ).fetchone()
+            (received,) = c.execute(
+                "SELECT count(*) FROM file_chunks WHERE file_id = ?", (file_id,)
+            ).fetchone()
+            if status == "complete":
+                return ChunkReceipt(received, True)
+            if received < total:
+                c.execute(
+                    "UPDATE files SET expires_at = ? WHERE id = ?",
+                    (to_db_time(expires_at), file_id),
+                )
+                return ChunkReceipt(received, False)
+            digests = c.execute(
+                "SELECT sha256 FROM file_chunks WHERE file_id = ? ORDER BY idx", (file_id,)
+            )
+            c.execute(
+                "UPDATE files SET status = 'complete', content_hash = ?, completed_at = ?,"
+                " expires_at = NULL WHERE id = ?",
+                (
+                    content_hash(bytes(row[0]) for row in digests),
+                    to_db_time(utcnow()),
+                    file_id,
+                ),
+            )
+            return ChunkReceipt(received, True)
+
+        return await self._db.write(record)
+
+    async def delete(self, file_id: str) -> bool:
+        cursor = await self._db.write(
+            lambda c: c.execute("DELETE FROM files WHERE id = ?", (file_id,))
+        )
+        return cursor.rowcount == 1
+
+    async def bytes_used(self, owner_id: str) -> int:
+        row = await self._db.read(
+            lambda c: c.execute(
+                "SELECT coalesce(sum(size), 0) FROM files WHERE owner_id = ?", (owner_id,)
+            ).fetchone()
+        )
+        return int(row[0])
+
+    async def visible_to(self, file_id: str, user_id: str) -> bool:
+        row = await self._db.read(
+            lambda c: c.execute(
+                "SELECT EXISTS (SELECT 1 FROM files WHERE id = :file AND owner_id = :user)"
+                " OR EXISTS (SELECT 1 FROM files f JOIN chat_members cm ON cm.chat_id = f.chat_id"
+                "   WHERE f.id = :file AND cm.user_id = :user)"
+                " OR EXISTS (SELECT 1 FROM messages m JOIN chat_members cm"
+                "   ON cm.chat_id = m.chat_id WHERE m.file_id = :file AND cm.user_id = :user)",
+                {"file": file_id, "user": user_id},
+            ).fetchone()
+        )
+        return bool(row[0])
+
+    async def expired_uploads(self, now: datetime, limit: int) -> list[FileRecord]:
+        rows = await self._db.read(
+            lambda c: c.execute(
+                "SELECT * FROM files WHERE status = 'uploading' AND expires_at < ? LIMIT ?",
+                (to_db_time(now), limit),
+            ).fetchall()
+        )
+        return [_file(row) for row in rows]
+
+    async def completed_before(self, cutoff: datetime, limit: int) -> list[FileRecord]:
+        rows = await self._db.read(
+            lambda c: c.execute(
+                "SELECT * FROM files WHERE status = 'complete' AND completed_at < ? LIMIT ?",
+                (to_db_time(cutoff), limit),
+            ).fetchall()
+        )
+        return [_file(row) for row in rows]

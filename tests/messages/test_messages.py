@@ -1,0 +1,143 @@
+"""Sending, paging, reading and deleting messages."""
+
+import asyncio
+
+import pytest
+
+from hypersend.client import Chat, HyperSendClient, InvalidInput, NotFoundError, PermissionDenied
+
+
+@pytest.fixture
+async def chat(alice: HyperSendClient, bob: HyperSendClient) -> Chat:
+    return await alice.open_direct_chat((await bob.me()).id)
+
+
+async def test_sent_message_has_the_contract_shape(alice: HyperSendClient, chat: Chat) -> None:
+    data = await alice.api.json("POST", "/messages/", json={"chat_id": chat.id, "text": "hello"})
+    assert set(data) == {
+        "id",
+        "chat_id",
+        "sender_id",
+        "kind",
+        "text",
+        "file",
+        "created_at",
+        "deleted",
+    }
+    assert data["kind"] == "text"
+    assert data["file"] is None
+    assert data["deleted"] is False
+    assert data["sender_id"] == (await alice.me()).id
+
+
+async def test_the_same_client_id_returns_the_first_message(
+    alice: HyperSendClient, chat: Chat
+) -> None:
+    first, *retries = await asyncio.gather(
+        *[alice.send_message(chat.id, "once", client_id="retry-me") for _ in range(3)]
+    )
+    assert {m.id for m in retries} == {first.id}
+    page = await alice.messages(chat.id)
+    assert [m.text for m in page.messages].count("once") == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"text": ""},
+        {"text": "   \n"},
+        {"text": "x" * 4097},
+        {},
+        {"text": "both", "file_id": "01FILE"},
+        {"text": 42},
+    ],
+)
+async def test_bad_messages_are_422(
+    alice: HyperSendClient, chat: Chat, body: dict[str, object]
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        await alice.api.json("POST", "/messages/", json={"chat_id": chat.id, **body})
+    assert caught.value.status == 422
+    assert (await alice.messages(chat.id)).messages == []
+
+
+async def test_text_at_the_limit_is_accepted(alice: HyperSendClient, chat: Chat) -> None:
+    message = await alice.send_message(chat.id, "é" * 4096)
+    assert message.text == "é" * 4096
+
+
+async def test_paging_backwards_and_catching_up_forwards(
+    alice: HyperSendClient, bob: HyperSendClient, chat: Chat
+) -> None:
+    sent = [await alice.send_message(chat.id, f"m{i}") for i in range(7)]
+
+    newest = await bob.messages(chat.id, limit=3)
+    assert [m.text for m in newest.messages] == ["m4", "m5", "m6"]
+    assert newest.has_more
+    older = await bob.messages(chat.id, before=newest.messages[0].id, limit=3)
+    assert [m.text for m in older.messages] == ["m1", "m2", "m3"]
+    oldest = await bob.messages(chat.id, before=older.messages[0].id, limit=3)
+    assert [m.text for m in oldest.messages] == ["m0"]
+    assert not oldest.has_more
+
+    after = await bob.messages(chat.id, after=sent[2].id, limit=2)
+    assert [m.text for m in after.messages] == ["m3", "m4"]
+    assert after.has_more
+    rest = await bob.messages(chat.id, after=after.messages[-1].id, limit=10)
+    assert [m.text for m in rest.messages] == ["m5", "m6"]
+    assert not rest.has_more
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"limit": "x"}])
+async def test_bad_page_parameters_are_422(
+    alice: HyperSendClient, chat: Chat, params: dict[str, object]
+) -> None:
+    with pytest.raises(InvalidInput):
+        await alice.api.json("GET", f"/chats/{chat.id}/messages", params=params)
+
+
+async def test_read_pointer_moves_forward_only_and_drives_unread_counts(
+    alice: HyperSendClient, bob: HyperSendClient, chat: Chat
+) -> None:
+    sent = [await alice.send_message(chat.id, f"r{i}") for i in range(4)]
+
+    def unread(chats: list[Chat]) -> int:
+        return next(c.unread_count for c in chats if c.id == chat.id)
+
+    assert unread(await bob.list_chats()) == 4
+    assert await bob.mark_read(sent[2].id) == sent[2].id
+    assert unread(await bob.list_chats()) == 1
+    assert await bob.mark_read(sent[0].id) == sent[2].id
+    assert unread(await bob.list_chats()) == 1
+
+    bob_id = (await bob.me()).id
+    members = {m.id: m for m in (await alice.get_chat(chat.id)).members}
+    assert members[bob_id].last_read_message_id == sent[2].id
+
+
+async def test_only_the_sender_deletes_and_members_see_a_tombstone(
+    alice: HyperSendClient, bob: HyperSendClient, carol: HyperSendClient, chat: Chat
+) -> None:
+    message = await alice.send_message(chat.id, "oops")
+    with pytest.raises(PermissionDenied):
+        await bob.delete_message(message.id)
+    with pytest.raises(NotFoundError):
+        await carol.delete_message(message.id)
+    with pytest.raises(NotFoundError):
+        await carol.mark_read(message.id)
+
+    await alice.delete_message(message.id)
+    (seen,) = (await bob.messages(chat.id)).messages
+    assert seen.deleted
+    assert seen.text is None
+    listed = next(c for c in await bob.list_chats() if c.id == chat.id)
+    assert listed.last_message is not None
+    assert listed.last_message.deleted
+    assert listed.unread_count == 0
+
+
+async def test_unknown_message_ids_are_404(alice: HyperSendClient) -> None:
+    with pytest.raises(NotFoundError):
+        await alice.delete_message("01NOSUCHMESSAGE00000000000")
+    with pytest.raises(NotFoundError):
+        await alice.mark_read("01NOSUCHMESSAGE00000000000")
