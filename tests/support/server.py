@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 STARTUP_TIMEOUT = 30.0
+TEST_CHUNK_SIZE = 64 * 1024
 
 
 def free_port() -> int:
@@ -32,6 +33,7 @@ class ServerProcess:
             "REGISTRATION_POLICY": "open",
             "DURABLE_UPLOADS": "false",
             "MIN_FREE_DISK_BYTES": "0",
+            "CHUNK_SIZE": str(TEST_CHUNK_SIZE),
             **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None

@@ -7,6 +7,7 @@ async with HyperSendClient("http://127.0.0.1:8000") as client:
 
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any, Self
 
 from hypersend.client.errors import (
@@ -24,6 +25,14 @@ from hypersend.client.errors import (
 from hypersend.client.events import Event, EventStream, follow
 from hypersend.client.http import ApiSession, TokenListener
 from hypersend.client.models import Chat, Message, MessagePage, Tokens, UserInfo
+from hypersend.client.transfers import (
+    FileInfo,
+    IntegrityError,
+    Progress,
+    download,
+    file_info,
+    upload,
+)
 
 __all__ = [
     "ApiError",
@@ -32,8 +41,10 @@ __all__ = [
     "ConflictError",
     "Event",
     "EventStream",
+    "FileInfo",
     "HyperSendClient",
     "HyperSendError",
+    "IntegrityError",
     "InvalidInput",
     "Message",
     "MessagePage",
@@ -204,3 +215,48 @@ class HyperSendClient:
         """Events forever, reconnecting by itself; yields `{"type": "reconnected"}` after
         each reconnection so the caller can catch up."""
         return follow(self.api)
+
+    # Files
+
+    async def upload_file(
+        self,
+        path: Path,
+        *,
+        chat_id: str | None = None,
+        mime: str | None = None,
+        parallel: int = 4,
+        progress: Progress | None = None,
+        state_dir: Path | None = None,
+    ) -> FileInfo:
+        """Upload with parallel chunk streams; run it again after any crash to resume."""
+        return await upload(
+            self.api,
+            path,
+            chat_id=chat_id,
+            mime=mime,
+            parallel=parallel,
+            progress=progress,
+            state_dir=state_dir,
+        )
+
+    async def download_file(
+        self, file_id: str, destination: Path, *, progress: Progress | None = None
+    ) -> Path:
+        """Download and verify; an interrupted download resumes from `<destination>.part`."""
+        return await download(self.api, file_id, destination, progress=progress)
+
+    async def file_info(self, file_id: str) -> FileInfo:
+        return await file_info(self.api, file_id)
+
+    async def download_link(self, file_id: str) -> str:
+        return str((await self.api.json("GET", f"/files/{file_id}/link"))["url"])
+
+    async def delete_file(self, file_id: str) -> None:
+        await self.api.request("DELETE", f"/files/{file_id}")
+
+    async def send_file(
+        self, chat_id: str, path: Path, *, progress: Progress | None = None, parallel: int = 4
+    ) -> Message:
+        """Upload a file into a chat and post it there as a file message."""
+        info = await self.upload_file(path, chat_id=chat_id, progress=progress, parallel=parallel)
+        return await self.send_message(chat_id, file_id=info.file_id)

@@ -4,7 +4,7 @@ import sqlite3
 from datetime import datetime
 
 from hypersend.clock import utcnow
-from hypersend.storage.content_hash import content_hash
+from hypersend.content_hash import content_hash
 from hypersend.storage.models import ChunkReceipt, FileRecord
 from hypersend.storage.sqlite.columns import from_db_time, to_db_time
 from hypersend.storage.sqlite.database import SqliteDatabase

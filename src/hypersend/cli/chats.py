@@ -1,0 +1,100 @@
+"""Chat commands: list chats, open one, read it, say something, and follow events live."""
+
+import argparse
+import json
+from typing import Any
+
+from hypersend.cli.profile import signed_in_client
+from hypersend.client import HyperSendClient, InvalidInput, Message
+
+
+def register(commands: Any) -> None:
+    chats = commands.add_parser("chats", help="list your chats, newest first")
+    chats.set_defaults(handler=_chats)
+
+    direct = commands.add_parser("dm", help="open the direct chat with a user (by email)")
+    direct.add_argument("email")
+    direct.set_defaults(handler=_direct)
+
+    group = commands.add_parser("group", help="create a group chat")
+    group.add_argument("title")
+    group.add_argument("emails", nargs="+", metavar="EMAIL")
+    group.set_defaults(handler=_group)
+
+    history = commands.add_parser("history", help="show a chat's latest messages")
+    history.add_argument("chat_id")
+    history.add_argument("--limit", type=int, default=20)
+    history.set_defaults(handler=_history)
+
+    say = commands.add_parser("say", help="send a text message")
+    say.add_argument("chat_id")
+    say.add_argument("text", nargs="+")
+    say.set_defaults(handler=_say)
+
+    follow = commands.add_parser("follow", help="print events as they happen (JSON lines)")
+    follow.set_defaults(handler=_follow)
+
+
+async def _chats(args: argparse.Namespace) -> int:
+    async with signed_in_client(args) as client:
+        for chat in await client.list_chats():
+            preview = _preview(chat.last_message) if chat.last_message else ""
+            unread = f" ({chat.unread_count} unread)" if chat.unread_count else ""
+            print(f"{chat.id}  {chat.title}{unread}  {preview}")
+    return 0
+
+
+async def _direct(args: argparse.Namespace) -> int:
+    async with signed_in_client(args) as client:
+        user_id = await _user_id(client, args.email)
+        chat = await client.open_direct_chat(user_id)
+    print(f"{chat.id}  {chat.title}")
+    return 0
+
+
+async def _group(args: argparse.Namespace) -> int:
+    async with signed_in_client(args) as client:
+        members = [await _user_id(client, email) for email in args.emails]
+        chat = await client.create_group(args.title, members)
+    print(f"{chat.id}  {chat.title}")
+    return 0
+
+
+async def _history(args: argparse.Namespace) -> int:
+    async with signed_in_client(args) as client:
+        chat = await client.get_chat(args.chat_id)
+        names = {member.id: member.name for member in chat.members}
+        page = await client.messages(args.chat_id, limit=args.limit)
+    for message in page.messages:
+        when = message.created_at.strftime("%Y-%m-%d %H:%M")
+        print(f"{when}  {names.get(message.sender_id, '?')}: {_preview(message)}")
+    return 0
+
+
+async def _say(args: argparse.Namespace) -> int:
+    async with signed_in_client(args) as client:
+        message = await client.send_message(args.chat_id, " ".join(args.text))
+    print(message.id)
+    return 0
+
+
+async def _follow(args: argparse.Namespace) -> int:
+    async with signed_in_client(args) as client:
+        async for event in client.follow_events():
+            print(json.dumps(event), flush=True)
+    return 0
+
+
+async def _user_id(client: HyperSendClient, email: str) -> str:
+    found = [user for user in await client.search_users(email) if user.email == email.lower()]
+    if not found:
+        raise InvalidInput(404, "unknown_user", f"No user with email {email}")
+    return found[0].id
+
+
+def _preview(message: Message) -> str:
+    if message.deleted:
+        return "(deleted)"
+    if message.file is not None:
+        return f"[file] {message.file.filename} ({message.file.id})"
+    return message.text or ""

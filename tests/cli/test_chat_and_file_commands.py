@@ -1,0 +1,100 @@
+"""The CLI end to end: open a chat, talk, send a file into it, fetch it back."""
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from tests.support.accounts import PASSWORD, unique_email
+from tests.support.cli import run_cli
+from tests.support.files import random_file
+from tests.support.server import TEST_CHUNK_SIZE, ServerProcess
+
+
+def sign_up(server: ServerProcess, profile: Path, name: str) -> str:
+    email = unique_email(name.lower())
+    for command in (
+        ["--server", server.url, "register", email, "--name", name, "--password-stdin"],
+        ["login", email, "--password-stdin"],
+    ):
+        result = run_cli(profile, *command, stdin=PASSWORD + "\n")
+        assert result.returncode == 0, result.stderr
+    return email
+
+
+def ok(profile: Path, *args: str) -> str:
+    result = run_cli(profile, *args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_chat_send_and_fetch_end_to_end(server: ServerProcess, tmp_path: Path) -> None:
+    ann, ben = tmp_path / "ann.json", tmp_path / "ben.json"
+    sign_up(server, ann, "Ann")
+    ben_email = sign_up(server, ben, "Ben")
+
+    chat_id = ok(ann, "dm", ben_email).split()[0]
+    ok(ann, "say", chat_id, "hello", "ben")
+    assert "Ann: hello ben" in ok(ben, "history", chat_id)
+    assert "(1 unread)" in ok(ben, "chats")
+
+    source = random_file(tmp_path / "report.pdf", 3 * TEST_CHUNK_SIZE + 5)
+    sent = ok(ann, "send", str(source), "--chat", chat_id, "--quiet")
+    file_id = sent.split()[0]
+    assert f"[file] report.pdf ({file_id})" in ok(ben, "history", chat_id)
+
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    fetched = run_cli(ben, "fetch", file_id, "-o", str(downloads))
+    assert fetched.returncode == 0, fetched.stderr
+    assert "verified" in fetched.stdout
+    assert "100.0%" in fetched.stderr
+    assert (downloads / "report.pdf").read_bytes() == source.read_bytes()
+
+
+def test_follow_prints_events_as_json_lines(server: ServerProcess, tmp_path: Path) -> None:
+    ann, ben = tmp_path / "ann.json", tmp_path / "ben.json"
+    sign_up(server, ann, "Ann")
+    ben_email = sign_up(server, ben, "Ben")
+    chat_id = ok(ann, "dm", ben_email).split()[0]
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "hypersend", "--profile", str(ben), "follow"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    received = threading.Event()
+
+    def keep_talking() -> None:
+        for attempt in range(30):
+            if received.is_set():
+                return
+            ok(ann, "say", chat_id, f"ping {attempt}")
+            time.sleep(0.3)
+
+    talker = threading.Thread(target=keep_talking)
+    talker.start()
+    try:
+        assert follower.stdout is not None
+        line = follower.stdout.readline()
+        received.set()
+        event = json.loads(line)
+        assert event["type"] == "message.created"
+        assert event["message"]["text"].startswith("ping")
+    finally:
+        received.set()
+        follower.terminate()
+        follower.wait(timeout=10)
+        talker.join()
+
+
+def test_errors_are_clear(server: ServerProcess, tmp_path: Path) -> None:
+    profile = tmp_path / "p.json"
+    sign_up(server, profile, "Cat")
+    missing = run_cli(profile, "fetch", "01NOSUCHFILE00000000000000")
+    assert missing.returncode == 1
+    assert "File not found" in missing.stderr
+    nobody = run_cli(profile, "dm", "nobody@nowhere.test")
+    assert nobody.returncode == 1
+    assert "No user with email" in nobody.stderr

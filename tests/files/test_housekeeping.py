@@ -1,0 +1,114 @@
+"""Quotas, disk space, expiry, retention and crash safety, each on a server of its own."""
+
+import asyncio
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from hypersend.client import TooLargeError
+from tests.support.accounts import signed_in
+from tests.support.files import put_chunk, random_file, start
+from tests.support.server import TEST_CHUNK_SIZE, ServerProcess
+
+
+async def test_quota_counts_every_file_of_the_user(own_server: ServerProcess) -> None:
+    own_server.env["DEFAULT_USER_QUOTA"] = "1000"
+    own_server.start()
+    async with await signed_in(own_server.url) as client:
+        await start(client, 600)
+        with pytest.raises(TooLargeError) as caught:
+            await start(client, 401)
+        assert caught.value.code == "over_quota"
+        await start(client, 400)
+
+
+async def test_no_room_on_disk_is_507(own_server: ServerProcess) -> None:
+    own_server.env["MIN_FREE_DISK_BYTES"] = str(2**62)
+    own_server.start()
+    async with await signed_in(own_server.url) as client:
+        response = await client.api.http.post(
+            "/files/upload/start",
+            json={"filename": "a", "size": 10},
+            headers=client.api.auth_headers(),
+        )
+    assert response.status_code == 507
+    assert response.json()["code"] == "insufficient_storage"
+
+
+async def test_abandoned_uploads_expire_and_are_swept(own_server: ServerProcess) -> None:
+    own_server.env.update(UPLOAD_EXPIRY_HOURS="0.0003", SWEEP_INTERVAL_SECONDS="0.5")
+    own_server.start()
+    async with await signed_in(own_server.url) as client:
+        file_id = str((await start(client, TEST_CHUNK_SIZE + 1))["file_id"])
+        stored = own_server.data_root / "files" / file_id[-2:] / file_id
+        assert stored.exists()
+        await asyncio.sleep(2.5)
+        late = await put_chunk(client, file_id, 0, b"x" * TEST_CHUNK_SIZE)
+        assert late.status_code in (404, 410)
+        assert not stored.exists()
+        assert (
+            await client.api.http.get(f"/files/{file_id}/info", headers=client.api.auth_headers())
+        ).status_code == 404
+
+
+async def test_retention_removes_old_completed_files(
+    own_server: ServerProcess, tmp_path: Path
+) -> None:
+    own_server.env.update(RETENTION_DAYS="0.00002", SWEEP_INTERVAL_SECONDS="0.5")
+    own_server.start()
+    async with await signed_in(own_server.url) as client:
+        info = await client.upload_file(random_file(tmp_path / "a.bin", 100), state_dir=tmp_path)
+        stored = own_server.data_root / "files" / info.file_id[-2:] / info.file_id
+        assert stored.exists()
+        await asyncio.sleep(3)
+        assert not stored.exists()
+
+
+async def test_acknowledged_chunks_survive_kill_9(
+    own_server: ServerProcess, tmp_path: Path
+) -> None:
+    own_server.env["DURABLE_UPLOADS"] = "true"
+    own_server.start()
+    source = random_file(tmp_path / "big.bin", 4 * TEST_CHUNK_SIZE)
+    data = source.read_bytes()
+    async with await signed_in(own_server.url) as client:
+        file_id = str((await start(client, len(data)))["file_id"])
+        for index in (0, 2):
+            piece = data[index * TEST_CHUNK_SIZE : (index + 1) * TEST_CHUNK_SIZE]
+            response = await put_chunk(
+                client, file_id, index, piece, digest=hashlib.sha256(piece).hexdigest()
+            )
+            assert response.status_code == 200
+        own_server.kill()
+        own_server.start()
+        info = await client.file_info(file_id)
+        assert info.missing_chunks == [1, 3]
+        for index in info.missing_chunks:
+            piece = data[index * TEST_CHUNK_SIZE : (index + 1) * TEST_CHUNK_SIZE]
+            assert (await put_chunk(client, file_id, index, piece)).status_code == 200
+        copy = await client.download_file(file_id, tmp_path / "copy.bin")
+        assert copy.read_bytes() == data
+
+
+async def test_client_upload_resumes_across_a_server_restart(
+    own_server: ServerProcess, tmp_path: Path
+) -> None:
+    own_server.start()
+    source = random_file(tmp_path / "resume.bin", 8 * TEST_CHUNK_SIZE + 7)
+    async with await signed_in(own_server.url) as client:
+        restarted = False
+
+        def kill_midway(done: int, total: int) -> None:
+            nonlocal restarted
+            if not restarted and done >= 3 * TEST_CHUNK_SIZE:
+                restarted = True
+                own_server.kill()
+                own_server.start()
+
+        info = await client.upload_file(
+            source, parallel=2, progress=kill_midway, state_dir=tmp_path
+        )
+        assert restarted
+        copy = await client.download_file(info.file_id, tmp_path / "copy.bin")
+        assert copy.read_bytes() == source.read_bytes()
