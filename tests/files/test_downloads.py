@@ -5,7 +5,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hypersend.client import FileInfo, HyperSendClient, NotFoundError
+from hypersend.client import FileInfo, HyperSendClient, IntegrityError, NotFoundError
 from tests.support.files import random_file, start
 from tests.support.server import TEST_CHUNK_SIZE, ServerProcess
 
@@ -173,3 +173,22 @@ async def test_deleting_frees_the_disk_and_forgets_the_file(
     await alice.delete_file(info.file_id)
     assert not stored.exists()
     assert (await get(alice, info.file_id)).status_code == 404
+
+
+async def test_download_resumes_a_part_file_and_rejects_corruption(
+    alice: HyperSendClient, uploaded: tuple[FileInfo, bytes], tmp_path: Path
+) -> None:
+    info, data = uploaded
+    target = tmp_path / "resumed.bin"
+    part = tmp_path / "resumed.bin.part"
+    part.write_bytes(data[:1000])
+    await alice.download_file(info.file_id, target)
+    assert target.read_bytes() == data
+    assert not part.exists()
+
+    corrupt = tmp_path / "corrupt.bin"
+    (tmp_path / "corrupt.bin.part").write_bytes(b"\x00" * 1000)
+    with pytest.raises(IntegrityError):
+        await alice.download_file(info.file_id, corrupt)
+    assert not corrupt.exists()
+    assert not (tmp_path / "corrupt.bin.part").exists()

@@ -134,31 +134,34 @@ async def download(
     if info.status != "complete":
         raise ConflictError(409, "upload_incomplete", "The file's upload is not complete")
     partial = destination.with_name(destination.name + ".part")
+    hasher = ContentHasher(info.chunk_size)
     for attempt in range(MAX_ATTEMPTS):
         try:
-            await _download_into(api, info, partial, progress)
+            hasher = await _download_into(api, info, partial, progress)
             break
         except (ServerUnreachable, httpx.TransportError):
             if attempt == MAX_ATTEMPTS - 1:
                 raise
             await _backoff(attempt)
-    hasher = ContentHasher(info.chunk_size)
-    await asyncio.to_thread(_hash_file, partial, hasher, info.size)
     if hasher.hexdigest() != info.content_hash:
-        partial.unlink()
+        await asyncio.to_thread(partial.unlink)
         raise IntegrityError("The downloaded bytes do not match the server's content hash")
-    partial.replace(destination)
+    await asyncio.to_thread(partial.replace, destination)
     return destination
 
 
 async def _download_into(
     api: ApiSession, info: FileInfo, partial: Path, progress: Progress | None
-) -> None:
+) -> ContentHasher:
+    """Fetch what `partial` lacks; return the content hasher fed with all of its bytes."""
+    hasher = ContentHasher(info.chunk_size)
     have = await asyncio.to_thread(_size_or_zero, partial)
     if have > info.size:
         have = 0
+    if have:
+        await asyncio.to_thread(_hash_file, partial, hasher, have)
     if have == info.size:
-        return
+        return hasher
     headers = {
         **api.auth_headers(),
         "Range": f"bytes={have}-",
@@ -171,14 +174,20 @@ async def _download_into(
             await reply.aread()
             raise_for_error(reply)
         if reply.status_code == 200:
-            have = 0
+            have, hasher = 0, ContentHasher(info.chunk_size)
         with open(partial, "r+b" if have else "wb") as out:  # noqa: ASYNC230 (seek only)
             out.seek(have)
+
+            def write(piece: bytes) -> None:
+                out.write(piece)
+                hasher.update(piece)
+
             async for piece in reply.aiter_bytes(PIECE):
-                await asyncio.to_thread(out.write, piece)
+                await asyncio.to_thread(write, piece)
                 have += len(piece)
                 if progress:
                     progress(have, info.size)
+    return hasher
 
 
 async def _resume_or_start(
@@ -262,10 +271,12 @@ def _hash_range(path: Path, offset: int, length: int) -> bytes:
     return digest.digest()
 
 
-def _hash_file(path: Path, hasher: ContentHasher, size: int) -> None:
+def _hash_file(path: Path, hasher: ContentHasher, length: int) -> None:
     with open(path, "rb") as source:
-        while piece := source.read(PIECE):
+        left = length
+        while left and (piece := source.read(min(PIECE, left))):
             hasher.update(piece)
+            left -= len(piece)
 
 
 def _local_content_hash(path: Path, info: FileInfo, known: dict[int, bytes]) -> str:
