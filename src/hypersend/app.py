@@ -1,7 +1,6 @@
 """Builds the ASGI application: routers, error handling, middleware and lifespan."""
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +19,7 @@ from hypersend.messages.endpoints import router as messages_router
 from hypersend.realtime.endpoints import router as realtime_router
 from hypersend.services import build_services
 from hypersend.storage import open_storage
+from hypersend.transfers.endpoints import router as transfers_router
 from hypersend.users.endpoints import router as users_router
 
 ROUTERS = (
@@ -30,6 +30,7 @@ ROUTERS = (
     messages_router,
     files_router,
     realtime_router,
+    transfers_router,
 )
 
 STREAMED_BODY_PREFIXES = ("/files/upload/chunk/",)
@@ -44,13 +45,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         storage = await open_storage(settings)
         services = build_services(settings, storage)
         app.state.services = services
-        sweeper = asyncio.create_task(services.files.sweep_forever())
+        await services.transfers.on_startup()
+        housekeeping = [
+            asyncio.create_task(services.files.sweep_forever()),
+            asyncio.create_task(services.transfers.expire_forever()),
+        ]
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in housekeeping:
+                task.cancel()
+            await asyncio.gather(*housekeeping, return_exceptions=True)
             await storage.close()
 
     app = FastAPI(

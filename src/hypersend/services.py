@@ -15,6 +15,7 @@ from hypersend.messages.service import MessageService
 from hypersend.realtime.bus import EventBus, InProcessEventBus
 from hypersend.realtime.hub import ConnectionHub
 from hypersend.storage import Storage
+from hypersend.transfers.service import TransferService
 
 
 @dataclass(slots=True)
@@ -27,6 +28,7 @@ class Services:
     chats: ChatService
     files: FileService
     messages: MessageService
+    transfers: TransferService
 
 
 def build_services(settings: Settings, storage: Storage) -> Services:
@@ -43,6 +45,7 @@ def build_services(settings: Settings, storage: Storage) -> Services:
         chats=chats,
         files=files,
         messages=MessageService(storage, bus, chats, files, settings.max_message_chars),
+        transfers=TransferService(storage, bus, chats, settings.p2p_offer_expiry_seconds),
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Self
 
+from hypersend.client import p2p
 from hypersend.client.errors import (
     ApiError,
     AuthError,
@@ -260,3 +261,28 @@ class HyperSendClient:
         """Upload a file into a chat and post it there as a file message."""
         info = await self.upload_file(path, chat_id=chat_id, progress=progress, parallel=parallel)
         return await self.send_message(chat_id, file_id=info.file_id)
+
+    # P2P transfers
+
+    async def offer_transfer(
+        self, receiver_id: str, path: Path, *, chat_id: str | None = None
+    ) -> dict[str, Any]:
+        """Offer a file to a user; the server stores only its metadata."""
+        return await p2p.offer(self.api, receiver_id, path, chat_id=chat_id)
+
+    async def transfer(self, transfer_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.api.json("GET", f"/p2p/transfers/{transfer_id}")
+        return result
+
+    async def cancel_transfer(self, transfer_id: str) -> None:
+        await self.api.request("DELETE", f"/p2p/transfers/{transfer_id}")
+
+    async def send_transfer(
+        self, transfer_id: str, path: Path, *, progress: Progress | None = None
+    ) -> None:
+        await p2p.send(self.api, transfer_id, path, progress=progress)
+
+    async def receive_transfer(
+        self, transfer_id: str, directory: Path, *, progress: Progress | None = None
+    ) -> Path:
+        return await p2p.receive(self.api, transfer_id, directory, progress=progress)

@@ -17,6 +17,7 @@ from hypersend.storage.models import (
     Message,
     MessagePage,
     Session,
+    Transfer,
     User,
 )
 
@@ -131,12 +132,32 @@ class FileRepository(Protocol):
     async def completed_before(self, cutoff: datetime, limit: int) -> list[FileRecord]: ...
 
 
+class TransferRepository(Protocol):
+    async def create(self, transfer: Transfer) -> None: ...
+
+    async def get(self, transfer_id: str) -> Transfer | None: ...
+
+    async def set_status(
+        self, transfer_id: str, status: str, *, only_from: tuple[str, ...], reason: str = ""
+    ) -> bool:
+        """Change the status if it is one of `only_from` (compare-and-set)."""
+
+    async def set_progress(self, transfer_id: str, bytes_relayed: int) -> None: ...
+
+    async def fail_unfinished(self, reason: str) -> int:
+        """Mark every offered or active transfer failed (the server restarted)."""
+
+    async def expire_offers(self, now: datetime) -> list[Transfer]:
+        """Mark offers past their expiry expired; return them."""
+
+
 class Storage(Protocol):
     users: UserRepository
     sessions: SessionRepository
     chats: ChatRepository
     messages: MessageRepository
     files: FileRepository
+    transfers: TransferRepository
 
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""

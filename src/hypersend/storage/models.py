@@ -120,3 +120,20 @@ class FileRecord:
 class ChunkReceipt:
     received_chunks: int
     complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """A P2P transfer's metadata; its bytes never touch the server's disk."""
+
+    id: str
+    sender_id: str
+    receiver_id: str
+    chat_id: str | None
+    filename: str
+    size: int
+    status: str  # offered | active | completed | failed | cancelled | expired
+    created_at: datetime
+    expires_at: datetime
+    bytes_relayed: int = 0
+    reason: str = ""

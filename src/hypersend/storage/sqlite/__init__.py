@@ -7,12 +7,14 @@ from hypersend.storage.interface import (
     FileRepository,
     MessageRepository,
     SessionRepository,
+    TransferRepository,
     UserRepository,
 )
 from hypersend.storage.sqlite.accounts import SqliteSessions, SqliteUsers
 from hypersend.storage.sqlite.conversations import SqliteChats, SqliteMessages
 from hypersend.storage.sqlite.database import SqliteDatabase
 from hypersend.storage.sqlite.files import SqliteFiles
+from hypersend.storage.sqlite.transfers import SqliteTransfers
 
 
 class SqliteStorage:
@@ -23,6 +25,7 @@ class SqliteStorage:
         self.chats: ChatRepository = SqliteChats(db)
         self.messages: MessageRepository = SqliteMessages(db)
         self.files: FileRepository = SqliteFiles(db)
+        self.transfers: TransferRepository = SqliteTransfers(db)
 
     async def ping(self) -> None:
         await self._db.read(lambda c: c.execute("SELECT 1").fetchone())

@@ -91,6 +91,23 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX messages_by_client_id ON messages(sender_id, client_id)
         WHERE client_id IS NOT NULL;
     """,
+    # 3: P2P transfers (metadata only)
+    """
+    CREATE TABLE transfers (
+        id TEXT PRIMARY KEY,
+        sender_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        receiver_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        chat_id TEXT REFERENCES chats(id) ON DELETE SET NULL,
+        filename TEXT NOT NULL,
+        size INTEGER NOT NULL CHECK (size > 0),
+        status TEXT NOT NULL,
+        bytes_relayed INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX transfers_by_status_expiry ON transfers(status, expires_at);
+    """,
 ]
 
 

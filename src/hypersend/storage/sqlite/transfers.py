@@ -1,0 +1,97 @@
+"""P2P transfer metadata in SQLite."""
+
+import sqlite3
+from datetime import datetime
+
+from hypersend.storage.models import Transfer
+from hypersend.storage.sqlite.columns import from_db_time, to_db_time
+from hypersend.storage.sqlite.database import SqliteDatabase
+
+
+def _transfer(row: sqlite3.Row) -> Transfer:
+    return Transfer(
+        id=row["id"],
+        sender_id=row["sender_id"],
+        receiver_id=row["receiver_id"],
+        chat_id=row["chat_id"],
+        filename=row["filename"],
+        size=row["size"],
+        status=row["status"],
+        created_at=from_db_time(row["created_at"]),
+        expires_at=from_db_time(row["expires_at"]),
+        bytes_relayed=row["bytes_relayed"],
+        reason=row["reason"],
+    )
+
+
+class SqliteTransfers:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def create(self, transfer: Transfer) -> None:
+        await self._db.write(
+            lambda c: c.execute(
+                "INSERT INTO transfers (id, sender_id, receiver_id, chat_id, filename, size,"
+                " status, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    transfer.id,
+                    transfer.sender_id,
+                    transfer.receiver_id,
+                    transfer.chat_id,
+                    transfer.filename,
+                    transfer.size,
+                    transfer.status,
+                    to_db_time(transfer.created_at),
+                    to_db_time(transfer.expires_at),
+                ),
+            )
+        )
+
+    async def get(self, transfer_id: str) -> Transfer | None:
+        row = await self._db.read(
+            lambda c: c.execute("SELECT * FROM transfers WHERE id = ?", (transfer_id,)).fetchone()
+        )
+        return _transfer(row) if row else None
+
+    async def set_status(
+        self, transfer_id: str, status: str, *, only_from: tuple[str, ...], reason: str = ""
+    ) -> bool:
+        marks = ",".join("?" * len(only_from))
+        cursor = await self._db.write(
+            lambda c: c.execute(
+                f"UPDATE transfers SET status = ?, reason = ? WHERE id = ? AND status IN ({marks})",
+                (status, reason, transfer_id, *only_from),
+            )
+        )
+        return cursor.rowcount == 1
+
+    async def set_progress(self, transfer_id: str, bytes_relayed: int) -> None:
+        await self._db.write(
+            lambda c: c.execute(
+                "UPDATE transfers SET bytes_relayed = ? WHERE id = ?", (bytes_relayed, transfer_id)
+            )
+        )
+
+    async def fail_unfinished(self, reason: str) -> int:
+        cursor = await self._db.write(
+            lambda c: c.execute(
+                "UPDATE transfers SET status = 'failed', reason = ?"
+                " WHERE status IN ('offered', 'active')",
+                (reason,),
+            )
+        )
+        return int(cursor.rowcount)
+
+    async def expire_offers(self, now: datetime) -> list[Transfer]:
+        def expire(c: sqlite3.Connection) -> list[Transfer]:
+            rows = c.execute(
+                "SELECT * FROM transfers WHERE status = 'offered' AND expires_at < ?",
+                (to_db_time(now),),
+            ).fetchall()
+            c.executemany(
+                "UPDATE transfers SET status = 'expired', reason = 'offer expired' WHERE id = ?",
+                [(row["id"],) for row in rows],
+            )
+            return [_transfer(row) for row in rows]
+
+        return await self._db.write(expire)

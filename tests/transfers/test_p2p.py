@@ -1,0 +1,192 @@
+"""P2P transfers through the relay, over real WebSockets."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+import websockets
+
+from hypersend.client import HyperSendClient, InvalidInput, NotFoundError
+from hypersend.client.events import websocket_url
+from hypersend.client.p2p import TransferFailed
+from tests.support.files import random_file
+from tests.support.server import ServerProcess
+
+SIZE = 3 * 1024 * 1024 + 123
+
+
+def stored_files(server: ServerProcess) -> list[Path]:
+    return [p for p in (server.data_root / "files").rglob("*") if p.is_file()]
+
+
+async def test_relay_is_byte_identical_and_stores_nothing(
+    server: ServerProcess, alice: HyperSendClient, bob: HyperSendClient, tmp_path: Path
+) -> None:
+    source = random_file(tmp_path / "film.bin", SIZE)
+    before = stored_files(server)
+    async with await bob.connect_events() as bob_events:
+        offer = await alice.offer_transfer((await bob.me()).id, source)
+        assert offer["status"] == "offered"
+        event = await asyncio.wait_for(bob_events.next(), 5)
+        assert event["type"] == "transfer.offered"
+        assert event["transfer"]["transfer_id"] == offer["transfer_id"]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    received, _ = await asyncio.gather(
+        bob.receive_transfer(offer["transfer_id"], inbox),
+        alice.send_transfer(offer["transfer_id"], source),
+    )
+    assert received.read_bytes() == source.read_bytes()
+    final = await alice.transfer(offer["transfer_id"])
+    assert final["status"] == "completed"
+    assert final["bytes_relayed"] == SIZE
+    assert stored_files(server) == before
+
+
+async def test_the_receiver_may_connect_first(
+    alice: HyperSendClient, bob: HyperSendClient, tmp_path: Path
+) -> None:
+    source = random_file(tmp_path / "a.bin", 100_000)
+    offer = await alice.offer_transfer((await bob.me()).id, source)
+    receiving = asyncio.create_task(bob.receive_transfer(offer["transfer_id"], tmp_path))
+    await asyncio.sleep(0.5)
+    await alice.send_transfer(offer["transfer_id"], tmp_path / "a.bin")
+    assert (await receiving).read_bytes() == source.read_bytes()
+
+
+async def test_strangers_and_wrong_sides_are_refused(
+    server: ServerProcess,
+    alice: HyperSendClient,
+    bob: HyperSendClient,
+    carol: HyperSendClient,
+    tmp_path: Path,
+) -> None:
+    source = random_file(tmp_path / "s.bin", 1000)
+    offer = await alice.offer_transfer((await bob.me()).id, source)
+    transfer_id = offer["transfer_id"]
+    with pytest.raises(NotFoundError):
+        await carol.transfer(transfer_id)
+    for client, side in ((carol, "send"), (carol, "receive"), (bob, "send"), (alice, "receive")):
+        url = websocket_url(server.url, f"/p2p/transfers/{transfer_id}/{side}")
+        async with websockets.connect(url, additional_headers=client.api.auth_headers()) as ws:
+            error = json.loads(await ws.recv())
+            assert error["type"] == "error"
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.recv()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1008
+    assert (await alice.transfer(transfer_id))["status"] == "offered"
+
+
+async def test_a_second_sender_is_refused(
+    server: ServerProcess, alice: HyperSendClient, bob: HyperSendClient, tmp_path: Path
+) -> None:
+    source = random_file(tmp_path / "s.bin", 1000)
+    offer = await alice.offer_transfer((await bob.me()).id, source)
+    url = websocket_url(server.url, f"/p2p/transfers/{offer['transfer_id']}/send")
+    headers = alice.api.auth_headers()
+    async with websockets.connect(url, additional_headers=headers) as first:
+        await asyncio.sleep(0.2)
+        async with websockets.connect(url, additional_headers=headers) as second:
+            assert json.loads(await second.recv())["type"] == "error"
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await second.recv()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4409
+        await first.close()
+
+
+@pytest.mark.parametrize("canceller", ["sender", "receiver"])
+async def test_either_side_can_cancel(
+    alice: HyperSendClient, bob: HyperSendClient, tmp_path: Path, canceller: str
+) -> None:
+    source = random_file(tmp_path / "c.bin", 1000)
+    offer = await alice.offer_transfer((await bob.me()).id, source)
+    sending = asyncio.create_task(alice.send_transfer(offer["transfer_id"], source))
+    await asyncio.sleep(0.3)
+    await (alice if canceller == "sender" else bob).cancel_transfer(offer["transfer_id"])
+    with pytest.raises(TransferFailed):
+        await asyncio.wait_for(sending, 5)
+    assert (await bob.transfer(offer["transfer_id"]))["status"] == "cancelled"
+    with pytest.raises(TransferFailed):
+        await bob.receive_transfer(offer["transfer_id"], tmp_path)
+
+
+async def test_a_broken_relay_resumes_from_the_receivers_offset(
+    server: ServerProcess, alice: HyperSendClient, bob: HyperSendClient, tmp_path: Path
+) -> None:
+    source = random_file(tmp_path / "r.bin", SIZE)
+    offer = await alice.offer_transfer((await bob.me()).id, source)
+    transfer_id = offer["transfer_id"]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    partial = inbox / "r.bin.part"
+
+    async def receive_a_little() -> None:
+        url = websocket_url(server.url, f"/p2p/transfers/{transfer_id}/receive")
+        async with websockets.connect(
+            url, additional_headers=bob.api.auth_headers(), max_size=2**21
+        ) as ws:
+            first = await ws.recv()
+            assert isinstance(first, bytes)
+            partial.write_bytes(first)
+
+    sending = asyncio.create_task(alice.send_transfer(transfer_id, source))
+    await receive_a_little()
+    with pytest.raises(TransferFailed):
+        await asyncio.wait_for(sending, 5)
+    assert (await alice.transfer(transfer_id))["status"] == "failed"
+
+    received, _ = await asyncio.gather(
+        bob.receive_transfer(transfer_id, inbox), alice.send_transfer(transfer_id, source)
+    )
+    assert received.read_bytes() == source.read_bytes()
+    assert (await bob.transfer(transfer_id))["status"] == "completed"
+
+
+async def test_offers_expire(own_server: ServerProcess, tmp_path: Path) -> None:
+    from tests.support.accounts import signed_in
+
+    own_server.env["P2P_OFFER_EXPIRY_SECONDS"] = "1"
+    own_server.start()
+    async with (
+        await signed_in(own_server.url, "Sender") as sender,
+        await signed_in(own_server.url, "Receiver") as receiver,
+    ):
+        offer = await sender.offer_transfer(
+            (await receiver.me()).id, random_file(tmp_path / "e.bin", 10)
+        )
+        status = "offered"
+        for _ in range(40):
+            status = (await sender.transfer(offer["transfer_id"]))["status"]
+            if status == "expired":
+                break
+            await asyncio.sleep(0.25)
+        assert status == "expired"
+
+
+async def test_a_restart_fails_open_transfers_but_keeps_them(
+    own_server: ServerProcess, tmp_path: Path
+) -> None:
+    from tests.support.accounts import signed_in
+
+    own_server.start()
+    async with (
+        await signed_in(own_server.url, "Sender") as sender,
+        await signed_in(own_server.url, "Receiver") as receiver,
+    ):
+        offer = await sender.offer_transfer(
+            (await receiver.me()).id, random_file(tmp_path / "x.bin", 10)
+        )
+        own_server.restart()
+        after = await receiver.transfer(offer["transfer_id"])
+        assert after["status"] == "failed"
+        assert after["reason"] == "server restarted"
+
+
+async def test_bad_offers_are_422(alice: HyperSendClient, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput):
+        await alice.offer_transfer("01NOSUCHUSER0000000000000", random_file(tmp_path / "b", 5))
+    with pytest.raises(InvalidInput):
+        await alice.offer_transfer((await alice.me()).id, random_file(tmp_path / "c", 5))
