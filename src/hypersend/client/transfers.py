@@ -22,7 +22,6 @@ from hypersend.client.errors import (
     ApiError,
     ConflictError,
     HyperSendError,
-    NotFoundError,
     ServerUnreachable,
 )
 from hypersend.client.http import ApiSession, raise_for_error
@@ -204,7 +203,7 @@ async def _resume_or_start(
             info = await file_info(api, file_id)
             if info.size == size:
                 return info
-        except (NotFoundError, ApiError):
+        except ApiError:
             pass
     body: dict[str, Any] = {"filename": path.name, "size": size}
     if chat_id:
