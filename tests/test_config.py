@@ -24,3 +24,19 @@ def test_environment_configures_settings(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert settings.cors_origins == ["https://a.example", "https://b.example"]
     assert settings.max_file_size == 1000
     assert settings.database_path == tmp_path / "hypersend.db"
+
+
+def test_env_example_as_a_dot_env_gives_the_documented_defaults(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Copying `.env.example` to `.env` unchanged must start the same server as no `.env`."""
+    example = Path(__file__).parent.parent / ".env.example"
+    (tmp_path / ".env").write_text(example.read_text())
+    monkeypatch.chdir(tmp_path)
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    from_example = Settings()
+    monkeypatch.chdir(tmp_path.parent)
+    defaults = Settings()
+    assert from_example.registration_policy is None
+    assert from_example.model_dump() == defaults.model_dump()

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from hypersend import __version__
+from hypersend.admin.endpoints import router as admin_router
 from hypersend.auth.endpoints import router as auth_router
 from hypersend.body_limit import BodySizeLimit
 from hypersend.chats.endpoints import router as chats_router
@@ -31,6 +32,7 @@ ROUTERS = (
     files_router,
     realtime_router,
     transfers_router,
+    admin_router,
 )
 
 STREAMED_BODY_PREFIXES = ("/files/upload/chunk/",)

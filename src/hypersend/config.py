@@ -20,7 +20,9 @@ RegistrationPolicy = Literal["open", "invite", "closed"]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", env_ignore_empty=True, extra="ignore", frozen=True
+    )
 
     data_root: Path = Path("./data")
     secret_key: SecretStr | None = None

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
+from hypersend.admin.service import AdminService
 from hypersend.auth.passwords import PasswordHasher
 from hypersend.auth.service import AuthService
 from hypersend.chats.service import ChatService
@@ -25,6 +26,7 @@ class Services:
     hub: ConnectionHub
     bus: EventBus
     auth: AuthService
+    admin: AdminService
     chats: ChatService
     files: FileService
     messages: MessageService
@@ -36,12 +38,14 @@ def build_services(settings: Settings, storage: Storage) -> Services:
     bus = InProcessEventBus(hub)
     chats = ChatService(storage, bus)
     files = FileService(storage, settings, chats)
+    auth = AuthService(storage, settings, PasswordHasher(), bus)
     return Services(
         settings=settings,
         storage=storage,
         hub=hub,
         bus=bus,
-        auth=AuthService(storage, settings, PasswordHasher(), bus),
+        auth=auth,
+        admin=AdminService(storage, auth),
         chats=chats,
         files=files,
         messages=MessageService(storage, bus, chats, files, settings.max_message_chars),

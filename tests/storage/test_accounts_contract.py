@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -83,3 +84,25 @@ async def test_revocation(storage: Storage) -> None:
     other = await storage.sessions.get(second.id)
     assert other is not None
     assert other.revoked
+
+
+async def test_update_saves_role_status_quota_and_name(storage: Storage) -> None:
+    user = make_user("Before")
+    await storage.users.create(user)
+    changed = replace(user, name="After", is_admin=True, disabled=True, quota_bytes=1000)
+    await storage.users.update(changed)
+    assert await storage.users.get(user.id) == changed
+    await storage.users.update(replace(changed, quota_bytes=None))
+    reloaded = await storage.users.get(user.id)
+    assert reloaded is not None
+    assert reloaded.quota_bytes is None
+
+
+async def test_users_are_listed_page_by_page_in_id_order(storage: Storage) -> None:
+    users = [make_user(f"U{i}") for i in range(5)]
+    for user in users:
+        await storage.users.create(user)
+    ids = sorted(user.id for user in users)
+    first = await storage.users.list_page(after=None, limit=3)
+    rest = await storage.users.list_page(after=first[-1].id, limit=3)
+    assert [u.id for u in first + rest] == ids

@@ -25,12 +25,19 @@ def free_port() -> int:
 class ServerProcess:
     """`hypersend serve` exactly as a user runs it, with settings passed through the environment."""
 
-    def __init__(self, data_root: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data_root: Path,
+        env: dict[str, str] | None = None,
+        *,
+        registration_policy: str | None = "open",
+    ) -> None:
+        """`registration_policy=None` leaves it unset: first account admin, then invite-only."""
         self.data_root = data_root
         self.port = free_port()
         self.env = {
-            **os.environ,
-            "REGISTRATION_POLICY": "open",
+            **{key: value for key, value in os.environ.items() if key != "REGISTRATION_POLICY"},
+            **({"REGISTRATION_POLICY": registration_policy} if registration_policy else {}),
             "DURABLE_UPLOADS": "false",
             "MIN_FREE_DISK_BYTES": "0",
             "CHUNK_SIZE": str(TEST_CHUNK_SIZE),

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
 async def register(body: RegisterRequest, auth: AuthServiceDep) -> UserOut:
-    user = await auth.register(body.email, body.password, body.name)
+    user = await auth.register(body.email, body.password, body.name, invite_code=body.invite_code)
     return UserOut.of(user)
 
 

@@ -1,5 +1,6 @@
 """Accounts and sessions: registering, signing in, rotating tokens, signing out."""
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,6 +34,7 @@ class AuthService:
         self._bus = bus
         self._settings = settings
         self._hasher = hasher
+        self._registering = asyncio.Lock()
         self.tokens = TokenCodec(
             settings.signing_key, timedelta(minutes=settings.access_token_minutes)
         )
@@ -43,25 +45,64 @@ class AuthService:
         )
 
     async def registration_policy(self) -> RegistrationPolicy:
-        return self._settings.registration_policy or "open"
+        """The configured policy; unset means open for the first account, then invite-only."""
+        if self._settings.registration_policy is not None:
+            return self._settings.registration_policy
+        return "open" if await self._storage.users.count() == 0 else "invite"
 
-    async def register(self, email: str, password: str, name: str) -> User:
-        if await self.registration_policy() != "open":
-            raise Forbidden("Registration on this server is by invitation", code="invite_required")
-        is_first = await self._storage.users.count() == 0
+    async def register(
+        self, email: str, password: str, name: str, *, invite_code: str | None = None
+    ) -> User:
+        """Self-service sign-up under the registration policy. The server's first account
+        (unless registration is closed) needs no invite and becomes its admin."""
+        async with self._registering:
+            is_first = await self._storage.users.count() == 0
+            policy = await self.registration_policy()
+            if policy == "closed":
+                raise Forbidden(
+                    "Registration on this server is closed; ask its admin for an account",
+                    code="registration_closed",
+                )
+            if policy == "open" or is_first:
+                return await self.create_account(email, password, name, is_admin=is_first)
+            if not invite_code:
+                raise Forbidden(
+                    "Registration on this server needs an invite code", code="invite_required"
+                )
+            if not await self._storage.invites.use(invite_code, utcnow()):
+                raise Forbidden(
+                    "This invite code is unknown, used up or expired", code="invite_invalid"
+                )
+            try:
+                return await self.create_account(email, password, name, is_admin=False)
+            except Conflict:
+                await self._storage.invites.release(invite_code)
+                raise
+
+    async def create_account(self, email: str, password: str, name: str, *, is_admin: bool) -> User:
         user = User(
             id=new_id(),
             email=email,
             name=name,
             password_hash=await self._hasher.hash(password),
             created_at=utcnow(),
-            is_admin=is_first,
+            is_admin=is_admin,
         )
         try:
             await self._storage.users.create(user)
         except DuplicateError as exc:
             raise Conflict("An account with this email exists", code="email_taken") from exc
         return user
+
+    async def set_password(self, user: User, password: str) -> None:
+        """Replace a user's password and end all their sessions."""
+        await self._storage.users.set_password_hash(user.id, await self._hasher.hash(password))
+        await self.end_all_sessions(user.id)
+
+    async def end_all_sessions(self, user_id: str) -> None:
+        """Revoke every session of the user and close their WebSockets."""
+        await self._storage.sessions.revoke_all_for_user(user_id)
+        await self._bus.end_user(user_id)
 
     async def login(
         self, email: str, password: str, *, client_address: str, user_agent: str

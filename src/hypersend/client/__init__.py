@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from hypersend.client import p2p
+from hypersend.client.admin import AccountInfo, AdminApi, InviteInfo
 from hypersend.client.errors import (
     ApiError,
     AuthError,
@@ -36,6 +37,7 @@ from hypersend.client.transfers import (
 )
 
 __all__ = [
+    "AccountInfo",
     "ApiError",
     "AuthError",
     "Chat",
@@ -47,6 +49,7 @@ __all__ = [
     "HyperSendError",
     "IntegrityError",
     "InvalidInput",
+    "InviteInfo",
     "Message",
     "MessagePage",
     "NotFoundError",
@@ -68,6 +71,7 @@ class HyperSendClient:
         on_tokens: TokenListener | None = None,
     ) -> None:
         self.api = ApiSession(base_url, tokens=tokens, on_tokens=on_tokens)
+        self.admin = AdminApi(self.api)
 
     async def __aenter__(self) -> Self:
         return self

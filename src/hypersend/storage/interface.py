@@ -14,6 +14,7 @@ from hypersend.storage.models import (
     ChatSummary,
     ChunkReceipt,
     FileRecord,
+    Invite,
     Message,
     MessagePage,
     Session,
@@ -38,6 +39,29 @@ class UserRepository(Protocol):
     async def count(self) -> int: ...
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
+
+    async def update(self, user: User) -> None:
+        """Save an existing user's name, role, status, quota and password hash."""
+
+    async def list_page(self, *, after: str | None, limit: int) -> list[User]:
+        """Every user, by id, starting after `after` (for administration)."""
+
+
+class InviteRepository(Protocol):
+    async def create(self, invite: Invite) -> None: ...
+
+    async def get(self, code: str) -> Invite | None: ...
+
+    async def list_all(self) -> list[Invite]:
+        """Every invite, newest first."""
+
+    async def delete(self, code: str) -> bool: ...
+
+    async def use(self, code: str, now: datetime) -> bool:
+        """Count one use if the invite exists, is unexpired and has uses left (atomically)."""
+
+    async def release(self, code: str) -> None:
+        """Give back a use taken by a registration that then failed."""
 
 
 class SessionRepository(Protocol):
@@ -124,6 +148,9 @@ class FileRepository(Protocol):
     async def bytes_used(self, owner_id: str) -> int:
         """What a user's files take (complete and uploading), for quotas."""
 
+    async def bytes_used_by(self, owner_ids: list[str]) -> dict[str, int]:
+        """`bytes_used` for several users in one query (users with no files are left out)."""
+
     async def visible_to(self, file_id: str, user_id: str) -> bool:
         """Whether the user owns the file or is in a chat it was shared in."""
 
@@ -154,6 +181,7 @@ class TransferRepository(Protocol):
 class Storage(Protocol):
     users: UserRepository
     sessions: SessionRepository
+    invites: InviteRepository
     chats: ChatRepository
     messages: MessageRepository
     files: FileRepository

@@ -17,6 +17,18 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
+class Invite:
+    """A code that lets `max_uses` people register until `expires_at`."""
+
+    code: str
+    created_by: str | None  # None: made at the server's console (`hypersend admin --direct`)
+    created_at: datetime
+    expires_at: datetime
+    max_uses: int
+    uses: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Session:
     """One signed-in device. Its refresh token rotates; revoking it kills both tokens."""
 

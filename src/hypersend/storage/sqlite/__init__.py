@@ -5,6 +5,7 @@ from pathlib import Path
 from hypersend.storage.interface import (
     ChatRepository,
     FileRepository,
+    InviteRepository,
     MessageRepository,
     SessionRepository,
     TransferRepository,
@@ -14,6 +15,7 @@ from hypersend.storage.sqlite.accounts import SqliteSessions, SqliteUsers
 from hypersend.storage.sqlite.conversations import SqliteChats, SqliteMessages
 from hypersend.storage.sqlite.database import SqliteDatabase
 from hypersend.storage.sqlite.files import SqliteFiles
+from hypersend.storage.sqlite.invites import SqliteInvites
 from hypersend.storage.sqlite.transfers import SqliteTransfers
 
 
@@ -22,6 +24,7 @@ class SqliteStorage:
         self._db = db
         self.users: UserRepository = SqliteUsers(db)
         self.sessions: SessionRepository = SqliteSessions(db)
+        self.invites: InviteRepository = SqliteInvites(db)
         self.chats: ChatRepository = SqliteChats(db)
         self.messages: MessageRepository = SqliteMessages(db)
         self.files: FileRepository = SqliteFiles(db)

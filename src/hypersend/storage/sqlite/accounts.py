@@ -109,6 +109,30 @@ class SqliteUsers:
             )
         )
 
+    async def update(self, user: User) -> None:
+        await self._db.write(
+            lambda c: c.execute(
+                "UPDATE users SET name = ?, password_hash = ?, is_admin = ?, disabled = ?,"
+                " quota_bytes = ? WHERE id = ?",
+                (
+                    user.name,
+                    user.password_hash,
+                    int(user.is_admin),
+                    int(user.disabled),
+                    user.quota_bytes,
+                    user.id,
+                ),
+            )
+        )
+
+    async def list_page(self, *, after: str | None, limit: int) -> list[User]:
+        rows = await self._db.read(
+            lambda c: c.execute(
+                "SELECT * FROM users WHERE id > ? ORDER BY id LIMIT ?", (after or "", limit)
+            ).fetchall()
+        )
+        return [_user(row) for row in rows]
+
 
 class SqliteSessions:
     def __init__(self, db: SqliteDatabase) -> None:

@@ -124,6 +124,19 @@ class SqliteFiles:
         )
         return int(row[0])
 
+    async def bytes_used_by(self, owner_ids: list[str]) -> dict[str, int]:
+        if not owner_ids:
+            return {}
+        marks = ",".join("?" * len(owner_ids))
+        rows = await self._db.read(
+            lambda c: c.execute(
+                f"SELECT owner_id, sum(size) FROM files WHERE owner_id IN ({marks})"
+                " GROUP BY owner_id",
+                owner_ids,
+            ).fetchall()
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
     async def visible_to(self, file_id: str, user_id: str) -> bool:
         row = await self._db.read(
             lambda c: c.execute(

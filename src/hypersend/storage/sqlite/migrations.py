@@ -108,6 +108,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX transfers_by_status_expiry ON transfers(status, expires_at);
     """,
+    # 4: invite codes
+    """
+    CREATE TABLE invites (
+        code TEXT PRIMARY KEY,
+        created_by TEXT REFERENCES users(id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        max_uses INTEGER NOT NULL CHECK (max_uses > 0),
+        uses INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 ]
 
 

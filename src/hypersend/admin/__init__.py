@@ -1,0 +1,1 @@
+"""Server administration: invite codes and user accounts, for admins only."""
