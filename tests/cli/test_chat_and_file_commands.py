@@ -1,39 +1,19 @@
 """The CLI end to end: open a chat, talk, send a file into it, fetch it back."""
 
 import json
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
-from tests.support.accounts import PASSWORD, unique_email
-from tests.support.cli import run_cli
+from tests.support.cli import ok, run_cli, sign_up, start_cli
 from tests.support.files import random_file
 from tests.support.server import TEST_CHUNK_SIZE, ServerProcess
 
 
-def sign_up(server: ServerProcess, profile: Path, name: str) -> str:
-    email = unique_email(name.lower())
-    for command in (
-        ["--server", server.url, "register", email, "--name", name, "--password-stdin"],
-        ["login", email, "--password-stdin"],
-    ):
-        result = run_cli(profile, *command, stdin=PASSWORD + "\n")
-        assert result.returncode == 0, result.stderr
-    return email
-
-
-def ok(profile: Path, *args: str) -> str:
-    result = run_cli(profile, *args)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 def test_chat_send_and_fetch_end_to_end(server: ServerProcess, tmp_path: Path) -> None:
     ann, ben = tmp_path / "ann.json", tmp_path / "ben.json"
-    sign_up(server, ann, "Ann")
-    ben_email = sign_up(server, ben, "Ben")
+    sign_up(server.url, ann, "Ann")
+    ben_email = sign_up(server.url, ben, "Ben")
 
     chat_id = ok(ann, "dm", ben_email).split()[0]
     ok(ann, "say", chat_id, "hello", "ben")
@@ -56,14 +36,10 @@ def test_chat_send_and_fetch_end_to_end(server: ServerProcess, tmp_path: Path) -
 
 def test_follow_prints_events_as_json_lines(server: ServerProcess, tmp_path: Path) -> None:
     ann, ben = tmp_path / "ann.json", tmp_path / "ben.json"
-    sign_up(server, ann, "Ann")
-    ben_email = sign_up(server, ben, "Ben")
+    sign_up(server.url, ann, "Ann")
+    ben_email = sign_up(server.url, ben, "Ben")
     chat_id = ok(ann, "dm", ben_email).split()[0]
-    follower = subprocess.Popen(
-        [sys.executable, "-m", "hypersend", "--profile", str(ben), "follow"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    follower = start_cli(ben, "follow")
     received = threading.Event()
 
     def keep_talking() -> None:
@@ -91,7 +67,7 @@ def test_follow_prints_events_as_json_lines(server: ServerProcess, tmp_path: Pat
 
 def test_errors_are_clear(server: ServerProcess, tmp_path: Path) -> None:
     profile = tmp_path / "p.json"
-    sign_up(server, profile, "Cat")
+    sign_up(server.url, profile, "Cat")
     missing = run_cli(profile, "fetch", "01NOSUCHFILE00000000000000")
     assert missing.returncode == 1
     assert "File not found" in missing.stderr

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.accounts import PASSWORD, unique_email
+
 
 def run_cli(
     profile: Path, *args: str, stdin: str = "", timeout: float = 120
@@ -15,4 +17,40 @@ def run_cli(
         text=True,
         timeout=timeout,
         check=False,
+    )
+
+
+def ok(profile: Path, *args: str, stdin: str = "") -> str:
+    """Run a command that must succeed; its standard output."""
+    result = run_cli(profile, *args, stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def sign_up(server_url: str, profile: Path, name: str, *register_options: str) -> str:
+    """Register a new account through the CLI and sign the profile in; its email."""
+    email = unique_email(name.split()[0].lower())
+    ok(
+        profile,
+        "--server",
+        server_url,
+        "register",
+        email,
+        "--name",
+        name,
+        *register_options,
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    ok(profile, "login", email, "--password-stdin", stdin=PASSWORD + "\n")
+    return email
+
+
+def start_cli(profile: Path, *args: str) -> subprocess.Popen[str]:
+    """Start a long-running command (its output piped) for the test to talk to or wait on."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "hypersend", "--profile", str(profile), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )

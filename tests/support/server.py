@@ -84,6 +84,19 @@ class ServerProcess:
         self.stop()
         self.start()
 
+    def rss_bytes(self) -> int:
+        """Resident memory of the server's processes (granian's main process and worker)."""
+        assert self.process is not None
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.process.pid:  # the process group
+                total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        return total
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 

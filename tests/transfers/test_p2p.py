@@ -1,6 +1,7 @@
 """P2P transfers through the relay, over real WebSockets."""
 
 import asyncio
+import hashlib
 import json
 from pathlib import Path
 
@@ -190,3 +191,77 @@ async def test_bad_offers_are_422(alice: HyperSendClient, tmp_path: Path) -> Non
         await alice.offer_transfer("01NOSUCHUSER0000000000000", random_file(tmp_path / "b", 5))
     with pytest.raises(InvalidInput):
         await alice.offer_transfer((await alice.me()).id, random_file(tmp_path / "c", 5))
+
+
+async def test_a_paused_receiver_holds_the_sender_back_not_the_servers_memory(
+    own_server: ServerProcess, tmp_path: Path
+) -> None:
+    from tests.support.accounts import signed_in
+
+    size = 160 * 1024 * 1024
+    own_server.start()
+    alice = await signed_in(own_server.url, "Alice")
+    bob = await signed_in(own_server.url, "Bob")
+    try:
+        source = random_file(tmp_path / "big.bin", size)
+        offer = await alice.offer_transfer((await bob.me()).id, source)
+        transfer_id = offer["transfer_id"]
+        url = websocket_url(own_server.url, f"/p2p/transfers/{transfer_id}/receive")
+        sent = 0
+
+        def on_progress(done: int, total: int) -> None:
+            nonlocal sent
+            sent = done
+
+        async with websockets.connect(
+            url, additional_headers=bob.api.auth_headers(), max_size=2**21, max_queue=1
+        ) as receiver:
+            baseline = own_server.rss_bytes()
+            sending = asyncio.create_task(
+                alice.send_transfer(transfer_id, source, progress=on_progress)
+            )
+            await asyncio.sleep(3)  # the receiver reads nothing meanwhile
+            stalled_at = sent
+            await asyncio.sleep(1)
+            assert sent == stalled_at, "the sender kept going while nobody read"
+            assert 0 < stalled_at < size // 3
+            growth = own_server.rss_bytes() - baseline
+            assert growth < 24 * 1024 * 1024, f"server grew by {growth} bytes"
+
+            digest = hashlib.sha256()
+            received = 0
+            async for frame in receiver:
+                if isinstance(frame, bytes):
+                    digest.update(frame)
+                    received += len(frame)
+                    continue
+                assert json.loads(frame) == {"type": "done", "sha256": digest.hexdigest()}
+                await receiver.send(json.dumps({"type": "done"}))
+                break
+            await asyncio.wait_for(sending, 30)
+        assert received == size
+        assert digest.hexdigest() == hashlib.sha256(source.read_bytes()).hexdigest()
+        assert (await alice.transfer(transfer_id))["status"] == "completed"
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_each_side_lists_its_transfers_and_a_chat_shows_its_offers(
+    alice: HyperSendClient, bob: HyperSendClient, carol: HyperSendClient, tmp_path: Path
+) -> None:
+    source = random_file(tmp_path / "listed.bin", 1000)
+    bob_id = (await bob.me()).id
+    chat = await alice.open_direct_chat(bob_id)
+    in_chat = await alice.offer_transfer(bob_id, source, chat_id=chat.id)
+    elsewhere = await alice.offer_transfer(bob_id, source)
+    await alice.cancel_transfer(elsewhere["transfer_id"])
+
+    def ids(transfers: list[dict[str, object]]) -> list[object]:
+        return [t["transfer_id"] for t in transfers]
+
+    assert ids(await bob.transfers())[:2] == [elsewhere["transfer_id"], in_chat["transfer_id"]]
+    assert ids(await alice.transfers(open_only=True))[0] == in_chat["transfer_id"]
+    assert elsewhere["transfer_id"] not in ids(await bob.transfers(open_only=True))
+    assert ids(await bob.transfers(chat_id=chat.id)) == [in_chat["transfer_id"]]
+    assert await carol.transfers() == []

@@ -4,8 +4,9 @@ import argparse
 import json
 from typing import Any
 
+from hypersend.cli.lookup import user_id_for
 from hypersend.cli.profile import signed_in_client
-from hypersend.client import HyperSendClient, InvalidInput, Message
+from hypersend.client import Message
 
 
 def register(commands: Any) -> None:
@@ -46,7 +47,7 @@ async def _chats(args: argparse.Namespace) -> int:
 
 async def _direct(args: argparse.Namespace) -> int:
     async with signed_in_client(args) as client:
-        user_id = await _user_id(client, args.email)
+        user_id = await user_id_for(client, args.email)
         chat = await client.open_direct_chat(user_id)
     print(f"{chat.id}  {chat.title}")
     return 0
@@ -54,7 +55,7 @@ async def _direct(args: argparse.Namespace) -> int:
 
 async def _group(args: argparse.Namespace) -> int:
     async with signed_in_client(args) as client:
-        members = [await _user_id(client, email) for email in args.emails]
+        members = [await user_id_for(client, email) for email in args.emails]
         chat = await client.create_group(args.title, members)
     print(f"{chat.id}  {chat.title}")
     return 0
@@ -83,13 +84,6 @@ async def _follow(args: argparse.Namespace) -> int:
         async for event in client.follow_events():
             print(json.dumps(event), flush=True)
     return 0
-
-
-async def _user_id(client: HyperSendClient, email: str) -> str:
-    found = [user for user in await client.search_users(email) if user.email == email.lower()]
-    if not found:
-        raise InvalidInput(404, "unknown_user", f"No user with email {email}")
-    return found[0].id
 
 
 def _preview(message: Message) -> str:

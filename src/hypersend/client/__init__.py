@@ -278,6 +278,16 @@ class HyperSendClient:
         result: dict[str, Any] = await self.api.json("GET", f"/p2p/transfers/{transfer_id}")
         return result
 
+    async def transfers(
+        self, *, chat_id: str | None = None, open_only: bool = False
+    ) -> list[dict[str, Any]]:
+        """Your transfers, sent and received, newest first."""
+        params: dict[str, Any] = {"open": open_only}
+        if chat_id:
+            params["chat_id"] = chat_id
+        result: list[dict[str, Any]] = await self.api.json("GET", "/p2p/transfers", params=params)
+        return result
+
     async def cancel_transfer(self, transfer_id: str) -> None:
         await self.api.request("DELETE", f"/p2p/transfers/{transfer_id}")
 

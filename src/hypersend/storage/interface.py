@@ -171,6 +171,12 @@ class TransferRepository(Protocol):
 
     async def set_progress(self, transfer_id: str, bytes_relayed: int) -> None: ...
 
+    async def list_for_user(
+        self, user_id: str, *, chat_id: str | None, open_only: bool, limit: int
+    ) -> list[Transfer]:
+        """The transfers the user sends or receives, newest first; `open_only` keeps
+        offered and active ones; `chat_id` keeps those offered in that chat."""
+
     async def fail_unfinished(self, reason: str) -> int:
         """Mark every offered or active transfer failed (the server restarted)."""
 

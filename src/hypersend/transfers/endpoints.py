@@ -36,6 +36,22 @@ async def offer(body: OfferTransfer, user: CurrentUser, services: ServicesDep) -
     )
 
 
+@router.get("")
+async def list_transfers(
+    user: CurrentUser,
+    services: ServicesDep,
+    chat_id: Annotated[str | None, Query(max_length=64)] = None,
+    open_only: Annotated[bool, Query(alias="open")] = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[TransferOut]:
+    """The caller's transfers, sent and received, newest first; `open=true` keeps offered and
+    active ones, `chat_id` those offered in one chat (what a chat view shows)."""
+    transfers = await services.transfers.list_for(
+        user, chat_id=chat_id, open_only=open_only, limit=limit
+    )
+    return [TransferOut.of(transfer) for transfer in transfers]
+
+
 @router.get("/{transfer_id}")
 async def get_transfer(transfer_id: str, user: CurrentUser, services: ServicesDep) -> TransferOut:
     return TransferOut.of(await services.transfers.visible(user, transfer_id))

@@ -66,6 +66,14 @@ class TransferService:
             raise NotFound("Transfer not found")
         return await self._with_live_progress(transfer)
 
+    async def list_for(
+        self, user: User, *, chat_id: str | None, open_only: bool, limit: int
+    ) -> list[Transfer]:
+        transfers = await self._storage.transfers.list_for_user(
+            user.id, chat_id=chat_id, open_only=open_only, limit=limit
+        )
+        return [await self._with_live_progress(transfer) for transfer in transfers]
+
     async def get(self, transfer_id: str) -> Transfer | None:
         return await self._storage.transfers.get(transfer_id)
 

@@ -119,6 +119,11 @@ MIGRATIONS: list[str] = [
         uses INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # 5: a user's transfers, sent and received, newest first
+    """
+    CREATE INDEX transfers_by_sender ON transfers(sender_id, id);
+    CREATE INDEX transfers_by_receiver ON transfers(receiver_id, id);
+    """,
 ]
 
 

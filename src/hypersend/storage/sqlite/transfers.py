@@ -72,6 +72,20 @@ class SqliteTransfers:
             )
         )
 
+    async def list_for_user(
+        self, user_id: str, *, chat_id: str | None, open_only: bool, limit: int
+    ) -> list[Transfer]:
+        conditions = ["(sender_id = :user OR receiver_id = :user)"]
+        if chat_id is not None:
+            conditions.append("chat_id = :chat")
+        if open_only:
+            conditions.append("status IN ('offered', 'active')")
+        where = " AND ".join(conditions)
+        query = f"SELECT * FROM transfers WHERE {where} ORDER BY id DESC LIMIT :limit"
+        parameters = {"user": user_id, "chat": chat_id, "limit": limit}
+        rows = await self._db.read(lambda c: c.execute(query, parameters).fetchall())
+        return [_transfer(row) for row in rows]
+
     async def fail_unfinished(self, reason: str) -> int:
         cursor = await self._db.write(
             lambda c: c.execute(
