@@ -23,8 +23,10 @@ async def test_sent_message_has_the_contract_shape(alice: HyperSendClient, chat:
         "file",
         "created_at",
         "deleted",
+        "client_id",
     }
     assert data["kind"] == "text"
+    assert data["client_id"] is None
     assert data["file"] is None
     assert data["deleted"] is False
     assert data["sender_id"] == (await alice.me()).id
@@ -37,6 +39,7 @@ async def test_the_same_client_id_returns_the_first_message(
         *[alice.send_message(chat.id, "once", client_id="retry-me") for _ in range(3)]
     )
     assert {m.id for m in retries} == {first.id}
+    assert first.client_id == "retry-me"
     page = await alice.messages(chat.id)
     assert [m.text for m in page.messages].count("once") == 1
 

@@ -58,6 +58,7 @@ class Message:
     file: Attachment | None
     created_at: datetime
     deleted: bool
+    client_id: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -73,6 +74,7 @@ class Message:
             else None,
             created_at=parse_time(data["created_at"]),
             deleted=bool(data["deleted"]),
+            client_id=data.get("client_id"),
         )
 
 

@@ -22,6 +22,9 @@ class MessageOut(BaseModel):
     file: FileOut | None
     created_at: datetime
     deleted: bool
+    client_id: str | None = Field(
+        description="The sender's own id for it, so their devices can match it to what they sent"
+    )
 
     @classmethod
     def of(cls, message: Message) -> Self:
@@ -39,6 +42,7 @@ class MessageOut(BaseModel):
             ),
             created_at=message.created_at,
             deleted=message.deleted,
+            client_id=message.client_id,
         )
 
 

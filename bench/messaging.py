@@ -1,0 +1,190 @@
+"""Real-time messaging: N users on `/ws`, messages sent at a fixed rate into group and
+direct chats, delivery rate and send-to-receipt latency, server CPU and memory.
+
+    .venv/bin/python bench/messaging.py [--users 200] [--group-size 10] [--rate 300]
+                                        [--seconds 20]
+
+Every user holds one `/ws` connection. Each tick sends one message through `POST /messages/`
+(round robin over the group chats, with `--direct-share` of them in direct chats); every
+other member's connection must receive it as `message.created`. The latency of a delivery is
+from just before the send request to the moment the receiving connection has parsed the
+event (all clients live in this one process, so they share one clock). Server CPU is the
+server's processes' CPU time over the run, in percent of one core. Not part of the test suite.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from common import ServerProcess, peak_rss_mib
+from tests.support.accounts import signed_in
+
+from hypersend.client import EventStream, HyperSendClient
+
+SETUP_CONCURRENCY = 8
+Route = tuple[HyperSendClient, str, int]  # who sends, into which chat, how many receive it
+MAX_IN_FLIGHT = 64
+
+
+@dataclass
+class Tally:
+    sent_at: dict[str, float] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    expected: int = 0
+    sending_done: bool = False
+    all_delivered: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def check_complete(self) -> None:
+        if self.sending_done and len(self.latencies) >= self.expected:
+            self.all_delivered.set()
+
+
+def server_cpu_seconds(server: ServerProcess) -> float:
+    """User plus system CPU time of the server's processes so far."""
+    assert server.process is not None
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == server.process.pid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def listen(stream: EventStream, user_id: str, tally: Tally) -> None:
+    async for event in stream:
+        if event.get("type") != "message.created":
+            continue
+        message = event["message"]
+        sent_at = tally.sent_at.get(message.get("client_id") or "")
+        if sent_at is not None and message["sender_id"] != user_id:
+            tally.latencies.append(time.perf_counter() - sent_at)
+            tally.check_complete()
+
+
+async def set_up(
+    url: str, users: int, group_size: int
+) -> tuple[list[HyperSendClient], list[str], list[tuple[HyperSendClient, str, int]]]:
+    """The signed-in users, their ids, and (sender, chat id, recipients) for each chat."""
+    gate = asyncio.Semaphore(SETUP_CONCURRENCY)
+
+    async def one(number: int) -> HyperSendClient:
+        async with gate:
+            return await signed_in(url, f"User{number} Bench")
+
+    clients = list(await asyncio.gather(*(one(n) for n in range(users))))
+    ids = [(await client.me()).id for client in clients]
+    groups: list[tuple[HyperSendClient, str, int]] = []
+    for start in range(0, users - group_size + 1, group_size):
+        chat = await clients[start].create_group(
+            f"group {start}", ids[start + 1 : start + group_size]
+        )
+        groups.append((clients[start], chat.id, group_size - 1))
+    directs: list[tuple[HyperSendClient, str, int]] = []
+    for left in range(0, users - 1, 2):
+        chat = await clients[left].open_direct_chat(ids[left + 1])
+        directs.append((clients[left + (left // 2) % 2], chat.id, 1))
+    return clients, ids, groups, directs
+
+
+def mixed(
+    groups: list[Route], directs: list[Route], direct_share: float, count: int
+) -> Iterator[Route]:
+    """`count` sends, every chat in turn, a `direct_share` of them in direct chats."""
+    group_turns, direct_turns = itertools.cycle(groups), itertools.cycle(directs)
+    for number in range(count):
+        due_directs = int((number + 1) * direct_share) - int(number * direct_share)
+        yield next(direct_turns) if due_directs else next(group_turns)
+
+
+async def send_at_rate(routes: Iterator[Route], rate: float, tally: Tally) -> int:
+    in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def send(client: HyperSendClient, chat_id: str, client_id: str) -> None:
+        async with in_flight:
+            tally.sent_at[client_id] = time.perf_counter()
+            await client.send_message(chat_id, "benchmark message", client_id=client_id)
+
+    started = time.perf_counter()
+    sent = 0
+    for number, (client, chat_id, recipients) in enumerate(routes):
+        due = started + number / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        task = asyncio.create_task(send(client, chat_id, f"bench-{number}"))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        tally.expected += recipients
+        sent += 1
+    await asyncio.gather(*tasks)
+    return sent
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--group-size", type=int, default=10)
+    parser.add_argument("--rate", type=float, default=300, help="messages sent per second")
+    parser.add_argument(
+        "--direct-share", type=float, default=0.25, help="part of them sent in direct chats"
+    )
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: /tmp)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(dir=args.dir) as scratch:
+        server = ServerProcess(Path(scratch) / "data").start()
+        try:
+            print(f"signing in {args.users} users and creating their chats ...", flush=True)
+            clients, ids, groups, directs = await set_up(server.url, args.users, args.group_size)
+            routes = mixed(groups, directs, args.direct_share, int(args.rate * args.seconds))
+            streams = [await client.connect_events() for client in clients]
+            tally = Tally()
+            listeners = [
+                asyncio.create_task(listen(stream, user_id, tally))
+                for stream, user_id in zip(streams, ids, strict=True)
+            ]
+            print(f"sending {args.rate:.0f} messages/s for {args.seconds:.0f} s ...", flush=True)
+            cpu_before, wall_before = server_cpu_seconds(server), time.perf_counter()
+            sent = await send_at_rate(routes, args.rate, tally)
+            tally.sending_done = True
+            tally.check_complete()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(tally.all_delivered.wait(), 5)
+            wall = time.perf_counter() - wall_before
+            cpu = server_cpu_seconds(server) - cpu_before
+            rss = peak_rss_mib(server)
+            for stream in streams:
+                await stream.close()
+            await asyncio.gather(*listeners, return_exceptions=True)
+            for client in clients:
+                await client.close()
+        finally:
+            server.stop()
+
+    delivered = len(tally.latencies)
+    latencies = sorted(tally.latencies)
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    print(f"users on /ws                {args.users}")
+    print(f"messages sent               {sent} ({sent / args.seconds:.0f}/s)")
+    print(f"deliveries                  {delivered} of {tally.expected} expected")
+    print(f"delivered messages/s        {delivered / wall:7.0f}   (target >= 2000)")
+    print(f"latency p50 / p99           {p50:7.1f} / {p99:.1f} ms   (target p99 < 50)")
+    print(f"server CPU                  {cpu / wall * 100:7.0f} % of one core")
+    print(f"server peak RSS             {rss:7.0f} MiB")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    asyncio.run(main())
