@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,14 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _mongodb_settings() -> dict[str, str]:
+    """With `HYPERSEND_TEST_MONGODB_URI` set, each server gets a fresh database on it."""
+    uri = os.environ.get("HYPERSEND_TEST_MONGODB_URI", "")
+    if not uri:
+        return {}
+    return {"MONGODB_URI": uri, "MONGODB_DATABASE": f"hypersend_test_{uuid.uuid4().hex[:12]}"}
 
 
 class ServerProcess:
@@ -38,6 +47,7 @@ class ServerProcess:
         self.env = {
             **{key: value for key, value in os.environ.items() if key != "REGISTRATION_POLICY"},
             **({"REGISTRATION_POLICY": registration_policy} if registration_policy else {}),
+            **_mongodb_settings(),
             "DURABLE_UPLOADS": "false",
             "MIN_FREE_DISK_BYTES": "0",
             "CHUNK_SIZE": str(TEST_CHUNK_SIZE),

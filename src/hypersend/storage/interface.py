@@ -200,7 +200,16 @@ class Storage(Protocol):
 
 
 async def open_storage(settings: Settings) -> Storage:
-    """Open the backend the settings ask for (the embedded SQLite database by default)."""
+    """Open the backend the settings ask for: MongoDB when `MONGODB_URI` is set, else the
+    embedded SQLite database under `DATA_ROOT`."""
+    if settings.uses_mongodb:
+        try:
+            from hypersend.storage.mongo import open_mongo_storage
+        except ImportError as exc:
+            raise RuntimeError(
+                'MONGODB_URI is set but PyMongo is missing: pip install "hypersend[mongodb]"'
+            ) from exc
+        return await open_mongo_storage(settings.mongodb_uri, settings.mongodb_database)
     from hypersend.storage.sqlite import open_sqlite_storage
 
     return await open_sqlite_storage(settings.database_path, durable=settings.durable_uploads)

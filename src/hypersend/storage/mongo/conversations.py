@@ -1,0 +1,243 @@
+"""Chats, their members and their messages in MongoDB."""
+
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from hypersend.clock import utcnow
+from hypersend.storage.errors import DuplicateError
+from hypersend.storage.models import Chat, ChatMember, ChatSummary, FileRef, Message, MessagePage
+from hypersend.storage.mongo.documents import (
+    Database,
+    Document,
+    chat_doc,
+    client_key,
+    message_doc,
+    to_chat,
+    to_member,
+    to_message,
+)
+
+MEMBER_ORDER = [("joined_at", ASCENDING), ("user_id", ASCENDING)]
+
+
+def _member_doc(chat_id: str, user_id: str, joined_at: Any) -> Document:
+    return {
+        "_id": f"{chat_id}/{user_id}",
+        "chat_id": chat_id,
+        "user_id": user_id,
+        "joined_at": joined_at,
+        "last_read_message_id": None,
+    }
+
+
+class _Reader:
+    """Lookups that chats and messages share: names of members, refs of files."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def names(self, user_ids: set[str]) -> dict[str, str]:
+        cursor = self.db["users"].find({"_id": {"$in": list(user_ids)}}, {"name": 1})
+        return {doc["_id"]: doc["name"] async for doc in cursor}
+
+    async def members(self, query: Document) -> list[ChatMember]:
+        docs = await self.db["chat_members"].find(query).sort(MEMBER_ORDER).to_list()
+        names = await self.names({doc["user_id"] for doc in docs})
+        return [to_member(doc, names.get(doc["user_id"], "")) for doc in docs]
+
+    async def messages(self, docs: list[Document]) -> list[Message]:
+        file_ids = [doc["file_id"] for doc in docs if doc["file_id"]]
+        files: dict[str, FileRef] = {}
+        if file_ids:
+            cursor = self.db["files"].find(
+                {"_id": {"$in": file_ids}}, {"filename": 1, "size": 1, "mime": 1}
+            )
+            files = {
+                doc["_id"]: FileRef(doc["_id"], doc["filename"], doc["size"], doc["mime"])
+                async for doc in cursor
+            }
+        return [to_message(doc, files) for doc in docs]
+
+
+class MongoChats:
+    def __init__(self, db: Database) -> None:
+        self._chats = db["chats"]
+        self._members = db["chat_members"]
+        self._messages = db["messages"]
+        self._read = _Reader(db)
+
+    async def create(self, chat: Chat, member_ids: list[str]) -> None:
+        try:
+            await self._chats.insert_one(chat_doc(chat))
+        except DuplicateKeyError as exc:
+            raise DuplicateError(f"direct chat {chat.direct_key} exists") from exc
+        await self._members.insert_many(
+            [
+                _member_doc(chat.id, user_id, chat.created_at)
+                for user_id in dict.fromkeys(member_ids)
+            ]
+        )
+
+    async def get(self, chat_id: str) -> Chat | None:
+        doc = await self._chats.find_one({"_id": chat_id})
+        return to_chat(doc) if doc else None
+
+    async def get_direct(self, direct_key: str) -> Chat | None:
+        doc = await self._chats.find_one({"direct_key": direct_key})
+        return to_chat(doc) if doc else None
+
+    async def members(self, chat_id: str) -> list[ChatMember]:
+        return await self._read.members({"chat_id": chat_id})
+
+    async def member(self, chat_id: str, user_id: str) -> ChatMember | None:
+        found = await self._read.members({"chat_id": chat_id, "user_id": user_id})
+        return found[0] if found else None
+
+    async def add_member(self, chat_id: str, user_id: str) -> bool:
+        now = utcnow()
+        try:
+            await self._members.insert_one(_member_doc(chat_id, user_id, now))
+        except DuplicateKeyError:
+            return False
+        await self._chats.update_one({"_id": chat_id}, {"$set": {"updated_at": now}})
+        return True
+
+    async def remove_member(self, chat_id: str, user_id: str) -> bool:
+        result = await self._members.delete_one({"chat_id": chat_id, "user_id": user_id})
+        return result.deleted_count == 1
+
+    async def touch(self, chat_id: str) -> None:
+        await self._chats.update_one({"_id": chat_id}, {"$set": {"updated_at": utcnow()}})
+
+    async def list_for_user(self, user_id: str) -> list[ChatSummary]:
+        return await self._summaries(user_id, None)
+
+    async def summary(self, chat_id: str, user_id: str) -> ChatSummary | None:
+        found = await self._summaries(user_id, chat_id)
+        return found[0] if found else None
+
+    async def advance_read_pointer(self, chat_id: str, user_id: str, message_id: str) -> str:
+        await self._members.update_one(
+            {
+                "chat_id": chat_id,
+                "user_id": user_id,
+                "$or": [
+                    {"last_read_message_id": None},
+                    {"last_read_message_id": {"$lt": message_id}},
+                ],
+            },
+            {"$set": {"last_read_message_id": message_id}},
+        )
+        doc = await self._members.find_one({"chat_id": chat_id, "user_id": user_id})
+        return (
+            str(doc["last_read_message_id"]) if doc and doc["last_read_message_id"] else message_id
+        )
+
+    async def _summaries(self, user_id: str, chat_id: str | None) -> list[ChatSummary]:
+        """A user's chat list (or one chat of it) in a constant number of queries."""
+        mine: Document = {"user_id": user_id}
+        if chat_id is not None:
+            mine["chat_id"] = chat_id
+        read_pointers = {
+            doc["chat_id"]: doc["last_read_message_id"]
+            async for doc in self._members.find(mine, {"chat_id": 1, "last_read_message_id": 1})
+        }
+        if not read_pointers:
+            return []
+        chat_ids = list(read_pointers)
+        chats = await (
+            self._chats.find({"_id": {"$in": chat_ids}})
+            .sort([("updated_at", DESCENDING), ("_id", DESCENDING)])
+            .to_list()
+        )
+        members_by_chat: dict[str, list[ChatMember]] = {chat_id: [] for chat_id in chat_ids}
+        for member in await self._read.members({"chat_id": {"$in": chat_ids}}):
+            members_by_chat[member.chat_id].append(member)
+        last_ids = [chat["last_message_id"] for chat in chats if chat["last_message_id"]]
+        last_docs = await self._messages.find({"_id": {"$in": last_ids}}).to_list()
+        last_messages = {message.id: message for message in await self._read.messages(last_docs)}
+        unread = await self._unread_counts(user_id, read_pointers)
+        return [
+            ChatSummary(
+                chat=to_chat(chat),
+                members=members_by_chat[chat["_id"]],
+                last_message=last_messages.get(chat["last_message_id"] or ""),
+                unread_count=unread.get(chat["_id"], 0),
+            )
+            for chat in chats
+        ]
+
+    async def _unread_counts(
+        self, user_id: str, read_pointers: dict[str, str | None]
+    ) -> dict[str, int]:
+        after_pointer = [
+            {"chat_id": chat_id, "_id": {"$gt": pointer or ""}}
+            for chat_id, pointer in read_pointers.items()
+        ]
+        cursor = await self._messages.aggregate(
+            [
+                {"$match": {"$or": after_pointer, "sender_id": {"$ne": user_id}, "deleted": False}},
+                {"$group": {"_id": "$chat_id", "unread": {"$sum": 1}}},
+            ]
+        )
+        return {doc["_id"]: doc["unread"] async for doc in cursor}
+
+
+class MongoMessages:
+    def __init__(self, db: Database) -> None:
+        self._messages = db["messages"]
+        self._chats = db["chats"]
+        self._read = _Reader(db)
+
+    async def create(self, message: Message) -> tuple[Message, bool]:
+        if message.client_id is not None:
+            existing = await self._by_client_id(message)
+            if existing is not None:
+                return existing, False
+        try:
+            await self._messages.insert_one(message_doc(message))
+        except DuplicateKeyError:  # the same client_id, sent at the same moment
+            existing = await self._by_client_id(message)
+            assert existing is not None
+            return existing, False
+        await self._chats.update_one(
+            {"_id": message.chat_id},
+            {"$set": {"updated_at": message.created_at, "last_message_id": message.id}},
+        )
+        return message, True
+
+    async def get(self, message_id: str) -> Message | None:
+        doc = await self._messages.find_one({"_id": message_id})
+        return (await self._read.messages([doc]))[0] if doc else None
+
+    async def page_before(self, chat_id: str, before: str | None, limit: int) -> MessagePage:
+        query: Document = {"chat_id": chat_id}
+        if before is not None:
+            query["_id"] = {"$lt": before}
+        docs = await self._messages.find(query).sort("_id", DESCENDING).limit(limit + 1).to_list()
+        page = await self._read.messages(docs[:limit])
+        page.reverse()
+        return MessagePage(page, has_more=len(docs) > limit)
+
+    async def page_after(self, chat_id: str, after: str, limit: int) -> MessagePage:
+        docs = await (
+            self._messages.find({"chat_id": chat_id, "_id": {"$gt": after}})
+            .sort("_id", ASCENDING)
+            .limit(limit + 1)
+            .to_list()
+        )
+        return MessagePage(await self._read.messages(docs[:limit]), has_more=len(docs) > limit)
+
+    async def mark_deleted(self, message_id: str) -> None:
+        await self._messages.update_one(
+            {"_id": message_id}, {"$set": {"deleted": True, "text": None, "file_id": None}}
+        )
+
+    async def _by_client_id(self, message: Message) -> Message | None:
+        assert message.client_id is not None
+        doc = await self._messages.find_one(
+            {"client_key": client_key(message.sender_id, message.client_id)}
+        )
+        return (await self._read.messages([doc]))[0] if doc else None

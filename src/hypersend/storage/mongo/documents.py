@@ -1,0 +1,237 @@
+"""Records to MongoDB documents and back. Ids are the documents' `_id`s."""
+
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from hypersend.storage.models import (
+    Chat,
+    ChatMember,
+    FileRecord,
+    FileRef,
+    Invite,
+    Message,
+    Session,
+    Transfer,
+    User,
+)
+
+Document = dict[str, Any]
+Database = AsyncDatabase[Document]
+
+
+def user_doc(user: User) -> Document:
+    return {
+        "_id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "name_key": user.name.lower(),
+        "password_hash": user.password_hash,
+        "created_at": user.created_at,
+        "is_admin": user.is_admin,
+        "disabled": user.disabled,
+        "quota_bytes": user.quota_bytes,
+    }
+
+
+def to_user(doc: Document) -> User:
+    return User(
+        id=doc["_id"],
+        email=doc["email"],
+        name=doc["name"],
+        password_hash=doc["password_hash"],
+        created_at=doc["created_at"],
+        is_admin=doc["is_admin"],
+        disabled=doc["disabled"],
+        quota_bytes=doc["quota_bytes"],
+    )
+
+
+def session_doc(session: Session) -> Document:
+    return {
+        "_id": session.id,
+        "user_id": session.user_id,
+        "created_at": session.created_at,
+        "expires_at": session.expires_at,
+        "refresh_generation": session.refresh_generation,
+        "revoked": session.revoked,
+        "client_address": session.client_address,
+        "user_agent": session.user_agent,
+    }
+
+
+def to_session(doc: Document) -> Session:
+    return Session(
+        id=doc["_id"],
+        user_id=doc["user_id"],
+        created_at=doc["created_at"],
+        expires_at=doc["expires_at"],
+        refresh_generation=doc["refresh_generation"],
+        revoked=doc["revoked"],
+        client_address=doc["client_address"],
+        user_agent=doc["user_agent"],
+    )
+
+
+def invite_doc(invite: Invite) -> Document:
+    return {
+        "_id": invite.code,
+        "created_by": invite.created_by,
+        "created_at": invite.created_at,
+        "expires_at": invite.expires_at,
+        "max_uses": invite.max_uses,
+        "uses": invite.uses,
+    }
+
+
+def to_invite(doc: Document) -> Invite:
+    return Invite(
+        code=doc["_id"],
+        created_by=doc["created_by"],
+        created_at=doc["created_at"],
+        expires_at=doc["expires_at"],
+        max_uses=doc["max_uses"],
+        uses=doc["uses"],
+    )
+
+
+def chat_doc(chat: Chat) -> Document:
+    doc: Document = {
+        "_id": chat.id,
+        "type": chat.type,
+        "title": chat.title,
+        "created_by": chat.created_by,
+        "created_at": chat.created_at,
+        "updated_at": chat.updated_at,
+        "last_message_id": None,
+    }
+    if chat.direct_key is not None:  # absent, not null: the unique index is sparse
+        doc["direct_key"] = chat.direct_key
+    return doc
+
+
+def to_chat(doc: Document) -> Chat:
+    return Chat(
+        id=doc["_id"],
+        type=doc["type"],
+        title=doc["title"],
+        created_by=doc["created_by"],
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        direct_key=doc.get("direct_key"),
+    )
+
+
+def to_member(doc: Document, name: str) -> ChatMember:
+    return ChatMember(
+        chat_id=doc["chat_id"],
+        user_id=doc["user_id"],
+        name=name,
+        joined_at=doc["joined_at"],
+        last_read_message_id=doc.get("last_read_message_id"),
+    )
+
+
+def client_key(sender_id: str, client_id: str) -> str:
+    """What makes a send idempotent: one message per sender and `client_id`."""
+    return f"{sender_id}/{client_id}"
+
+
+def message_doc(message: Message) -> Document:
+    doc: Document = {
+        "_id": message.id,
+        "chat_id": message.chat_id,
+        "sender_id": message.sender_id,
+        "kind": message.kind,
+        "text": message.text,
+        "file_id": message.file.id if message.file else None,
+        "client_id": message.client_id,
+        "created_at": message.created_at,
+        "deleted": message.deleted,
+    }
+    if message.client_id is not None:  # absent, not null: the unique index is sparse
+        doc["client_key"] = client_key(message.sender_id, message.client_id)
+    return doc
+
+
+def to_message(doc: Document, files: dict[str, FileRef]) -> Message:
+    """`files`: the refs of the messages' files that still exist, by id."""
+    return Message(
+        id=doc["_id"],
+        chat_id=doc["chat_id"],
+        sender_id=doc["sender_id"],
+        kind=doc["kind"],
+        text=doc["text"],
+        file=files.get(doc["file_id"]) if doc["file_id"] else None,
+        created_at=doc["created_at"],
+        deleted=doc["deleted"],
+        client_id=doc["client_id"],
+    )
+
+
+def file_doc(record: FileRecord) -> Document:
+    return {
+        "_id": record.id,
+        "owner_id": record.owner_id,
+        "chat_id": record.chat_id,
+        "filename": record.filename,
+        "size": record.size,
+        "mime": record.mime,
+        "chunk_size": record.chunk_size,
+        "total_chunks": record.total_chunks,
+        "status": record.status,
+        "content_hash": record.content_hash,
+        "created_at": record.created_at,
+        "expires_at": record.expires_at,
+        "completed_at": record.completed_at,
+    }
+
+
+def to_file(doc: Document) -> FileRecord:
+    return FileRecord(
+        id=doc["_id"],
+        owner_id=doc["owner_id"],
+        chat_id=doc["chat_id"],
+        filename=doc["filename"],
+        size=doc["size"],
+        mime=doc["mime"],
+        chunk_size=doc["chunk_size"],
+        total_chunks=doc["total_chunks"],
+        status=doc["status"],
+        created_at=doc["created_at"],
+        expires_at=doc["expires_at"],
+        content_hash=doc["content_hash"],
+        completed_at=doc["completed_at"],
+    )
+
+
+def transfer_doc(transfer: Transfer) -> Document:
+    return {
+        "_id": transfer.id,
+        "sender_id": transfer.sender_id,
+        "receiver_id": transfer.receiver_id,
+        "chat_id": transfer.chat_id,
+        "filename": transfer.filename,
+        "size": transfer.size,
+        "status": transfer.status,
+        "bytes_relayed": transfer.bytes_relayed,
+        "reason": transfer.reason,
+        "created_at": transfer.created_at,
+        "expires_at": transfer.expires_at,
+    }
+
+
+def to_transfer(doc: Document) -> Transfer:
+    return Transfer(
+        id=doc["_id"],
+        sender_id=doc["sender_id"],
+        receiver_id=doc["receiver_id"],
+        chat_id=doc["chat_id"],
+        filename=doc["filename"],
+        size=doc["size"],
+        status=doc["status"],
+        created_at=doc["created_at"],
+        expires_at=doc["expires_at"],
+        bytes_relayed=doc["bytes_relayed"],
+        reason=doc["reason"],
+    )

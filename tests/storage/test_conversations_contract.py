@@ -1,0 +1,122 @@
+from dataclasses import replace
+
+import pytest
+
+from hypersend.storage import Storage
+from hypersend.storage.errors import DuplicateError
+from hypersend.storage.models import User
+from tests.storage.factories import make_chat, make_file, make_message, make_user
+
+
+async def users(storage: Storage, *names: str) -> list[User]:
+    made = [make_user(name) for name in names]
+    for user in made:
+        await storage.users.create(user)
+    return made
+
+
+async def test_direct_chats_are_unique_per_pair(storage: Storage) -> None:
+    ann, ben = await users(storage, "Ann", "Ben")
+    chat = make_chat(ann, direct_key="ann:ben")
+    await storage.chats.create(chat, [ann.id, ben.id])
+    with pytest.raises(DuplicateError):
+        await storage.chats.create(make_chat(ben, direct_key="ann:ben"), [ann.id, ben.id])
+    assert await storage.chats.get_direct("ann:ben") == chat
+    assert await storage.chats.get(chat.id) == chat
+    # Group chats have no direct key, and many of them may exist.
+    await storage.chats.create(make_chat(ann, title="one"), [ann.id])
+    await storage.chats.create(make_chat(ann, title="two"), [ann.id])
+
+
+async def test_membership(storage: Storage) -> None:
+    ann, ben, cid = await users(storage, "Ann", "Ben", "Cid")
+    chat = make_chat(ann, title="Trip")
+    await storage.chats.create(chat, [ann.id, ben.id, ben.id])
+    assert [m.user_id for m in await storage.chats.members(chat.id)] == [ann.id, ben.id]
+    assert await storage.chats.add_member(chat.id, cid.id)
+    assert not await storage.chats.add_member(chat.id, cid.id)
+    member = await storage.chats.member(chat.id, cid.id)
+    assert member is not None
+    assert member.name == "Cid"
+    assert await storage.chats.remove_member(chat.id, ben.id)
+    assert not await storage.chats.remove_member(chat.id, ben.id)
+    assert await storage.chats.member(chat.id, ben.id) is None
+
+
+async def test_chat_list_has_previews_unread_counts_and_newest_first(storage: Storage) -> None:
+    ann, ben = await users(storage, "Ann", "Ben")
+    older = make_chat(ann, title="older")
+    newer = make_chat(ann, title="newer")
+    await storage.chats.create(older, [ann.id, ben.id])
+    await storage.chats.create(newer, [ann.id, ben.id])
+    first, _ = await storage.messages.create(make_message(older, ben, "one"))
+    second, _ = await storage.messages.create(make_message(older, ben, "two"))
+    await storage.messages.create(make_message(older, ann, "mine"))
+    await storage.messages.create(make_message(newer, ann, "latest"))
+
+    listed = await storage.chats.list_for_user(ben.id)
+    assert [s.chat.id for s in listed] == [newer.id, older.id]
+    assert listed[0].last_message is not None
+    assert listed[0].last_message.text == "latest"
+    assert [s.unread_count for s in listed] == [1, 1]
+    assert {m.name for m in listed[1].members} == {"Ann", "Ben"}
+
+    ann_view = await storage.chats.summary(older.id, ann.id)
+    assert ann_view is not None
+    assert ann_view.unread_count == 2
+    assert await storage.chats.advance_read_pointer(older.id, ann.id, first.id) == first.id
+    assert await storage.chats.advance_read_pointer(older.id, ann.id, second.id) == second.id
+    assert await storage.chats.advance_read_pointer(older.id, ann.id, first.id) == second.id
+    after = await storage.chats.summary(older.id, ann.id)
+    assert after is not None
+    assert after.unread_count == 0
+    assert await storage.chats.summary(older.id, make_user().id) is None
+
+
+async def test_message_pages_and_idempotent_send(storage: Storage) -> None:
+    ann, ben = await users(storage, "Ann", "Ben")
+    chat = make_chat(ann, title="log")
+    await storage.chats.create(chat, [ann.id, ben.id])
+    sent = [(await storage.messages.create(make_message(chat, ann, f"m{i}")))[0] for i in range(5)]
+
+    newest = await storage.messages.page_before(chat.id, None, 2)
+    assert [m.text for m in newest.messages] == ["m3", "m4"]
+    assert newest.has_more
+    older = await storage.messages.page_before(chat.id, newest.messages[0].id, 10)
+    assert [m.text for m in older.messages] == ["m0", "m1", "m2"]
+    assert not older.has_more
+    after = await storage.messages.page_after(chat.id, sent[1].id, 2)
+    assert [m.text for m in after.messages] == ["m2", "m3"]
+    assert after.has_more
+
+    once, created = await storage.messages.create(make_message(chat, ben, "x", client_id="k"))
+    again, created_again = await storage.messages.create(
+        make_message(chat, ben, "x", client_id="k")
+    )
+    assert created
+    assert not created_again
+    assert again == once
+    other, created_other = await storage.messages.create(
+        make_message(chat, ann, "x", client_id="k")
+    )
+    assert created_other
+    assert other.id != once.id
+
+
+async def test_deleted_messages_stay_as_tombstones_and_show_their_file(storage: Storage) -> None:
+    (ann,) = await users(storage, "Ann")
+    chat = make_chat(ann, title="files")
+    await storage.chats.create(chat, [ann.id])
+    record = make_file(ann, chat=chat)
+    await storage.files.create(record)
+    message = replace(make_message(chat, ann, ""), kind="file", text=None, file=record.ref)
+    await storage.messages.create(message)
+    stored = await storage.messages.get(message.id)
+    assert stored is not None
+    assert stored.file == record.ref
+    await storage.messages.mark_deleted(message.id)
+    tombstone = await storage.messages.get(message.id)
+    assert tombstone is not None
+    assert tombstone.deleted
+    assert tombstone.file is None
+    assert tombstone.text is None
