@@ -13,12 +13,12 @@ import os
 import shutil
 import subprocess
 import tempfile
-import textwrap
 from pathlib import Path
 
 import httpx
 from common import ServerProcess, peak_rss_mib, timed
 from tests.support.files import random_file
+from tests.support.nginx import NginxProcess
 from tests.support.server import free_port
 
 from hypersend.client import HyperSendClient
@@ -39,44 +39,24 @@ def disk_synced_write(source: Path, scratch: Path) -> float:
     return source.stat().st_size / elapsed[0] / GB
 
 
-class Nginx:
-    def __init__(self, scratch: Path) -> None:
-        self.root = scratch / "nginx"
-        for folder in ("www", "tmp"):
-            (self.root / folder).mkdir(parents=True)
-            (self.root / folder).chmod(0o777)  # nginx's workers may run as another user
-        self.port = free_port()
-        config = self.root / "nginx.conf"
-        config.write_text(
-            textwrap.dedent(
-                f"""
-                daemon off;
-                {"user root;" if os.geteuid() == 0 else ""}
-                worker_processes 1;
-                pid {self.root}/nginx.pid;
-                error_log {self.root}/error.log;
-                events {{ worker_connections 64; }}
-                http {{
-                    access_log off;
-                    sendfile on;
-                    client_body_temp_path {self.root}/tmp;
-                    server {{
-                        listen 127.0.0.1:{self.port};
-                        root {self.root}/www;
-                        client_max_body_size 0;
-                        client_body_buffer_size 1m;
-                        dav_methods PUT;
-                        create_full_put_path on;
-                    }}
-                }}
-                """
-            )
-        )
-        self.process = subprocess.Popen(["nginx", "-c", str(config), "-p", str(self.root)])
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait()
+def start_nginx(scratch: Path) -> NginxProcess:
+    """nginx serving `scratch/nginx/www`, taking DAV PUTs into it."""
+    root = scratch / "nginx"
+    (root / "www").mkdir(parents=True)
+    (root / "www").chmod(0o777)
+    port = free_port()
+    site = f"""
+    sendfile on;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root}/www;
+        client_max_body_size 0;
+        client_body_buffer_size 1m;
+        dav_methods PUT;
+        create_full_put_path on;
+    }}
+    """
+    return NginxProcess(root, site, [port]).start()
 
 
 async def _file_pieces(path: Path):  # type: ignore[no-untyped-def]
@@ -85,15 +65,10 @@ async def _file_pieces(path: Path):  # type: ignore[no-untyped-def]
             yield piece
 
 
-async def nginx_rates(nginx: Nginx, source: Path, scratch: Path) -> tuple[float, float]:
+async def nginx_rates(nginx: NginxProcess, source: Path, scratch: Path) -> tuple[float, float]:
     size = source.stat().st_size
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{nginx.port}", timeout=None) as http:
-        for _ in range(50):
-            try:
-                await http.get("/")
-                break
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
+    base_url = f"http://127.0.0.1:{nginx.ports[0]}"
+    async with httpx.AsyncClient(base_url=base_url, timeout=None) as http:
         with timed() as up:
             reply = await http.put(
                 "/data.bin", content=_file_pieces(source), headers={"Content-Length": str(size)}
@@ -144,7 +119,7 @@ async def main() -> None:
         print(f"making {size / 1024**3:.1f} GiB of random data ...", flush=True)
         source = await asyncio.to_thread(random_file, scratch / "source.bin", size)
         disk = disk_synced_write(source, scratch)
-        nginx = Nginx(scratch)
+        nginx = start_nginx(scratch)
         try:
             nginx_up, nginx_down = await nginx_rates(nginx, source, scratch)
         finally:

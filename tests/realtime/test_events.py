@@ -8,7 +8,7 @@ import pytest
 import websockets
 
 from hypersend.client import Chat, EventStream, HyperSendClient
-from hypersend.client.events import websocket_url
+from hypersend.client.http import websocket_url
 from tests.support.accounts import signed_in
 from tests.support.server import ServerProcess
 

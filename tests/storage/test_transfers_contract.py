@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from hypersend.clock import utcnow
 from hypersend.storage import Storage
+from hypersend.storage.models import Transfer
 from tests.storage.factories import make_chat, make_transfer, make_user
 
 
@@ -34,8 +35,8 @@ async def test_listing_restart_and_expiry(storage: Storage) -> None:
     for transfer in (first, second):
         await storage.transfers.create(transfer)
 
-    def ids(found: list[object]) -> list[str]:
-        return [getattr(t, "id") for t in found]  # noqa: B009
+    def ids(found: list[Transfer]) -> list[str]:
+        return [transfer.id for transfer in found]
 
     listed = await storage.transfers.list_for_user(
         receiver.id, chat_id=None, open_only=False, limit=10

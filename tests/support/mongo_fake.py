@@ -35,7 +35,7 @@ class FakeCursor:
 
 
 class FakeCollection:
-    def __init__(self, collection: mongomock.Collection) -> None:
+    def __init__(self, collection: Any) -> None:
         self._collection = collection
 
     def find(self, *args: Any, **kwargs: Any) -> FakeCursor:
@@ -54,7 +54,7 @@ class FakeCollection:
 
 
 class FakeDatabase:
-    def __init__(self, db: mongomock.Database) -> None:
+    def __init__(self, db: Any) -> None:
         self._db = db
 
     def __getitem__(self, name: str) -> FakeCollection:
@@ -66,7 +66,7 @@ class FakeDatabase:
 
 class FakeClient:
     def __init__(self) -> None:
-        self._client = mongomock.MongoClient(tz_aware=True)
+        self._client: Any = mongomock.MongoClient(tz_aware=True)
 
     def __getitem__(self, name: str) -> FakeDatabase:
         return FakeDatabase(self._client[name])

@@ -9,7 +9,7 @@ import pytest
 import websockets
 
 from hypersend.client import HyperSendClient, InvalidInput, NotFoundError
-from hypersend.client.events import websocket_url
+from hypersend.client.http import websocket_url
 from hypersend.client.p2p import TransferFailed
 from tests.support.files import random_file
 from tests.support.server import ServerProcess

@@ -5,6 +5,7 @@ async with HyperSendClient("http://127.0.0.1:8000") as client:
     me = await client.me()
 """
 
+import ssl
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -69,8 +70,11 @@ class HyperSendClient:
         *,
         tokens: Tokens | None = None,
         on_tokens: TokenListener | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        self.api = ApiSession(base_url, tokens=tokens, on_tokens=on_tokens)
+        """`base_url` may have a path, e.g. `https://chat.example.com/api` behind nginx;
+        `ssl_context` trusts a server whose certificate the system does not (a private CA)."""
+        self.api = ApiSession(base_url, tokens=tokens, on_tokens=on_tokens, ssl_context=ssl_context)
         self.admin = AdminApi(self.api)
 
     async def __aenter__(self) -> Self:

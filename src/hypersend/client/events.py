@@ -17,11 +17,6 @@ Event = dict[str, Any]
 RECONNECTED: Event = {"type": "reconnected"}
 
 
-def websocket_url(base_url: str, path: str) -> str:
-    scheme, rest = base_url.split("://", 1)
-    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}{path}"
-
-
 class EventStream:
     """An open `/ws` connection: iterate it for events, send typing notices and pings."""
 
@@ -30,14 +25,8 @@ class EventStream:
 
     @classmethod
     async def open(cls, api: ApiSession) -> Self:
-        headers = api.auth_headers()
         try:
-            connection = await websockets.connect(
-                websocket_url(api.base_url, "/ws"),
-                additional_headers=headers,
-                ping_interval=20,
-                max_size=2**20,
-            )
+            connection = await api.websocket("/ws", ping_interval=20, max_size=2**20)
         except websockets.InvalidStatus as exc:
             if exc.response.status_code in (401, 403) and await api.refresh_after_401(api.tokens):
                 return await cls.open(api)

@@ -1,10 +1,12 @@
 """The client's HTTP core: one httpx session, bearer tokens, transparent refresh."""
 
 import asyncio
+import ssl
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+import websockets
 
 from hypersend.client.errors import AuthError, ServerUnreachable, error_for
 from hypersend.client.models import Tokens
@@ -12,6 +14,11 @@ from hypersend.client.models import Tokens
 TokenListener = Callable[[Tokens | None], None]
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+def websocket_url(base_url: str, path: str) -> str:
+    scheme, rest = base_url.split("://", 1)
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}{path}"
 
 
 class ApiSession:
@@ -24,12 +31,29 @@ class ApiSession:
         tokens: Tokens | None = None,
         on_tokens: TokenListener | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """`ssl_context`: how to trust an HTTPS server (e.g. one with a private CA); by
+        default the system's certificate authorities."""
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
         self._on_tokens = on_tokens
         self._refresh_lock = asyncio.Lock()
-        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+        self._ssl = ssl_context
+        self.http = httpx.AsyncClient(
+            base_url=self.base_url, timeout=timeout, verify=ssl_context or True
+        )
+
+    def websocket(self, path: str, **options: Any) -> websockets.connect:
+        """Connect a WebSocket to `path` on the server, signed in (await it, or use it with
+        `async with`)."""
+        secure = self.base_url.startswith("https://")
+        return websockets.connect(
+            websocket_url(self.base_url, path),
+            additional_headers=self.auth_headers(),
+            ssl=(self._ssl or True) if secure else None,
+            **options,
+        )
 
     async def close(self) -> None:
         await self.http.aclose()

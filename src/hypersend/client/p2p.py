@@ -11,7 +11,6 @@ from typing import Any
 import websockets
 
 from hypersend.client.errors import HyperSendError
-from hypersend.client.events import websocket_url
 from hypersend.client.http import ApiSession
 from hypersend.client.transfers import PIECE, IntegrityError, Progress
 
@@ -109,12 +108,7 @@ async def receive(
 
 
 def _connect(api: ApiSession, path: str) -> websockets.connect:
-    return websockets.connect(
-        websocket_url(api.base_url, path),
-        additional_headers=api.auth_headers(),
-        max_size=FRAME_LIMIT,
-        max_queue=4,
-    )
+    return api.websocket(path, max_size=FRAME_LIMIT, max_queue=4)
 
 
 async def _control(ws: websockets.ClientConnection) -> dict[str, Any]:
