@@ -9,15 +9,16 @@ BIN := $(VENV)/bin
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e ".[app]"
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
+# The server on http://127.0.0.1:8000 and the app's web version on http://127.0.0.1:8550.
 run: $(VENV)/.installed
-	$(BIN)/hypersend serve
+	$(BIN)/hypersend app --web --port 8550 & trap 'kill $$!' EXIT; $(BIN)/hypersend serve
 
 test: lint typecheck unit
 

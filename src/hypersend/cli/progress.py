@@ -4,13 +4,9 @@ import sys
 import time
 from typing import TextIO
 
+from hypersend.humanize import human_bytes, human_duration
 
-def human_bytes(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if count < 1024 or unit == "TiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    raise AssertionError("unreachable")
+__all__ = ["ProgressBar", "human_bytes"]
 
 
 class ProgressBar:
@@ -37,7 +33,7 @@ class ProgressBar:
         line = (
             f"\r{self._label} [{'#' * filled}{'.' * (self._width - filled)}] {fraction:6.1%}"
             f" {human_bytes(done)}/{human_bytes(total)} {human_bytes(rate)}/s"
-            f" ETA {int(eta) // 60}:{int(eta) % 60:02d}"
+            f" ETA {human_duration(eta)}"
         )
         self._stream.write(line)
         if done >= total:

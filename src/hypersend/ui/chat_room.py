@@ -1,0 +1,349 @@
+"""One chat: message bubbles with date separators, times and read ticks, history on demand,
+typing indicator, deleting one's own messages, sending text and files, downloading files."""
+
+import asyncio
+import contextlib
+import functools
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import flet as ft
+
+from hypersend.client import Chat, HyperSendError, Message
+from hypersend.clock import utcnow
+from hypersend.ui.presenters import (
+    day_label,
+    file_label,
+    read_by_others,
+    transfer_status,
+    web_pick_refusal,
+)
+from hypersend.ui.session import AppSession
+from hypersend.ui.shown import update_if_shown
+
+PAGE_SIZE = 50
+TYPING_SHOWN_SECONDS = 4.0
+
+
+class TransferRow(ft.Column):
+    """A progress bar with rate and time left, and a cancel button, for one upload or download."""
+
+    def __init__(self, label: str, on_cancel: Callable[[], None]) -> None:
+        self._started = time.monotonic()
+        self.bar = ft.ProgressBar(value=0)
+        self.status = ft.Text(label, size=12)
+        super().__init__(
+            [
+                ft.Row(
+                    [self.status, ft.IconButton(ft.Icons.CLOSE, on_click=on_cancel)],
+                    alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
+                ),
+                self.bar,
+            ],
+            spacing=0,
+        )
+
+    def progress(self, done: int, total: int) -> None:
+        rate = done / max(time.monotonic() - self._started, 1e-3)
+        self.bar.value = done / total if total else 1
+        self.status.value = transfer_status(done, total, rate)
+        update_if_shown(self)
+
+
+class ChatRoomScreen(ft.Column):
+    def __init__(
+        self,
+        session: AppSession,
+        chat_id: str,
+        notify: Callable[[str], None],
+        send_typing: Callable[[str], Awaitable[None]],
+    ) -> None:
+        self._session = session
+        self._send_typing = send_typing
+        self.chat_id = chat_id
+        self._tell_user = notify
+        self._chat: Chat | None = None
+        self._oldest: str | None = None
+        self._messages: dict[str, Message] = {}
+        self._typing_until = 0.0
+        self._typing_task: asyncio.Task[None] | None = None
+        self.title = ft.Text("", size=18, weight=ft.FontWeight.W_600)
+        self.typing = ft.Text("", size=12, italic=True)
+        self.older = ft.TextButton(
+            "Load earlier messages", on_click=self._load_older, visible=False
+        )
+        self.bubbles = ft.ListView(expand=True, spacing=4, auto_scroll=True, padding=8)
+        self.transfers = ft.Column(spacing=4)
+        self.text = ft.TextField(
+            hint_text="Message", expand=True, shift_enter=True, on_submit=self._send_text,
+            on_change=self._typed, min_lines=1, max_lines=5,
+        )  # fmt: skip
+        self.picker = ft.FilePicker()
+        super().__init__(
+            [
+                self.typing,
+                self.older,
+                self.bubbles,
+                self.transfers,
+                ft.Row(
+                    [
+                        ft.IconButton(
+                            ft.Icons.ATTACH_FILE, tooltip="Send a file", on_click=self._attach
+                        ),
+                        self.text,
+                        ft.IconButton(ft.Icons.SEND, tooltip="Send", on_click=self._send_text),
+                    ]
+                ),
+            ],
+            expand=True,
+        )  # fmt: skip
+
+    # Loading and live updates
+
+    async def load(self) -> None:
+        client = self._session.client
+        self._chat = await client.get_chat(self.chat_id)
+        self.title.value = self._chat.title
+        page = await client.messages(self.chat_id, limit=PAGE_SIZE)
+        self._messages = {m.id: m for m in page.messages}
+        self._oldest = page.messages[0].id if page.messages else None
+        self.older.visible = page.has_more
+        self._render()
+        await self._mark_read()
+
+    async def on_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind in ("message.created", "message.deleted"):
+            message = Message.from_json(event["message"])
+            if message.chat_id == self.chat_id:
+                self._messages[message.id] = message
+                self._render()
+                await self._mark_read()
+        elif kind == "message.read" and event.get("chat_id") == self.chat_id:
+            self._chat = await self._session.client.get_chat(self.chat_id)
+            self._render()
+        elif kind == "typing" and event.get("chat_id") == self.chat_id:
+            members = self._chat.members if self._chat else []
+            name = next((m.name for m in members if m.id == event.get("user_id")), "Someone")
+            self.typing.value = f"{name} is typing…"
+            self._typing_until = time.monotonic() + TYPING_SHOWN_SECONDS
+            update_if_shown(self)
+            self._typing_task = asyncio.ensure_future(self._clear_typing_later())
+
+    async def _clear_typing_later(self) -> None:
+        await asyncio.sleep(TYPING_SHOWN_SECONDS)
+        if time.monotonic() >= self._typing_until:
+            self.typing.value = ""
+            update_if_shown(self)
+
+    async def _load_older(self) -> None:
+        page = await self._session.client.messages(
+            self.chat_id, before=self._oldest, limit=PAGE_SIZE
+        )
+        self._messages.update({m.id: m for m in page.messages})
+        if page.messages:
+            self._oldest = page.messages[0].id
+        self.older.visible = page.has_more
+        self._render()
+
+    async def _mark_read(self) -> None:
+        if self._messages:
+            with contextlib.suppress(HyperSendError):
+                await self._session.client.mark_read(max(self._messages))
+
+    # Rendering
+
+    def _render(self) -> None:
+        me = self._session.me.id if self._session.me else ""
+        now = utcnow()
+        controls: list[ft.Control] = []
+        last_day = ""
+        for message_id in sorted(self._messages):
+            message = self._messages[message_id]
+            day = day_label(message.created_at, now)
+            if day != last_day:
+                controls.append(
+                    ft.Row(
+                        [ft.Chip(label=ft.Text(day, size=12))],
+                        alignment=ft.MainAxisAlignment.CENTER,
+                    )
+                )
+                last_day = day
+            controls.append(self._bubble(message, mine=message.sender_id == me, me=me))
+        self.bubbles.controls = controls
+        update_if_shown(self)
+
+    def _bubble(self, message: Message, *, mine: bool, me: str) -> ft.Control:
+        parts: list[ft.Control] = []
+        if self._chat and self._chat.type == "group" and not mine:
+            sender = next((m.name for m in self._chat.members if m.id == message.sender_id), "")
+            parts.append(ft.Text(sender, size=12, weight=ft.FontWeight.W_600))
+        if message.deleted:
+            parts.append(ft.Text("Message deleted", italic=True))
+        elif message.file is not None:
+            parts.append(
+                ft.Row(
+                    [
+                        ft.Icon(ft.Icons.INSERT_DRIVE_FILE),
+                        ft.Text(file_label(message)),
+                        ft.IconButton(
+                            ft.Icons.DOWNLOAD,
+                            tooltip="Download",
+                            on_click=functools.partial(self._download, message.id),
+                        ),
+                    ],
+                    tight=True,
+                )
+            )
+        else:
+            parts.append(ft.Text(message.text or ""))
+        stamp: list[ft.Control] = [
+            ft.Text(message.created_at.astimezone().strftime("%H:%M"), size=10)
+        ]
+        if mine and self._chat is not None:
+            read = read_by_others(self._chat, message, me)
+            stamp.append(
+                ft.Icon(
+                    ft.Icons.DONE_ALL if read else ft.Icons.DONE,
+                    size=14,
+                    tooltip="Read" if read else "Sent",
+                )
+            )
+        parts.append(ft.Row(stamp, spacing=4, tight=True, alignment=ft.MainAxisAlignment.END))
+        bubble = ft.Container(
+            ft.Column(parts, spacing=2, tight=True),
+            bgcolor=ft.Colors.PRIMARY_CONTAINER if mine else ft.Colors.SURFACE_CONTAINER_HIGHEST,
+            border_radius=12,
+            padding=ft.Padding(left=10, right=10, top=6, bottom=6),
+            on_long_press=(
+                functools.partial(self._confirm_delete, message.id)
+                if mine and not message.deleted
+                else None
+            ),
+        )
+        return ft.Row(
+            [ft.Container(bubble, width=None, expand=False)],
+            alignment=ft.MainAxisAlignment.END if mine else ft.MainAxisAlignment.START,
+        )  # fmt: skip
+
+    # Sending
+
+    async def _send_text(self) -> None:
+        text = (self.text.value or "").strip()
+        if not text:
+            return
+        self.text.value = ""
+        update_if_shown(self)
+        try:
+            message = await self._session.client.send_message(self.chat_id, text)
+        except HyperSendError as exc:
+            self._tell_user(f"Not sent: {getattr(exc, 'detail', exc)}")
+            self.text.value = text
+            update_if_shown(self)
+            return
+        self._messages[message.id] = message
+        self._render()
+
+    async def _typed(self) -> None:
+        await self._send_typing(self.chat_id)
+
+    async def _attach(self) -> None:
+        web = bool(self.page and self.page.web)
+        files = await self.picker.pick_files(with_data=web, cancel_upload_on_window_blur=False)
+        if not files:
+            return
+        picked = files[0]
+        if picked.path:  # desktop and Android: stream from disk, resumable
+            await self._run_transfer(f"Sending {picked.name}", self._send_path(Path(picked.path)))
+            return
+        refusal = web_pick_refusal(picked.size)
+        if refusal or picked.bytes is None or len(picked.bytes) != picked.size:
+            self._tell_user(refusal or "The browser did not hand over the whole file; not sent.")
+            return
+        folder = Path(tempfile.mkdtemp(prefix="hypersend-"))
+        path = folder / Path(picked.name).name
+        await asyncio.to_thread(path.write_bytes, picked.bytes)
+        try:
+            await self._run_transfer(f"Sending {picked.name}", self._send_path(path))
+        finally:
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+            await asyncio.to_thread(folder.rmdir)
+
+    def _send_path(self, path: Path) -> Callable[[TransferRow], Awaitable[None]]:
+        async def send(row: TransferRow) -> None:
+            message = await self._session.client.send_file(
+                self.chat_id, path, progress=row.progress
+            )
+            self._messages[message.id] = message
+            self._render()
+
+        return send
+
+    async def _download(self, message_id: str) -> None:
+        message = self._messages[message_id]
+        assert message.file is not None
+        client = self._session.client
+        if self.page is not None and self.page.web:  # the browser downloads, resumably
+            await ft.UrlLauncher().launch_url(await client.download_link(message.file.id))
+            return
+        folder = Path.home() / "Downloads"
+        target = folder / Path(message.file.filename).name
+        file_id = message.file.id
+
+        async def fetch(row: TransferRow) -> None:
+            await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+            await client.download_file(file_id, target, progress=row.progress)
+            self._tell_user(f"Saved to {target}")
+
+        await self._run_transfer(f"Downloading {message.file.filename}", fetch)
+
+    async def _run_transfer(
+        self, label: str, work: Callable[[TransferRow], Awaitable[None]]
+    ) -> None:
+        task: asyncio.Task[None] | None = None
+
+        def cancel() -> None:
+            if task is not None:
+                task.cancel()
+
+        row = TransferRow(label, cancel)
+        self.transfers.controls.append(row)
+        update_if_shown(self)
+        task = asyncio.ensure_future(work(row))
+        try:
+            await task
+        except asyncio.CancelledError:
+            self._tell_user("Stopped; send or download it again to resume where it stopped.")
+        except HyperSendError as exc:
+            self._tell_user(f"Failed: {getattr(exc, 'detail', exc)}")
+        finally:
+            self.transfers.controls.remove(row)
+            update_if_shown(self)
+
+    # Deleting
+
+    def _close_dialog(self) -> None:
+        if self.page is not None:
+            self.page.pop_dialog()
+
+    async def _confirm_delete(self, message_id: str) -> None:
+        async def delete() -> None:
+            assert self.page is not None
+            self.page.pop_dialog()
+            await self._session.client.delete_message(message_id)
+
+        assert self.page is not None
+        self.page.show_dialog(
+            ft.AlertDialog(
+                title=ft.Text("Delete this message for everyone?"),
+                actions=[
+                    ft.TextButton(
+                        "Cancel", on_click=lambda _: self.page and self.page.pop_dialog()
+                    ),
+                    ft.FilledButton("Delete", on_click=delete),
+                ],
+            )
+        )

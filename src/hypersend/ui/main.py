@@ -1,0 +1,153 @@
+"""The app's shell: signs in (or restores the session), then shows the chat list or one
+chat, kept current by one live connection."""
+
+import asyncio
+import contextlib
+import logging
+import os
+from typing import Any
+
+import flet as ft
+
+from hypersend.ui.chat_list import ChatListScreen, NewChatDialog
+from hypersend.ui.chat_room import ChatRoomScreen
+from hypersend.ui.live import LiveConnection
+from hypersend.ui.session import AppSession
+from hypersend.ui.sign_in import SignInScreen
+
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+logger = logging.getLogger("hypersend.app")
+
+
+def default_server() -> str:
+    """`--server` (passed on as `API_URL`), else `API_URL`, else the local server."""
+    return os.environ.get("API_URL", "") or DEFAULT_SERVER
+
+
+class HyperSendApp:
+    def __init__(self, page: ft.Page) -> None:
+        self.page = page
+        self.session = AppSession(ft.SharedPreferences(), default_server())
+        self.chats = ChatListScreen(self.session, self.open_chat)
+        self.room: ChatRoomScreen | None = None
+        self.live: LiveConnection | None = None
+        self._live_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        page = self.page
+        page.title = "HyperSend"
+        page.theme = ft.Theme(color_scheme_seed=ft.Colors.TEAL)
+        page.padding = 0
+        if await self.session.restore():
+            await self.show_chats()
+        else:
+            self.show_sign_in()
+
+    # Screens
+
+    def show_sign_in(self) -> None:
+        page = self.page
+        page.appbar = None
+        page.floating_action_button = None
+        page.controls = [
+            ft.SafeArea(
+                ft.Container(
+                    SignInScreen(self.session, self.signed_in),
+                    padding=24,
+                    alignment=ft.Alignment.TOP_CENTER,
+                ),
+                expand=True,
+            )
+        ]
+        page.update()
+
+    async def signed_in(self) -> None:
+        await self.show_chats()
+
+    async def show_chats(self) -> None:
+        page = self.page
+        self.room = None
+        me = self.session.me
+        page.appbar = ft.AppBar(
+            title=ft.Text("Chats"),
+            actions=[
+                ft.Text(me.name if me else "", size=12),
+                ft.IconButton(ft.Icons.LOGOUT, tooltip="Sign out", on_click=self.sign_out),
+            ],
+        )
+        page.floating_action_button = ft.FloatingActionButton(
+            icon=ft.Icons.ADD, tooltip="New chat", on_click=self.new_chat
+        )
+        page.controls = [ft.SafeArea(self.chats, expand=True)]
+        page.update()
+        self._ensure_live()
+        await self.chats.reload()
+
+    async def open_chat(self, chat_id: str) -> None:
+        page = self.page
+        self.room = ChatRoomScreen(self.session, chat_id, self.notify, self._typing)
+        page.floating_action_button = None
+        page.appbar = ft.AppBar(
+            leading=ft.IconButton(ft.Icons.ARROW_BACK, tooltip="Back", on_click=self.back),
+            title=self.room.title,
+        )
+        page.controls = [ft.SafeArea(self.room, expand=True)]
+        page.update()
+        await self.room.load()
+
+    async def back(self) -> None:
+        await self.show_chats()
+
+    async def new_chat(self) -> None:
+        self.page.show_dialog(NewChatDialog(self.session, self.open_chat))
+
+    async def sign_out(self) -> None:
+        if self._live_task is not None:
+            self._live_task.cancel()
+            self._live_task = None
+        with contextlib.suppress(Exception):
+            await self.session.sign_out()
+        self.show_sign_in()
+
+    def notify(self, text: str) -> None:
+        self.page.show_dialog(ft.SnackBar(ft.Text(text)))
+
+    # Live updates
+
+    def _ensure_live(self) -> None:
+        if self._live_task is None or self._live_task.done():
+            self.live = LiveConnection(
+                self.session.client, self._on_event, self._caught_up, self._signed_out_elsewhere
+            )
+            self._live_task = asyncio.ensure_future(self.live.run())
+            self._live_task.add_done_callback(_report_crash)
+
+    async def _typing(self, chat_id: str) -> None:
+        if self.live is not None:
+            await self.live.typing(chat_id)
+
+    async def _on_event(self, event: dict[str, Any]) -> None:
+        if self.room is not None:
+            await self.room.on_event(event)
+        elif event.get("type", "").startswith(("message.", "chat.")):
+            await self.chats.reload()
+
+    async def _caught_up(self) -> None:
+        """After a reconnection: fetch what was missed."""
+        if self.room is not None:
+            await self.room.load()
+        else:
+            await self.chats.reload()
+
+    async def _signed_out_elsewhere(self) -> None:
+        self._live_task = None
+        await self.sign_out()
+
+
+def _report_crash(task: "asyncio.Task[None]") -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("The live connection stopped", exc_info=task.exception())
+
+
+async def main(page: ft.Page) -> None:
+    await HyperSendApp(page).start()

@@ -1,0 +1,102 @@
+"""What the screens show, computed from the client's models: no Flet in here, so it is
+tested on its own."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from hypersend.client import Chat, Message
+from hypersend.humanize import human_bytes
+
+WEB_PICKER_LIMIT = 100 * 1024 * 1024
+"""On the web, Flet's file picker hands the whole file over in memory (and truncates big
+ones), so the app takes files up to this size that way and refuses larger ones clearly."""
+
+
+def initials(name: str) -> str:
+    words = [word for word in name.split() if word[:1].isalnum()]
+    return "".join(word[0] for word in words[:2]).upper() or "?"
+
+
+def short_time(moment: datetime, now: datetime) -> str:
+    """'14:05' today, 'Mon' this week, '03.11.26' before that (local time)."""
+    local, today = moment.astimezone(), now.astimezone()
+    if local.date() == today.date():
+        return local.strftime("%H:%M")
+    if today - local < timedelta(days=6):
+        return local.strftime("%a")
+    return local.strftime("%d.%m.%y")
+
+
+def day_label(moment: datetime, now: datetime) -> str:
+    local, today = moment.astimezone().date(), now.astimezone().date()
+    if local == today:
+        return "Today"
+    if local == today - timedelta(days=1):
+        return "Yesterday"
+    return local.strftime("%A, %d %B %Y")
+
+
+def preview(message: Message | None) -> str:
+    if message is None:
+        return "No messages yet"
+    if message.deleted:
+        return "Message deleted"
+    if message.file is not None:
+        return f"📎 {message.file.filename}"
+    return (message.text or "").replace("\n", " ")[:80]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRow:
+    chat_id: str
+    title: str
+    initials: str
+    preview: str
+    time: str
+    unread: int
+
+
+def chat_row(chat: Chat, now: datetime) -> ChatRow:
+    last = chat.last_message
+    return ChatRow(
+        chat_id=chat.id,
+        title=chat.title,
+        initials=initials(chat.title),
+        preview=preview(last),
+        time=short_time(last.created_at if last else chat.updated_at, now),
+        unread=chat.unread_count,
+    )
+
+
+def read_by_others(chat: Chat, message: Message, me: str) -> bool:
+    """Whether every other member's read pointer has reached `message` (two ticks)."""
+    others = [member for member in chat.members if member.id != me]
+    return bool(others) and all(
+        (member.last_read_message_id or "") >= message.id for member in others
+    )
+
+
+def file_label(message: Message) -> str:
+    assert message.file is not None
+    return f"{message.file.filename} · {human_bytes(message.file.size)}"
+
+
+def web_pick_refusal(size: int) -> str | None:
+    """Why the web app will not take a picked file of `size` bytes, or None."""
+    if size <= WEB_PICKER_LIMIT:
+        return None
+    return (
+        f"This file is {human_bytes(size)}. The web app sends files up to "
+        f"{human_bytes(WEB_PICKER_LIMIT)}; use the desktop or Android app, or "
+        "`hypersend send`, for bigger ones."
+    )
+
+
+def transfer_status(done: int, total: int, rate: float) -> str:
+    from hypersend.humanize import human_duration
+
+    left = (total - done) / rate if rate > 0 else 0
+    return (
+        f"{human_bytes(done)} of {human_bytes(total)} · {human_bytes(rate)}/s"
+        f" · {human_duration(left)} left"
+    )

@@ -1,0 +1,167 @@
+"""The real web app in headless Chromium against a real server: register, start a chat, send
+and receive messages live, sign out.
+
+Flet draws on a canvas; its accessibility tree (turned on through the "Enable
+accessibility" placeholder) gives every field and button a role and a label to find.
+Set `HYPERSEND_SCREENSHOTS=docs/screenshots` to refresh the README's screenshots.
+"""
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+
+from hypersend.client import HyperSendClient, Message
+from tests.support.accounts import PASSWORD, signed_in, unique_email
+from tests.support.server import ServerProcess, free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 20_000
+
+
+@pytest.fixture(scope="module")
+def web_app(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`hypersend app --web` exactly as a user starts it, pointed at the test server."""
+    port = free_port()
+    log = (tmp_path_factory.mktemp("app") / "app.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hypersend",
+            "--server",
+            server.url,
+            "app",
+            "--web",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "HOME": str(tmp_path_factory.mktemp("home"))},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, "the web app exited"
+        assert time.monotonic() < deadline, "the web app did not start"
+        time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def page(browser: Browser, web_app: str) -> AsyncIterator[Page]:
+    context = await browser.new_context(viewport={"width": 420, "height": 860})
+    opened = await context.new_page()
+    opened.set_default_timeout(TIMEOUT_MS)
+    await opened.goto(web_app)
+    placeholder = opened.locator("flt-semantics-placeholder")
+    await placeholder.wait_for(state="attached")
+    await placeholder.dispatch_event("click")
+    yield opened
+    await context.close()
+
+
+async def type_into(page: Page, label: str, text: str) -> None:
+    """Focus a field the way a person does (a click), then type."""
+    await page.get_by_role("textbox", name=label).click()
+    await page.wait_for_timeout(200)
+    await page.keyboard.type(text)
+
+
+def icon_button(page: Page, tooltip: str) -> Locator:
+    """An icon button, found by its tooltip (Flet puts the label on the tooltip's node)."""
+    return page.locator(f'flt-semantics[aria-label="{tooltip}"] [role="button"]')
+
+
+async def screenshot(page: Page, name: str) -> None:
+    folder = os.environ.get("HYPERSEND_SCREENSHOTS")
+    if folder:
+        await page.wait_for_timeout(500)
+        await page.screenshot(path=str(Path(folder) / f"{name}.png"))
+
+
+async def test_a_new_user_chats_live_and_signs_out(page: Page, server: ServerProcess) -> None:
+    bob = await signed_in(server.url, "Bobby Tables")
+    try:
+        await screenshot(page, "sign-in")
+        await page.get_by_role("button", name="No account yet? Create one").click()
+        email = unique_email("ann")
+        await type_into(page, "Email", email)
+        await type_into(page, "Password", PASSWORD)
+        await type_into(page, "Your name", "Ann Web")
+        await page.get_by_role("button", name="Create account").click()
+        await expect(page.get_by_text("No chats yet")).to_be_visible()
+
+        await icon_button(page, "New chat").click()
+        await type_into(page, "Search people", "Bobby")
+        await page.get_by_role("checkbox", name="Bobby Tables", exact=False).click()
+        await page.get_by_role("button", name="Start").click()
+        await expect(page.get_by_role("textbox", name="Message")).to_be_visible()
+
+        await type_into(page, "Message", "hello from the browser")
+        await page.keyboard.press("Enter")
+        chat = (await bob.list_chats())[0]
+        await _wait_for(bob, chat.id, lambda m: m.text == "hello from the browser")
+
+        await bob.send_message(chat.id, "hello back, live")
+        await expect(page.get_by_text("hello back, live")).to_be_visible()
+
+        await screenshot(page, "chat")
+
+        await icon_button(page, "Back").click()
+        await expect(page.get_by_text("Bobby Tables")).to_be_visible()
+        await screenshot(page, "chats")
+        await icon_button(page, "Sign out").click()
+        await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    finally:
+        await bob.close()
+
+
+async def test_a_wrong_password_shows_a_clear_error(page: Page) -> None:
+    await type_into(page, "Email", unique_email("nobody"))
+    await type_into(page, "Password", "not the password")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_text("Wrong email or password")).to_be_visible()
+
+
+async def _wait_for(
+    client: HyperSendClient, chat_id: str, wanted: Callable[[Message], bool]
+) -> None:
+    """Until a message of the chat, as the server has it, is what the test waits for."""
+    for _ in range(TIMEOUT_MS // 200):
+        if any(wanted(m) for m in (await client.messages(chat_id)).messages):
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("the message did not reach the server")
