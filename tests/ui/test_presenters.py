@@ -1,0 +1,58 @@
+"""What the app's screens show, computed from real client models."""
+
+from datetime import UTC, datetime, timedelta
+
+from hypersend.client import Chat, Message
+from hypersend.client.models import Attachment, Member
+from hypersend.ui.presenters import (
+    WEB_PICKER_LIMIT,
+    chat_row,
+    day_label,
+    initials,
+    preview,
+    read_by_others,
+    web_pick_refusal,
+)
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def message(text: str | None = "hi", *, id: str = "02", deleted: bool = False) -> Message:
+    return Message(id, "chat", "ann", "text", text, None, NOW, deleted)
+
+
+def test_initials_and_previews() -> None:
+    assert initials("Ada Lovelace") == "AL"
+    assert initials("  cher ") == "C"
+    assert initials("") == "?"
+    assert preview(None) == "No messages yet"
+    assert preview(message(deleted=True)) == "Message deleted"
+    assert preview(message("line one\nline two")) == "line one line two"
+    with_file = Message(
+        "03", "chat", "ann", "file", None, Attachment("f", "a.iso", 9, "x"), NOW, False
+    )
+    assert preview(with_file) == "📎 a.iso"
+
+
+def test_chat_rows_and_read_ticks() -> None:
+    chat = Chat(
+        "chat", "group", "Trip Crew",
+        [Member("ann", "Ann", "02"), Member("ben", "Ben", "01"), Member("cid", "Cid", "05")],
+        message(), 3, NOW,
+    )  # fmt: skip
+    row = chat_row(chat, NOW)
+    assert (row.title, row.initials, row.preview, row.unread) == ("Trip Crew", "TC", "hi", 3)
+    assert not read_by_others(chat, message(id="02"), "ann")  # Ben has read only up to 01
+    assert read_by_others(chat, message(id="01"), "ann")
+
+
+def test_day_labels() -> None:
+    assert day_label(NOW, NOW) == "Today"
+    assert day_label(NOW - timedelta(days=1), NOW) == "Yesterday"
+
+
+def test_the_web_picker_refuses_what_it_would_truncate() -> None:
+    assert web_pick_refusal(WEB_PICKER_LIMIT) is None
+    refusal = web_pick_refusal(WEB_PICKER_LIMIT + 1)
+    assert refusal is not None
+    assert "desktop or Android app" in refusal
