@@ -1,30 +1,47 @@
 """What the benchmarks share: a real server, its peak memory, and a timer."""
 
+import argparse
+import asyncio
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.support.files import random_file
 from tests.support.server import ServerProcess
 
-__all__ = ["ServerProcess", "peak_rss_mib", "timed"]
+__all__ = ["ServerProcess", "add_source_options", "peak_rss_mib", "source_file", "timed"]
+
+
+def add_source_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--size-gib", type=float, default=2.0)
+    parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: /tmp)")
+
+
+@asynccontextmanager
+async def source_file(args: argparse.Namespace) -> AsyncIterator[tuple[Path, Path]]:
+    """A scratch folder and, in it, `--size-gib` of random bytes; both gone afterwards."""
+    with tempfile.TemporaryDirectory(dir=args.dir) as scratch_name:
+        scratch = Path(scratch_name)
+        size = int(args.size_gib * 1024**3)
+        print(f"making {size / 1024**3:.1f} GiB of random data ...", flush=True)
+        yield scratch, await asyncio.to_thread(random_file, scratch / "source.bin", size)
 
 
 def peak_rss_mib(server: ServerProcess) -> float:
     """The largest peak RSS (VmHWM) among the server's processes, in MiB."""
-    assert server.process is not None
     peak = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
+    for pid in server.process_stats():
         try:
-            text = status.read_text()
+            text = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-        group = Path(status.parent, "stat").read_text().rsplit(")", 1)[1].split()[2]
-        if int(group) == server.process.pid and "VmHWM" in fields:
+        if "VmHWM" in fields:
             peak = max(peak, int(fields["VmHWM"].split()[0]))
     return peak / 1024
 

@@ -49,15 +49,7 @@ class Tally:
 
 def server_cpu_seconds(server: ServerProcess) -> float:
     """User plus system CPU time of the server's processes so far."""
-    assert server.process is not None
-    ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == server.process.pid:
-            ticks += int(fields[11]) + int(fields[12])
+    ticks = sum(int(fields[11]) + int(fields[12]) for fields in server.process_stats().values())
     return ticks / os.sysconf("SC_CLK_TCK")
 
 

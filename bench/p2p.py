@@ -13,13 +13,11 @@ import argparse
 import asyncio
 import os
 import socket
-import tempfile
 import threading
 from pathlib import Path
 
-from common import ServerProcess, peak_rss_mib, timed
+from common import ServerProcess, add_source_options, peak_rss_mib, source_file, timed
 from tests.support.accounts import signed_in
-from tests.support.files import random_file
 
 GB = 1e9
 PIECE = 1024 * 1024
@@ -72,14 +70,9 @@ async def relay_rate(source: Path, scratch: Path) -> tuple[float, float]:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size-gib", type=float, default=2.0)
-    parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: /tmp)")
+    add_source_options(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(dir=args.dir) as scratch_name:
-        scratch = Path(scratch_name)
-        size = int(args.size_gib * 1024**3)
-        print(f"making {size / 1024**3:.1f} GiB of random data ...", flush=True)
-        source = await asyncio.to_thread(random_file, scratch / "source.bin", size)
+    async with source_file(args) as (scratch, source):
         os.sync()  # so that writing back the source does not slow down either copy
         tcp = await asyncio.to_thread(tcp_copy, source, scratch / "tcp-copy.bin")
         os.sync()

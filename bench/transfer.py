@@ -12,12 +12,10 @@ import asyncio
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import httpx
-from common import ServerProcess, peak_rss_mib, timed
-from tests.support.files import random_file
+from common import ServerProcess, add_source_options, peak_rss_mib, source_file, timed
 from tests.support.nginx import NginxProcess
 from tests.support.server import free_port
 
@@ -109,15 +107,10 @@ async def hypersend_rates(
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size-gib", type=float, default=2.0)
+    add_source_options(parser)
     parser.add_argument("--parallel", type=int, default=4)
-    parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: /tmp)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(dir=args.dir) as scratch_name:
-        scratch = Path(scratch_name)
-        size = int(args.size_gib * 1024**3)
-        print(f"making {size / 1024**3:.1f} GiB of random data ...", flush=True)
-        source = await asyncio.to_thread(random_file, scratch / "source.bin", size)
+    async with source_file(args) as (scratch, source):
         disk = disk_synced_write(source, scratch)
         nginx = start_nginx(scratch)
         try:

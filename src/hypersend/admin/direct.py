@@ -20,7 +20,7 @@ from hypersend.admin.schemas import (
     UserCreate,
     UserPatch,
 )
-from hypersend.admin.service import KEEP, AdminService, UserChanges, UserUsage
+from hypersend.admin.service import AdminService, UserUsage
 from hypersend.auth.passwords import PasswordHasher
 from hypersend.auth.service import AuthService
 from hypersend.client import errors as client_errors
@@ -98,13 +98,7 @@ class DirectAdmin:
 
     async def update_user(self, user_id: str, **changes: Any) -> AccountInfo:
         body = _validated(UserPatch, **changes)
-        update = UserChanges(
-            name=body.name,
-            is_admin=body.is_admin,
-            disabled=body.disabled,
-            quota_bytes=body.quota_bytes if "quota_bytes" in body.model_fields_set else KEEP,
-        )
-        return _account(await _translated(self._service.update_user(user_id, update)))
+        return _account(await _translated(self._service.update_user(user_id, body.changes())))
 
     async def reset_password(self, user_id: str, password: str) -> None:
         body = _validated(PasswordField, password=password)

@@ -12,7 +12,6 @@ from hypersend.admin.schemas import (
     UserCreate,
     UserPatch,
 )
-from hypersend.admin.service import KEEP, UserChanges
 from hypersend.users.schemas import UserOut
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -70,13 +69,8 @@ async def update_user(
 ) -> AdminUserOut:
     """Rename, promote or demote, disable (ending every session at once) or re-enable an
     account, or set its quota."""
-    changes = UserChanges(
-        name=body.name,
-        is_admin=body.is_admin,
-        disabled=body.disabled,
-        quota_bytes=body.quota_bytes if "quota_bytes" in body.model_fields_set else KEEP,
-    )
-    return AdminUserOut.of_usage(await service.update_user(user_id, changes, acting_admin=admin))
+    updated = await service.update_user(user_id, body.changes(), acting_admin=admin)
+    return AdminUserOut.of_usage(updated)
 
 
 @router.put("/users/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT)

@@ -3,7 +3,7 @@ from typing import Self
 
 from pydantic import BaseModel, Field, field_validator
 
-from hypersend.admin.service import UserUsage
+from hypersend.admin.service import KEEP, UserChanges, UserUsage
 from hypersend.auth.passwords import MIN_PASSWORD_LENGTH
 from hypersend.auth.schemas import normalize_email
 from hypersend.storage.models import Invite
@@ -62,3 +62,12 @@ class UserPatch(BaseModel):
     is_admin: bool | None = None
     disabled: bool | None = None
     quota_bytes: int | None = Field(default=None, ge=0, description="0 = unlimited")
+
+    def changes(self) -> UserChanges:
+        sent_quota = "quota_bytes" in self.model_fields_set
+        return UserChanges(
+            name=self.name,
+            is_admin=self.is_admin,
+            disabled=self.disabled,
+            quota_bytes=self.quota_bytes if sent_quota else KEEP,
+        )

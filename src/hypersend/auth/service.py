@@ -48,7 +48,12 @@ class AuthService:
         """The configured policy; unset means open for the first account, then invite-only."""
         if self._settings.registration_policy is not None:
             return self._settings.registration_policy
-        return "open" if await self._storage.users.count() == 0 else "invite"
+        return self._policy_for(is_first=await self._storage.users.count() == 0)
+
+    def _policy_for(self, *, is_first: bool) -> RegistrationPolicy:
+        if self._settings.registration_policy is not None:
+            return self._settings.registration_policy
+        return "open" if is_first else "invite"
 
     async def register(
         self, email: str, password: str, name: str, *, invite_code: str | None = None
@@ -57,7 +62,7 @@ class AuthService:
         (unless registration is closed) needs no invite and becomes its admin."""
         async with self._registering:
             is_first = await self._storage.users.count() == 0
-            policy = await self.registration_policy()
+            policy = self._policy_for(is_first=is_first)
             if policy == "closed":
                 raise Forbidden(
                     "Registration on this server is closed; ask its admin for an account",

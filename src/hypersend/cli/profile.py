@@ -32,11 +32,7 @@ class Profile:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data: dict[str, Any] = {"server": self.server}
         if self.tokens is not None:
-            data["tokens"] = {
-                "access_token": self.tokens.access_token,
-                "refresh_token": self.tokens.refresh_token,
-                "expires_in": self.tokens.expires_in,
-            }
+            data["tokens"] = self.tokens.to_json()
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(data, handle, indent=2)

@@ -19,6 +19,14 @@ class Tokens:
     def from_json(cls, data: dict[str, Any]) -> Self:
         return cls(data["access_token"], data["refresh_token"], int(data["expires_in"]))
 
+    def to_json(self) -> dict[str, Any]:
+        """What `from_json` reads back (for saving a session)."""
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "expires_in": self.expires_in,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class UserInfo:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hypersend.client import Chat, Message
-from hypersend.humanize import human_bytes
+from hypersend.humanize import human_bytes, human_duration
 
 WEB_PICKER_LIMIT = 100 * 1024 * 1024
 """On the web, Flet's file picker hands the whole file over in memory (and truncates big
@@ -93,8 +93,6 @@ def web_pick_refusal(size: int) -> str | None:
 
 
 def transfer_status(done: int, total: int, rate: float) -> str:
-    from hypersend.humanize import human_duration
-
     left = (total - done) / rate if rate > 0 else 0
     return (
         f"{human_bytes(done)} of {human_bytes(total)} · {human_bytes(rate)}/s"

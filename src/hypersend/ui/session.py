@@ -1,6 +1,7 @@
 """The signed-in state of one app instance: which server, whose tokens, kept in the
 platform's client storage (Flet's SharedPreferences) so that a restart stays signed in."""
 
+import asyncio
 import json
 from typing import Protocol
 
@@ -26,6 +27,7 @@ class AppSession:
         self.server = default_server
         self.client = HyperSendClient(default_server)
         self.me: UserInfo | None = None
+        self._saving: asyncio.Task[bool] | None = None  # kept so the save is not collected
 
     async def restore(self) -> bool:
         """Load the saved server and session; True when still signed in."""
@@ -76,20 +78,8 @@ class AppSession:
 
     def _remember(self, tokens: Tokens | None) -> None:
         """Called by the client on every new token pair (sign-in, refresh, sign-out)."""
-        import asyncio
-
-        value = (
-            json.dumps(
-                {
-                    "access_token": tokens.access_token,
-                    "refresh_token": tokens.refresh_token,
-                    "expires_in": tokens.expires_in,
-                }
-            )
-            if tokens
-            else ""
-        )
-        self._pending = asyncio.get_running_loop().create_task(
+        value = json.dumps(tokens.to_json()) if tokens else ""
+        self._saving = asyncio.get_running_loop().create_task(
             self._preferences.set(TOKENS_KEY, value)
         )
 
