@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from hypersend.client import HyperSendClient
-from tests.support.accounts import PASSWORD, signed_in, unique_email
+from tests.support.accounts import invited, signed_in
 from tests.support.server import ServerProcess
 
 
@@ -24,16 +24,6 @@ async def admin(invite_server: ServerProcess) -> AsyncIterator[HyperSendClient]:
     assert (await client.me()).is_admin
     yield client
     await client.close()
-
-
-async def invited(server_url: str, admin: HyperSendClient, name: str) -> HyperSendClient:
-    """A new signed-in account, registered with a fresh invite from `admin`."""
-    invite = await admin.admin.create_invite()
-    client = HyperSendClient(server_url)
-    email = unique_email(name.split()[0].lower())
-    await client.register(email, PASSWORD, name, invite_code=invite.code)
-    await client.login(email, PASSWORD)
-    return client
 
 
 @pytest.fixture

@@ -20,3 +20,13 @@ async def signed_in(url: str, name: str = "Test User") -> HyperSendClient:
     await client.register(email, PASSWORD, name)
     await client.login(email, PASSWORD)
     return client
+
+
+async def invited(server_url: str, admin: HyperSendClient, name: str) -> HyperSendClient:
+    """A new signed-in account, registered with a fresh invite from `admin`."""
+    invite = await admin.admin.create_invite()
+    client = HyperSendClient(server_url)
+    email = unique_email(name.split()[0].lower())
+    await client.register(email, PASSWORD, name, invite_code=invite.code)
+    await client.login(email, PASSWORD)
+    return client

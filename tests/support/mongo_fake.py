@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Self, cast
 
 import mongomock
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, ReplaceOne
 
 Document = dict[str, Any]
 
@@ -44,6 +44,16 @@ class FakeCollection:
     async def aggregate(self, pipeline: list[Document]) -> FakeCursor:
         return FakeCursor(self._collection.aggregate(pipeline))
 
+    async def bulk_write(self, requests: list[Any], ordered: bool = True) -> None:
+        """mongomock's own bulk_write breaks on the newer driver's ReplaceOne (`sort`), so
+        the upserts the SQLite import sends run one by one."""
+        for request in requests:
+            if not isinstance(request, ReplaceOne):
+                raise NotImplementedError(f"fake bulk_write: {type(request).__name__}")
+            self._collection.replace_one(
+                request._filter, request._doc, upsert=bool(request._upsert)
+            )
+
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._collection, name)
 
@@ -56,6 +66,7 @@ class FakeCollection:
 class FakeDatabase:
     def __init__(self, db: Any) -> None:
         self._db = db
+        self.name: str = db.name
 
     def __getitem__(self, name: str) -> FakeCollection:
         return FakeCollection(self._db[name])

@@ -5,11 +5,11 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from hypersend.cli import account, admin, app, chats, files, p2p, serve
+from hypersend.cli import account, admin, app, chats, files, migrate, p2p, serve
 from hypersend.cli.profile import DEFAULT_PROFILE_PATH
 from hypersend.client import HyperSendError
 
-COMMAND_GROUPS = (serve, account, chats, files, p2p, admin, app)
+COMMAND_GROUPS = (serve, account, chats, files, p2p, admin, migrate, app)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,7 +1,5 @@
 """Chats, their members and their messages in MongoDB."""
 
-from typing import Any
-
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
@@ -13,6 +11,7 @@ from hypersend.storage.mongo.documents import (
     Document,
     chat_doc,
     client_key,
+    member_doc,
     message_doc,
     to_chat,
     to_member,
@@ -20,16 +19,6 @@ from hypersend.storage.mongo.documents import (
 )
 
 MEMBER_ORDER = [("joined_at", ASCENDING), ("user_id", ASCENDING)]
-
-
-def _member_doc(chat_id: str, user_id: str, joined_at: Any) -> Document:
-    return {
-        "_id": f"{chat_id}/{user_id}",
-        "chat_id": chat_id,
-        "user_id": user_id,
-        "joined_at": joined_at,
-        "last_read_message_id": None,
-    }
 
 
 class _Reader:
@@ -74,10 +63,7 @@ class MongoChats:
         except DuplicateKeyError as exc:
             raise DuplicateError(f"direct chat {chat.direct_key} exists") from exc
         await self._members.insert_many(
-            [
-                _member_doc(chat.id, user_id, chat.created_at)
-                for user_id in dict.fromkeys(member_ids)
-            ]
+            [member_doc(chat.id, user_id, chat.created_at) for user_id in dict.fromkeys(member_ids)]
         )
 
     async def get(self, chat_id: str) -> Chat | None:
@@ -98,7 +84,7 @@ class MongoChats:
     async def add_member(self, chat_id: str, user_id: str) -> bool:
         now = utcnow()
         try:
-            await self._members.insert_one(_member_doc(chat_id, user_id, now))
+            await self._members.insert_one(member_doc(chat_id, user_id, now))
         except DuplicateKeyError:
             return False
         await self._chats.update_one({"_id": chat_id}, {"$set": {"updated_at": now}})

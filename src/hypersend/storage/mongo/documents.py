@@ -1,5 +1,6 @@
 """Records to MongoDB documents and back. Ids are the documents' `_id`s."""
 
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -122,6 +123,18 @@ def to_chat(doc: Document) -> Chat:
     )
 
 
+def member_doc(
+    chat_id: str, user_id: str, joined_at: datetime, last_read_message_id: str | None = None
+) -> Document:
+    return {
+        "_id": f"{chat_id}/{user_id}",
+        "chat_id": chat_id,
+        "user_id": user_id,
+        "joined_at": joined_at,
+        "last_read_message_id": last_read_message_id,
+    }
+
+
 def to_member(doc: Document, name: str) -> ChatMember:
     return ChatMember(
         chat_id=doc["chat_id"],
@@ -167,6 +180,10 @@ def to_message(doc: Document, files: dict[str, FileRef]) -> Message:
         deleted=doc["deleted"],
         client_id=doc["client_id"],
     )
+
+
+def chunk_doc(file_id: str, index: int, sha256: bytes) -> Document:
+    return {"_id": f"{file_id}/{index}", "file_id": file_id, "idx": index, "sha256": sha256}
 
 
 def file_doc(record: FileRecord) -> Document:

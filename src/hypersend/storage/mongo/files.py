@@ -9,7 +9,7 @@ from pymongo.errors import DuplicateKeyError
 from hypersend.clock import utcnow
 from hypersend.content_hash import content_hash
 from hypersend.storage.models import ChunkReceipt, FileRecord
-from hypersend.storage.mongo.documents import Database, file_doc, to_file
+from hypersend.storage.mongo.documents import Database, chunk_doc, file_doc, to_file
 
 
 class MongoFiles:
@@ -36,9 +36,7 @@ class MongoFiles:
         # Counting the chunk rows (not keeping a counter) stays right after a crash between
         # the insert and anything that follows it.
         with contextlib.suppress(DuplicateKeyError):  # received before: harmless
-            await self._chunks.insert_one(
-                {"_id": f"{file_id}/{index}", "file_id": file_id, "idx": index, "sha256": digest}
-            )
+            await self._chunks.insert_one(chunk_doc(file_id, index, digest))
         record = await self._files.find_one({"_id": file_id}, {"total_chunks": 1, "status": 1})
         received = await self._chunks.count_documents({"file_id": file_id})
         if record is None or record["status"] == "complete":

@@ -9,7 +9,7 @@ from hypersend.storage.sqlite.columns import from_db_time, to_db_time
 from hypersend.storage.sqlite.database import SqliteDatabase
 
 
-def _user(row: sqlite3.Row) -> User:
+def user_from_row(row: sqlite3.Row) -> User:
     return User(
         id=row["id"],
         email=row["email"],
@@ -22,7 +22,7 @@ def _user(row: sqlite3.Row) -> User:
     )
 
 
-def _session(row: sqlite3.Row) -> Session:
+def session_from_row(row: sqlite3.Row) -> Session:
     return Session(
         id=row["id"],
         user_id=row["user_id"],
@@ -69,13 +69,13 @@ class SqliteUsers:
         row = await self._db.read(
             lambda c: c.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
         )
-        return _user(row) if row else None
+        return user_from_row(row) if row else None
 
     async def get_by_email(self, email: str) -> User | None:
         row = await self._db.read(
             lambda c: c.execute("SELECT * FROM users WHERE email = ?", (email,)).fetchone()
         )
-        return _user(row) if row else None
+        return user_from_row(row) if row else None
 
     async def search(self, text: str, *, limit: int, exclude_id: str) -> list[User]:
         pattern = f"%{_escape_like(text.lower())}%"
@@ -87,7 +87,7 @@ class SqliteUsers:
                 (exclude_id, pattern, pattern, limit),
             ).fetchall()
         )
-        return [_user(row) for row in rows]
+        return [user_from_row(row) for row in rows]
 
     async def get_many(self, user_ids: list[str]) -> list[User]:
         if not user_ids:
@@ -96,7 +96,7 @@ class SqliteUsers:
         rows = await self._db.read(
             lambda c: c.execute(f"SELECT * FROM users WHERE id IN ({marks})", user_ids).fetchall()
         )
-        return [_user(row) for row in rows]
+        return [user_from_row(row) for row in rows]
 
     async def count(self) -> int:
         row = await self._db.read(lambda c: c.execute("SELECT count(*) FROM users").fetchone())
@@ -131,7 +131,7 @@ class SqliteUsers:
                 "SELECT * FROM users WHERE id > ? ORDER BY id LIMIT ?", (after or "", limit)
             ).fetchall()
         )
-        return [_user(row) for row in rows]
+        return [user_from_row(row) for row in rows]
 
 
 class SqliteSessions:
@@ -160,7 +160,7 @@ class SqliteSessions:
         row = await self._db.read(
             lambda c: c.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
         )
-        return _session(row) if row else None
+        return session_from_row(row) if row else None
 
     async def rotate_refresh(
         self, session_id: str, *, from_generation: int, expires_at: datetime

@@ -20,14 +20,14 @@ _MESSAGE_COLUMNS = (
     "m.id, m.chat_id, m.sender_id, m.kind, m.text, m.file_id, m.client_id, m.created_at,"
     " m.deleted, f.filename AS file_name, f.size AS file_size, f.mime AS file_mime"
 )
-_MESSAGES = f"SELECT {_MESSAGE_COLUMNS} FROM messages m LEFT JOIN files f ON f.id = m.file_id"
-_MEMBERS = (
+MESSAGES_SELECT = f"SELECT {_MESSAGE_COLUMNS} FROM messages m LEFT JOIN files f ON f.id = m.file_id"
+MEMBERS_SELECT = (
     "SELECT cm.chat_id, cm.user_id, cm.joined_at, cm.last_read_message_id, u.name"
     " FROM chat_members cm JOIN users u ON u.id = cm.user_id"
 )
 
 
-def _chat(row: sqlite3.Row) -> Chat:
+def chat_from_row(row: sqlite3.Row) -> Chat:
     return Chat(
         id=row["id"],
         type=row["type"],
@@ -39,7 +39,7 @@ def _chat(row: sqlite3.Row) -> Chat:
     )
 
 
-def _member(row: sqlite3.Row) -> ChatMember:
+def member_from_row(row: sqlite3.Row) -> ChatMember:
     return ChatMember(
         chat_id=row["chat_id"],
         user_id=row["user_id"],
@@ -49,7 +49,7 @@ def _member(row: sqlite3.Row) -> ChatMember:
     )
 
 
-def _message(row: sqlite3.Row) -> Message:
+def message_from_row(row: sqlite3.Row) -> Message:
     file = None
     if row["file_id"] is not None and row["file_name"] is not None:
         file = FileRef(row["file_id"], row["file_name"], row["file_size"], row["file_mime"])
@@ -67,8 +67,8 @@ def _message(row: sqlite3.Row) -> Message:
 
 
 def _select_message(c: sqlite3.Connection, message_id: str) -> Message | None:
-    row = c.execute(f"{_MESSAGES} WHERE m.id = ?", (message_id,)).fetchone()
-    return _message(row) if row else None
+    row = c.execute(f"{MESSAGES_SELECT} WHERE m.id = ?", (message_id,)).fetchone()
+    return message_from_row(row) if row else None
 
 
 def _summaries(c: sqlite3.Connection, user_id: str, chat_id: str | None) -> list[ChatSummary]:
@@ -86,13 +86,13 @@ def _summaries(c: sqlite3.Connection, user_id: str, chat_id: str | None) -> list
             params,
         ).fetchall()
         members = c.execute(
-            f"{_MEMBERS} WHERE cm.chat_id IN"
+            f"{MEMBERS_SELECT} WHERE cm.chat_id IN"
             f" (SELECT cm.chat_id FROM chat_members cm WHERE cm.user_id = :user{only})"
             " ORDER BY cm.joined_at, cm.user_id",
             params,
         ).fetchall()
         last_messages = c.execute(
-            f"{_MESSAGES} WHERE m.id IN (SELECT c.last_message_id FROM chats c"
+            f"{MESSAGES_SELECT} WHERE m.id IN (SELECT c.last_message_id FROM chats c"
             f" JOIN chat_members cm ON cm.chat_id = c.id WHERE cm.user_id = :user{only})",
             params,
         ).fetchall()
@@ -100,11 +100,11 @@ def _summaries(c: sqlite3.Connection, user_id: str, chat_id: str | None) -> list
         c.execute("COMMIT")
     members_by_chat: defaultdict[str, list[ChatMember]] = defaultdict(list)
     for row in members:
-        members_by_chat[row["chat_id"]].append(_member(row))
-    messages = {row["id"]: _message(row) for row in last_messages}
+        members_by_chat[row["chat_id"]].append(member_from_row(row))
+    messages = {row["id"]: message_from_row(row) for row in last_messages}
     return [
         ChatSummary(
-            chat=_chat(row),
+            chat=chat_from_row(row),
             members=members_by_chat[row["id"]],
             last_message=messages.get(row["last_message_id"]),
             unread_count=row["unread"],
@@ -147,7 +147,7 @@ class SqliteChats:
         row = await self._db.read(
             lambda c: c.execute("SELECT * FROM chats WHERE id = ?", (chat_id,)).fetchone()
         )
-        return _chat(row) if row else None
+        return chat_from_row(row) if row else None
 
     async def get_direct(self, direct_key: str) -> Chat | None:
         row = await self._db.read(
@@ -155,23 +155,24 @@ class SqliteChats:
                 "SELECT * FROM chats WHERE direct_key = ?", (direct_key,)
             ).fetchone()
         )
-        return _chat(row) if row else None
+        return chat_from_row(row) if row else None
 
     async def members(self, chat_id: str) -> list[ChatMember]:
         rows = await self._db.read(
             lambda c: c.execute(
-                f"{_MEMBERS} WHERE cm.chat_id = ? ORDER BY cm.joined_at, cm.user_id", (chat_id,)
+                f"{MEMBERS_SELECT} WHERE cm.chat_id = ? ORDER BY cm.joined_at, cm.user_id",
+                (chat_id,),
             ).fetchall()
         )
-        return [_member(row) for row in rows]
+        return [member_from_row(row) for row in rows]
 
     async def member(self, chat_id: str, user_id: str) -> ChatMember | None:
         row = await self._db.read(
             lambda c: c.execute(
-                f"{_MEMBERS} WHERE cm.chat_id = ? AND cm.user_id = ?", (chat_id, user_id)
+                f"{MEMBERS_SELECT} WHERE cm.chat_id = ? AND cm.user_id = ?", (chat_id, user_id)
             ).fetchone()
         )
-        return _member(row) if row else None
+        return member_from_row(row) if row else None
 
     async def add_member(self, chat_id: str, user_id: str) -> bool:
         now = to_db_time(utcnow())
@@ -269,27 +270,29 @@ class SqliteMessages:
         def load(c: sqlite3.Connection) -> list[sqlite3.Row]:
             if before is None:
                 return c.execute(
-                    f"{_MESSAGES} WHERE m.chat_id = ? ORDER BY m.id DESC LIMIT ?",
+                    f"{MESSAGES_SELECT} WHERE m.chat_id = ? ORDER BY m.id DESC LIMIT ?",
                     (chat_id, limit + 1),
                 ).fetchall()
             return c.execute(
-                f"{_MESSAGES} WHERE m.chat_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
+                f"{MESSAGES_SELECT} WHERE m.chat_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
                 (chat_id, before, limit + 1),
             ).fetchall()
 
         rows = await self._db.read(load)
-        page = [_message(row) for row in rows[:limit]]
+        page = [message_from_row(row) for row in rows[:limit]]
         page.reverse()
         return MessagePage(page, has_more=len(rows) > limit)
 
     async def page_after(self, chat_id: str, after: str, limit: int) -> MessagePage:
         rows = await self._db.read(
             lambda c: c.execute(
-                f"{_MESSAGES} WHERE m.chat_id = ? AND m.id > ? ORDER BY m.id LIMIT ?",
+                f"{MESSAGES_SELECT} WHERE m.chat_id = ? AND m.id > ? ORDER BY m.id LIMIT ?",
                 (chat_id, after, limit + 1),
             ).fetchall()
         )
-        return MessagePage([_message(row) for row in rows[:limit]], has_more=len(rows) > limit)
+        return MessagePage(
+            [message_from_row(row) for row in rows[:limit]], has_more=len(rows) > limit
+        )
 
     async def mark_deleted(self, message_id: str) -> None:
         await self._db.write(

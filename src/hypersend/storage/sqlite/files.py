@@ -14,7 +14,7 @@ def _optional_time(text: str | None) -> datetime | None:
     return from_db_time(text) if text else None
 
 
-def _file(row: sqlite3.Row) -> FileRecord:
+def file_from_row(row: sqlite3.Row) -> FileRecord:
     return FileRecord(
         id=row["id"],
         owner_id=row["owner_id"],
@@ -62,7 +62,7 @@ class SqliteFiles:
         row = await self._db.read(
             lambda c: c.execute("SELECT * FROM files WHERE id = ?", (file_id,)).fetchone()
         )
-        return _file(row) if row else None
+        return file_from_row(row) if row else None
 
     async def chunk_digests(self, file_id: str) -> dict[int, bytes]:
         rows = await self._db.read(
@@ -157,7 +157,7 @@ class SqliteFiles:
                 (to_db_time(now), limit),
             ).fetchall()
         )
-        return [_file(row) for row in rows]
+        return [file_from_row(row) for row in rows]
 
     async def completed_before(self, cutoff: datetime, limit: int) -> list[FileRecord]:
         rows = await self._db.read(
@@ -166,4 +166,4 @@ class SqliteFiles:
                 (to_db_time(cutoff), limit),
             ).fetchall()
         )
-        return [_file(row) for row in rows]
+        return [file_from_row(row) for row in rows]

@@ -8,7 +8,7 @@ from hypersend.storage.sqlite.columns import from_db_time, to_db_time
 from hypersend.storage.sqlite.database import SqliteDatabase
 
 
-def _invite(row: sqlite3.Row) -> Invite:
+def invite_from_row(row: sqlite3.Row) -> Invite:
     return Invite(
         code=row["code"],
         created_by=row["created_by"],
@@ -43,13 +43,13 @@ class SqliteInvites:
         row = await self._db.read(
             lambda c: c.execute("SELECT * FROM invites WHERE code = ?", (code,)).fetchone()
         )
-        return _invite(row) if row else None
+        return invite_from_row(row) if row else None
 
     async def list_all(self) -> list[Invite]:
         rows = await self._db.read(
             lambda c: c.execute("SELECT * FROM invites ORDER BY created_at DESC").fetchall()
         )
-        return [_invite(row) for row in rows]
+        return [invite_from_row(row) for row in rows]
 
     async def delete(self, code: str) -> bool:
         cursor = await self._db.write(

@@ -8,7 +8,7 @@ from hypersend.storage.sqlite.columns import from_db_time, to_db_time
 from hypersend.storage.sqlite.database import SqliteDatabase
 
 
-def _transfer(row: sqlite3.Row) -> Transfer:
+def transfer_from_row(row: sqlite3.Row) -> Transfer:
     return Transfer(
         id=row["id"],
         sender_id=row["sender_id"],
@@ -51,7 +51,7 @@ class SqliteTransfers:
         row = await self._db.read(
             lambda c: c.execute("SELECT * FROM transfers WHERE id = ?", (transfer_id,)).fetchone()
         )
-        return _transfer(row) if row else None
+        return transfer_from_row(row) if row else None
 
     async def set_status(
         self, transfer_id: str, status: str, *, only_from: tuple[str, ...], reason: str = ""
@@ -84,7 +84,7 @@ class SqliteTransfers:
         query = f"SELECT * FROM transfers WHERE {where} ORDER BY id DESC LIMIT :limit"
         parameters = {"user": user_id, "chat": chat_id, "limit": limit}
         rows = await self._db.read(lambda c: c.execute(query, parameters).fetchall())
-        return [_transfer(row) for row in rows]
+        return [transfer_from_row(row) for row in rows]
 
     async def fail_unfinished(self, reason: str) -> int:
         cursor = await self._db.write(
@@ -106,6 +106,6 @@ class SqliteTransfers:
                 "UPDATE transfers SET status = 'expired', reason = 'offer expired' WHERE id = ?",
                 [(row["id"],) for row in rows],
             )
-            return [_transfer(row) for row in rows]
+            return [transfer_from_row(row) for row in rows]
 
         return await self._db.write(expire)
