@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench clean apk
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ typecheck: $(VENV)/.dev-installed
 
 unit: $(VENV)/.dev-installed
 	$(BIN)/pytest
+
+# The Android app (needs the Flutter and Android SDKs: see the README's "Android app").
+apk: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet "flet-cli==1.0.5"
+	$(BIN)/python app/stage.py
+	cd app && ../$(BIN)/flet build apk
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

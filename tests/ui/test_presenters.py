@@ -1,9 +1,13 @@
 """What the app's screens show, computed from real client models."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import flet as ft
 
 from hypersend.client import Chat, Message
 from hypersend.client.models import Attachment, Member
+from hypersend.ui.chat_room import downloads_folder
 from hypersend.ui.presenters import (
     WEB_PICKER_LIMIT,
     chat_row,
@@ -56,3 +60,9 @@ def test_the_web_picker_refuses_what_it_would_truncate() -> None:
     refusal = web_pick_refusal(WEB_PICKER_LIMIT + 1)
     assert refusal is not None
     assert "desktop or Android app" in refusal
+
+
+def test_downloads_go_to_the_downloads_folder_of_each_platform() -> None:
+    assert downloads_folder(ft.PagePlatform.ANDROID) == Path("/storage/emulated/0/Download")
+    for desktop in (ft.PagePlatform.LINUX, ft.PagePlatform.MACOS, ft.PagePlatform.WINDOWS, None):
+        assert downloads_folder(desktop) == Path.home() / "Downloads"

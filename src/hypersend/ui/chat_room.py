@@ -26,6 +26,15 @@ from hypersend.ui.shown import update_if_shown
 
 PAGE_SIZE = 50
 TYPING_SHOWN_SECONDS = 4.0
+# Android's shared Downloads folder: apps may create files there without any permission.
+ANDROID_DOWNLOADS = Path("/storage/emulated/0/Download")
+
+
+def downloads_folder(platform: ft.PagePlatform | None) -> Path:
+    """Where downloaded files go: the user's Downloads folder on every platform."""
+    if platform == ft.PagePlatform.ANDROID:
+        return ANDROID_DOWNLOADS
+    return Path.home() / "Downloads"
 
 
 class TransferRow(ft.Column):
@@ -289,7 +298,7 @@ class ChatRoomScreen(ft.Column):
         if self.page is not None and self.page.web:  # the browser downloads, resumably
             await ft.UrlLauncher().launch_url(await client.download_link(message.file.id))
             return
-        folder = Path.home() / "Downloads"
+        folder = downloads_folder(self.page.platform if self.page else None)
         target = folder / Path(message.file.filename).name
         file_id = message.file.id
 
