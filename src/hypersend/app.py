@@ -21,6 +21,8 @@ from hypersend.realtime.endpoints import router as realtime_router
 from hypersend.services import build_services
 from hypersend.storage import open_storage
 from hypersend.transfers.endpoints import router as transfers_router
+from hypersend.upload_page.endpoints import CHUNK_PREFIX as PAGE_CHUNK_PREFIX
+from hypersend.upload_page.endpoints import router as upload_page_router
 from hypersend.users.endpoints import router as users_router
 
 ROUTERS = (
@@ -30,12 +32,13 @@ ROUTERS = (
     chats_router,
     messages_router,
     files_router,
+    upload_page_router,
     realtime_router,
     transfers_router,
     admin_router,
 )
 
-STREAMED_BODY_PREFIXES = ("/files/upload/chunk/",)
+STREAMED_BODY_PREFIXES = ("/files/upload/chunk/", PAGE_CHUNK_PREFIX)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     retention_days: float = Field(default=0, ge=0, description="0 keeps completed files forever")
     sweep_interval_seconds: float = Field(default=300, gt=0)
     download_link_minutes: int = Field(default=60, ge=1)
+    upload_page_hours: int = Field(default=24, ge=1)
 
     ws_heartbeat_seconds: float = Field(default=25.0, gt=0)
     ws_queue_size: int = Field(default=1024, ge=8)
@@ -72,6 +73,10 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_root / "hypersend.db"
+
+    def public_base(self, request_base_url: str) -> str:
+        """The API's address as clients see it: `PUBLIC_URL`, else what the request used."""
+        return self.public_url.rstrip("/") or request_base_url.rstrip("/")
 
     @property
     def files_dir(self) -> Path:

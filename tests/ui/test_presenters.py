@@ -59,7 +59,7 @@ def test_the_web_picker_refuses_what_it_would_truncate() -> None:
     assert web_pick_refusal(WEB_PICKER_LIMIT) is None
     refusal = web_pick_refusal(WEB_PICKER_LIMIT + 1)
     assert refusal is not None
-    assert "desktop or Android app" in refusal
+    assert "Large file" in refusal
 
 
 def test_downloads_go_to_the_downloads_folder_of_each_platform() -> None:

@@ -1,5 +1,6 @@
 """The real web app in headless Chromium against a real server: register, start a chat, send
-and receive messages live, sign out.
+and receive messages live, send a small file and a large one (through the upload page), sign
+out.
 
 Flet draws on a canvas; its accessibility tree (turned on through the "Enable
 accessibility" placeholder) gives every field and button a role and a label to find.
@@ -16,22 +17,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
 from hypersend.client import HyperSendClient, Message
 from tests.support.accounts import PASSWORD, signed_in, unique_email
-from tests.support.server import ServerProcess, free_port
+from tests.support.files import random_file
+from tests.support.screenshots import screenshot
+from tests.support.server import TEST_CHUNK_SIZE, ServerProcess, free_port
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 20_000
 
 
@@ -72,14 +65,6 @@ def web_app(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> 
     process.wait(timeout=20)
 
 
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
-
-
 @pytest.fixture
 async def page(browser: Browser, web_app: str) -> AsyncIterator[Page]:
     context = await browser.new_context(viewport={"width": 420, "height": 860})
@@ -105,14 +90,15 @@ def icon_button(page: Page, tooltip: str) -> Locator:
     return page.locator(f'flt-semantics[aria-label="{tooltip}"] [role="button"]')
 
 
-async def screenshot(page: Page, name: str) -> None:
-    folder = os.environ.get("HYPERSEND_SCREENSHOTS")
-    if folder:
-        await page.wait_for_timeout(500)
-        await page.screenshot(path=str(Path(folder) / f"{name}.png"))
+def file_bubble(page: Page, filename: str) -> Locator:
+    """A file message: its semantics node is labelled with the download button's tooltip, the
+    file's name and size, and the time."""
+    return page.get_by_role("group", name=f"Download {filename}")
 
 
-async def test_a_new_user_chats_live_and_signs_out(page: Page, server: ServerProcess) -> None:
+async def test_a_new_user_chats_live_and_signs_out(
+    page: Page, server: ServerProcess, tmp_path: Path
+) -> None:
     bob = await signed_in(server.url, "Bobby Tables")
     try:
         await screenshot(page, "sign-in")
@@ -138,6 +124,26 @@ async def test_a_new_user_chats_live_and_signs_out(page: Page, server: ServerPro
         await bob.send_message(chat.id, "hello back, live")
         await expect(page.get_by_text("hello back, live")).to_be_visible()
 
+        # A small file through the browser's picker.
+        small = random_file(tmp_path / "notes.txt", 3000)
+        await icon_button(page, "Send a file").click()
+        async with page.expect_file_chooser() as chooser:
+            await page.get_by_role("button", name="Small file").click()
+        await (await chooser.value).set_files(str(small))
+        await _wait_for(bob, chat.id, lambda m: m.file is not None and m.file.size == 3000)
+        await expect(file_bubble(page, "notes.txt")).to_be_visible()
+
+        # A large one through the upload page, which opens in a new tab.
+        large = random_file(tmp_path / "video.mp4", 20 * TEST_CHUNK_SIZE + 7)
+        await icon_button(page, "Send a file").click()
+        async with page.context.expect_page() as opened:
+            await page.get_by_role("button", name="Large file").click()
+        upload_page = await opened.value
+        await upload_page.get_by_label("File to send").set_input_files(str(large))
+        await upload_page.get_by_role("button", name="Send", exact=True).click()
+        await expect(upload_page.get_by_role("status")).to_contain_text("Sent video.mp4")
+        await upload_page.close()
+        await expect(file_bubble(page, "video.mp4")).to_be_visible()
         await screenshot(page, "chat")
 
         await icon_button(page, "Back").click()

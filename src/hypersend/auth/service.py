@@ -2,7 +2,7 @@
 
 import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from hypersend.auth.passwords import PasswordHasher
 from hypersend.auth.schemas import TokenPair
@@ -167,10 +167,27 @@ class AuthService:
 
     async def authenticate(self, access_token: str) -> Principal:
         claims = self.tokens.decode_access(access_token)
-        session = await self._storage.sessions.get(claims.session_id)
-        if session is None or session.revoked or session.user_id != claims.user_id:
+        return await self._principal(claims.user_id, claims.session_id)
+
+    def issue_upload_ticket(self, principal: Principal, chat_id: str) -> tuple[str, datetime]:
+        """A ticket for the browser upload page: uploads into `chat_id` while the session
+        lasts, for `UPLOAD_PAGE_HOURS`."""
+        lifetime = timedelta(hours=self._settings.upload_page_hours)
+        ticket = self.tokens.issue_upload_ticket(
+            principal.user.id, principal.session.id, chat_id, lifetime
+        )
+        return ticket, utcnow() + lifetime
+
+    async def authenticate_ticket(self, ticket: str) -> tuple[Principal, str]:
+        """The caller of the upload page and the chat its ticket uploads into."""
+        claims = self.tokens.decode_upload_ticket(ticket)
+        return await self._principal(claims.user_id, claims.session_id), claims.chat_id
+
+    async def _principal(self, user_id: str, session_id: str) -> Principal:
+        session = await self._storage.sessions.get(session_id)
+        if session is None or session.revoked or session.user_id != user_id:
             raise Unauthorized("Session has ended", code="session_ended")
-        user = await self._storage.users.get(claims.user_id)
+        user = await self._storage.users.get(user_id)
         if user is None or user.disabled:
             raise Unauthorized("Account is not available", code="account_unavailable")
         return Principal(user=user, session=session)

@@ -26,6 +26,15 @@ class AccessClaims:
 
 
 @dataclass(frozen=True, slots=True)
+class UploadTicketClaims:
+    """What an upload page's ticket allows: uploading into one chat, for one session."""
+
+    user_id: str
+    session_id: str
+    chat_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class RefreshToken:
     session_id: str
     generation: int
@@ -51,22 +60,45 @@ class TokenCodec:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def decode_access(self, token: str) -> AccessClaims:
+        claims = self._decode(token, "access", ("sub", "sid"), "Access token")
+        return AccessClaims(user_id=claims["sub"], session_id=claims["sid"])
+
+    def issue_upload_ticket(
+        self, user_id: str, session_id: str, chat_id: str, lifetime: timedelta
+    ) -> str:
+        """A token for the browser upload page; the API's other routes refuse it."""
+        now = utcnow()
+        claims = {
+            "sub": user_id,
+            "sid": session_id,
+            "chat": chat_id,
+            "typ": "upload",
+            "iat": now,
+            "exp": now + lifetime,
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def decode_upload_ticket(self, token: str) -> UploadTicketClaims:
+        claims = self._decode(token, "upload", ("sub", "sid", "chat"), "Upload ticket")
+        return UploadTicketClaims(claims["sub"], claims["sid"], claims["chat"])
+
+    def _decode(self, token: str, kind: str, fields: tuple[str, ...], name: str) -> dict[str, str]:
+        """The string `fields` of a JWT whose "typ" is `kind`; 401s name it `name`."""
         try:
             claims = jwt.decode(
                 token,
                 self._secret,
                 algorithms=[ALGORITHM],
-                options={"require": ["exp", "sub", "sid", "typ"]},
+                options={"require": ["exp", "typ", *fields]},
             )
         except jwt.ExpiredSignatureError as exc:
-            raise Unauthorized("Access token expired", code="token_expired") from exc
+            raise Unauthorized(f"{name} expired", code="token_expired") from exc
         except jwt.PyJWTError as exc:
-            raise Unauthorized("Invalid access token", code="invalid_token") from exc
-        if claims["typ"] != "access" or not all(
-            isinstance(claims[key], str) for key in ("sub", "sid")
-        ):
-            raise Unauthorized("Invalid access token", code="invalid_token")
-        return AccessClaims(user_id=claims["sub"], session_id=claims["sid"])
+            raise Unauthorized(f"Invalid {name.lower()}", code="invalid_token") from exc
+        values = {key: claims[key] for key in fields}
+        if claims["typ"] != kind or not all(isinstance(v, str) for v in values.values()):
+            raise Unauthorized(f"Invalid {name.lower()}", code="invalid_token")
+        return values
 
     def issue_refresh(self, session_id: str, generation: int) -> str:
         return f"{session_id}.{generation}.{self._refresh_mac(session_id, generation)}"

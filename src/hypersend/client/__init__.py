@@ -260,6 +260,11 @@ class HyperSendClient:
     async def download_link(self, file_id: str) -> str:
         return str((await self.api.json("GET", f"/files/{file_id}/link"))["url"])
 
+    async def upload_page_link(self, chat_id: str) -> str:
+        """A browser page that sends a file of any size into the chat (for the web app)."""
+        data = await self.api.json("POST", "/files/upload-page", json={"chat_id": chat_id})
+        return str(data["url"])
+
     async def delete_file(self, file_id: str) -> None:
         await self.api.request("DELETE", f"/files/{file_id}")
 

@@ -76,7 +76,7 @@ async def download_link(
     """A short-lived URL that downloads (with Range) without an Authorization header."""
     record = await services.files.downloadable(await services.files.visible(user, file_id))
     path, expires_at = services.files.sign_link(record)
-    base = services.settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+    base = services.settings.public_base(str(request.base_url))
     return DownloadLink(url=f"{base}{path}", expires_at=expires_at)
 
 

@@ -14,7 +14,9 @@ import flet as ft
 
 from hypersend.client import Chat, HyperSendError, Message
 from hypersend.clock import utcnow
+from hypersend.humanize import human_bytes
 from hypersend.ui.presenters import (
+    WEB_PICKER_LIMIT,
     day_label,
     file_label,
     read_by_others,
@@ -260,6 +262,47 @@ class ChatRoomScreen(ft.Column):
         await self._send_typing(self.chat_id)
 
     async def _attach(self) -> None:
+        if self.page is not None and self.page.web:
+            self._offer_web_choices()
+        else:
+            await self._pick_and_send()
+
+    def _offer_web_choices(self) -> None:
+        """In a browser: small files through the picker, large ones through the upload page
+        (the picker holds the whole file in the browser's memory)."""
+        assert self.page is not None
+        page = self.page
+
+        async def small() -> None:
+            page.pop_dialog()
+            await self._pick_and_send()
+
+        async def large() -> None:
+            page.pop_dialog()
+            try:
+                link = await self._session.client.upload_page_link(self.chat_id)
+            except HyperSendError as exc:
+                self._tell_user(f"Could not open the upload page: {getattr(exc, 'detail', exc)}")
+                return
+            await ft.UrlLauncher().launch_url(link)
+            self._tell_user("The upload page opened in a new tab; the file appears here when done.")
+
+        page.show_dialog(
+            ft.AlertDialog(
+                title=ft.Text("Send a file"),
+                content=ft.Text(
+                    f"Files up to {human_bytes(WEB_PICKER_LIMIT)} go straight from here. Larger"
+                    " ones go through an upload page that survives dropped connections."
+                ),
+                actions=[
+                    ft.TextButton("Cancel", on_click=lambda _: page.pop_dialog()),
+                    ft.TextButton("Large file", on_click=large),
+                    ft.FilledButton("Small file", on_click=small),
+                ],
+            )
+        )
+
+    async def _pick_and_send(self) -> None:
         web = bool(self.page and self.page.web)
         files = await self.picker.pick_files(with_data=web, cancel_upload_on_window_blur=False)
         if not files:

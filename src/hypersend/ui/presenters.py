@@ -86,9 +86,8 @@ def web_pick_refusal(size: int) -> str | None:
     if size <= WEB_PICKER_LIMIT:
         return None
     return (
-        f"This file is {human_bytes(size)}. The web app sends files up to "
-        f"{human_bytes(WEB_PICKER_LIMIT)}; use the desktop or Android app, or "
-        "`hypersend send`, for bigger ones."
+        f"This file is {human_bytes(size)}. Files over {human_bytes(WEB_PICKER_LIMIT)} go "
+        "through the upload page: choose Send a file, then Large file."
     )
 
 

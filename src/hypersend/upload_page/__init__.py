@@ -1,0 +1,1 @@
+"""The browser upload page for large files from the web app."""

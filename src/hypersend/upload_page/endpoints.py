@@ -1,0 +1,139 @@
+"""The browser upload page, for files too large for the web app's file picker.
+
+The app asks for a link (`POST /files/upload-page`); it carries an upload ticket in its
+fragment (never sent to servers or proxies' logs). The page slices the file in the browser
+and sends it through the routes below with the ticket: constant browser memory, parallel,
+resumable after a reload. When the last chunk is in, the file is posted in the ticket's chat.
+The ticket opens these routes only, for that chat and while the session lasts.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.resources import files
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi.responses import HTMLResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from hypersend.auth.dependencies import CurrentPrincipal
+from hypersend.auth.service import Principal
+from hypersend.errors import NotFound, Unauthorized
+from hypersend.files.schemas import ChunkAccepted, FileInfo, StartUpload, UploadStarted
+from hypersend.services import ServicesDep
+
+router = APIRouter(tags=["upload page"])
+
+CHUNK_PREFIX = "/upload-page/chunk/"
+
+PAGE = files("hypersend.upload_page").joinpath("page.html").read_text(encoding="utf-8")
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline';"
+        " connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+_ticket = HTTPBearer(auto_error=False, description="The ticket from an upload page link")
+
+
+class UploadPageRequest(BaseModel):
+    chat_id: str = Field(min_length=1, max_length=64)
+
+
+class UploadPageLink(BaseModel):
+    url: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Uploader:
+    principal: Principal
+    chat_id: str
+
+
+async def get_uploader(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_ticket)],
+) -> Uploader:
+    if credentials is None:
+        raise Unauthorized("Missing upload ticket")
+    principal, chat_id = await services.auth.authenticate_ticket(credentials.credentials)
+    return Uploader(principal, chat_id)
+
+
+UploaderDep = Annotated[Uploader, Depends(get_uploader)]
+
+
+@router.post("/files/upload-page", status_code=status.HTTP_201_CREATED)
+async def open_upload_page(
+    body: UploadPageRequest, principal: CurrentPrincipal, services: ServicesDep, request: Request
+) -> UploadPageLink:
+    """A link to the browser upload page that sends files into `chat_id`."""
+    await services.chats.require_member(body.chat_id, principal.user.id)
+    ticket, expires_at = services.auth.issue_upload_ticket(principal, body.chat_id)
+    base = services.settings.public_base(str(request.base_url))
+    return UploadPageLink(url=f"{base}/upload#{ticket}", expires_at=expires_at)
+
+
+@router.get("/upload", response_class=HTMLResponse, include_in_schema=False)
+async def upload_page() -> HTMLResponse:
+    return HTMLResponse(PAGE, headers=PAGE_HEADERS)
+
+
+@router.post("/upload-page/start", status_code=status.HTTP_201_CREATED)
+async def start(body: StartUpload, uploader: UploaderDep, services: ServicesDep) -> UploadStarted:
+    return await services.files.start_upload(
+        uploader.principal.user,
+        filename=body.filename,
+        size=body.size,
+        mime=body.mime,
+        chat_id=uploader.chat_id,
+    )
+
+
+@router.get("/upload-page/files/{file_id}")
+async def progress(file_id: str, uploader: UploaderDep, services: ServicesDep) -> FileInfo:
+    """Where an upload stands: the page resumes by sending `missing_chunks`."""
+    return await _ticket_upload(uploader, file_id, services)
+
+
+@router.put(f"{CHUNK_PREFIX}{{file_id}}")
+async def chunk(
+    file_id: str,
+    request: Request,
+    uploader: UploaderDep,
+    services: ServicesDep,
+    index: Annotated[int, Query(ge=0)],
+    x_chunk_sha256: Annotated[str | None, Header()] = None,
+    content_length: Annotated[int | None, Header()] = None,
+) -> ChunkAccepted:
+    await _ticket_upload(uploader, file_id, services)
+    accepted = await services.files.receive_chunk(
+        uploader.principal.user,
+        file_id,
+        index,
+        request.stream(),
+        declared_length=content_length,
+        expected_sha256=x_chunk_sha256,
+    )
+    if accepted.complete:  # post it once: a resent last chunk finds the same message
+        await services.messages.send(
+            uploader.principal.user,
+            uploader.chat_id,
+            text=None,
+            file_id=file_id,
+            client_id=f"upload-page-{file_id}",
+        )
+    return accepted
+
+
+async def _ticket_upload(uploader: Uploader, file_id: str, services: ServicesDep) -> FileInfo:
+    """The caller's upload into the ticket's chat; 404 for any other file."""
+    info = await services.files.info(uploader.principal.user, file_id)
+    if info.owner_id != uploader.principal.user.id or info.chat_id != uploader.chat_id:
+        raise NotFound("No such upload")
+    return info
