@@ -1,0 +1,121 @@
+"""The app's session against a real server: what it keeps in the device's storage makes a
+restarted app signed in (with the newest rotated tokens), and signing out forgets it."""
+
+import asyncio
+import json
+
+from hypersend.client import HyperSendClient
+from hypersend.ui.session import SERVER_KEY, TOKENS_KEY, AppSession
+from tests.support.accounts import PASSWORD, unique_email
+from tests.support.server import ServerProcess
+
+
+class DeviceStorage:
+    """Key-value storage that outlives app instances, as SharedPreferences does on a device."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    async def get(self, key: str) -> object:
+        return self.values.get(key)
+
+    async def set(self, key: str, value: str) -> bool:
+        self.values[key] = value
+        return True
+
+    async def remove(self, key: str) -> bool:
+        return self.values.pop(key, None) is not None
+
+
+async def settle() -> None:
+    """Let the session's background save of new tokens run."""
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+async def registered(server: ServerProcess, storage: DeviceStorage) -> tuple[AppSession, str]:
+    app = AppSession(storage, "http://127.0.0.1:1")  # a default the user then changes
+    await app.set_server(server.url)
+    email = unique_email("phone")
+    await app.register(email, PASSWORD, "Pat Phone", "")
+    await settle()
+    return app, email
+
+
+async def test_a_restarted_app_is_still_signed_in(server: ServerProcess) -> None:
+    storage = DeviceStorage()
+    first, email = await registered(server, storage)
+    assert storage.values[SERVER_KEY] == server.url
+    assert json.loads(storage.values[TOKENS_KEY])["refresh_token"]
+    await first.close()
+
+    again = AppSession(storage, "http://127.0.0.1:1")
+    assert await again.restore()
+    assert again.server == server.url
+    assert again.me is not None
+    assert again.me.email == email
+    await again.close()
+
+
+async def test_rotated_tokens_are_kept_so_the_next_start_does_not_replay_old_ones(
+    server: ServerProcess,
+) -> None:
+    storage = DeviceStorage()
+    app, _ = await registered(server, storage)
+    before = json.loads(storage.values[TOKENS_KEY])
+    # The access token runs out: the client refreshes by itself, and the app saves the pair.
+    tokens = app.client.api.tokens
+    assert tokens is not None
+    app.client.api.tokens = type(tokens)("expired", tokens.refresh_token, 0)
+    await app.client.me()
+    await settle()
+    after = json.loads(storage.values[TOKENS_KEY])
+    assert after["refresh_token"] != before["refresh_token"]
+    await app.close()
+    # Restarting with the saved (newest) refresh token works; the old one would have been a
+    # replay, which ends the session.
+    restarted = AppSession(storage, server.url)
+    assert await restarted.restore()
+    restarted.client.api.tokens = type(tokens)("expired", after["refresh_token"], 0)
+    assert (await restarted.client.me()).name == "Pat Phone"
+    await restarted.close()
+
+
+async def test_signing_out_forgets_the_session_on_the_device_and_the_server(
+    server: ServerProcess,
+) -> None:
+    storage = DeviceStorage()
+    app, email = await registered(server, storage)
+    saved = json.loads(storage.values[TOKENS_KEY])
+    await app.sign_out()
+    await settle()
+    assert not storage.values.get(TOKENS_KEY)
+    assert app.me is None
+    await app.close()
+    assert not await AppSession(storage, server.url).restore()
+    # The tokens it had are dead on the server too.
+    stale = HyperSendClient(server.url)
+    refreshed = await stale.api.http.post(
+        "/auth/refresh", json={"refresh_token": saved["refresh_token"]}
+    )
+    assert refreshed.status_code == 401
+    await stale.close()
+    # Signing in again on the same device works.
+    back = AppSession(storage, server.url)
+    await back.restore()
+    await back.sign_in(email, PASSWORD)
+    assert back.me is not None
+    await back.close()
+
+
+async def test_damaged_saved_tokens_mean_signed_out(server: ServerProcess) -> None:
+    storage = DeviceStorage()
+    storage.values[SERVER_KEY] = server.url
+    storage.values[TOKENS_KEY] = json.dumps(
+        {"access_token": "x", "refresh_token": "y.1.z", "expires_in": 1}
+    )
+    app = AppSession(storage, "http://127.0.0.1:1")
+    assert not await app.restore()
+    assert TOKENS_KEY not in storage.values
+    assert app.server == server.url
+    await app.close()
