@@ -7,7 +7,7 @@ import flet as ft
 
 from hypersend.client import Chat, Message
 from hypersend.client.models import Attachment, Member
-from hypersend.ui.chat_room import downloads_folder
+from hypersend.ui.downloads import downloads_folder
 from hypersend.ui.presenters import (
     WEB_PICKER_LIMIT,
     chat_row,

@@ -149,7 +149,10 @@ async def test_a_new_user_chats_live_and_signs_out(
         await icon_button(page, "Back").click()
         await expect(page.get_by_text("Bobby Tables")).to_be_visible()
         await screenshot(page, "chats")
-        await icon_button(page, "Sign out").click()
+        await icon_button(page, "Settings").click()
+        await expect(page.get_by_text(f"Server {server.url}")).to_be_visible()
+        await screenshot(page, "settings")
+        await page.get_by_role("button", name="Sign out").click()
         await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     finally:
         await bob.close()

@@ -15,6 +15,7 @@ import flet as ft
 from hypersend.client import Chat, HyperSendError, Message
 from hypersend.clock import utcnow
 from hypersend.humanize import human_bytes
+from hypersend.ui.downloads import downloads_folder
 from hypersend.ui.presenters import (
     WEB_PICKER_LIMIT,
     day_label,
@@ -28,15 +29,6 @@ from hypersend.ui.shown import update_if_shown
 
 PAGE_SIZE = 50
 TYPING_SHOWN_SECONDS = 4.0
-# Android's shared Downloads folder: apps may create files there without any permission.
-ANDROID_DOWNLOADS = Path("/storage/emulated/0/Download")
-
-
-def downloads_folder(platform: ft.PagePlatform | None) -> Path:
-    """Where downloaded files go: the user's Downloads folder on every platform."""
-    if platform == ft.PagePlatform.ANDROID:
-        return ANDROID_DOWNLOADS
-    return Path.home() / "Downloads"
 
 
 class TransferRow(ft.Column):

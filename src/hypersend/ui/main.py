@@ -11,8 +11,10 @@ import flet as ft
 
 from hypersend.ui.chat_list import ChatListScreen, NewChatDialog
 from hypersend.ui.chat_room import ChatRoomScreen
+from hypersend.ui.downloads import downloads_folder
 from hypersend.ui.live import LiveConnection
 from hypersend.ui.session import AppSession
+from hypersend.ui.settings import SettingsScreen
 from hypersend.ui.sign_in import SignInScreen
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
@@ -72,7 +74,7 @@ class HyperSendApp:
             title=ft.Text("Chats"),
             actions=[
                 ft.Text(me.name if me else "", size=12),
-                ft.IconButton(ft.Icons.LOGOUT, tooltip="Sign out", on_click=self.sign_out),
+                ft.IconButton(ft.Icons.SETTINGS, tooltip="Settings", on_click=self.show_settings),
             ],
         )
         page.floating_action_button = ft.FloatingActionButton(
@@ -94,6 +96,20 @@ class HyperSendApp:
         page.controls = [ft.SafeArea(self.room, expand=True)]
         page.update()
         await self.room.load()
+
+    async def show_settings(self) -> None:
+        page = self.page
+        self.room = None
+        downloads = None if page.web else downloads_folder(page.platform)
+        page.floating_action_button = None
+        page.appbar = ft.AppBar(
+            leading=ft.IconButton(ft.Icons.ARROW_BACK, tooltip="Back", on_click=self.back),
+            title=ft.Text("Settings"),
+        )
+        page.controls = [
+            ft.SafeArea(SettingsScreen(self.session, downloads, self.sign_out), expand=True)
+        ]
+        page.update()
 
     async def back(self) -> None:
         await self.show_chats()
