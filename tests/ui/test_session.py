@@ -7,24 +7,8 @@ import json
 from hypersend.client import HyperSendClient
 from hypersend.ui.session import SERVER_KEY, TOKENS_KEY, AppSession
 from tests.support.accounts import PASSWORD, unique_email
+from tests.support.device import DeviceStorage
 from tests.support.server import ServerProcess
-
-
-class DeviceStorage:
-    """Key-value storage that outlives app instances, as SharedPreferences does on a device."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    async def get(self, key: str) -> object:
-        return self.values.get(key)
-
-    async def set(self, key: str, value: str) -> bool:
-        self.values[key] = value
-        return True
-
-    async def remove(self, key: str) -> bool:
-        return self.values.pop(key, None) is not None
 
 
 async def settle() -> None:

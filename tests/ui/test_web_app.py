@@ -12,8 +12,9 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -146,6 +147,13 @@ async def test_a_new_user_chats_live_and_signs_out(
         await expect(file_bubble(page, "video.mp4")).to_be_visible()
         await screenshot(page, "chat")
 
+        # A direct (P2P) offer shows up live; a browser cannot receive it, and declines.
+        me = next(m.id for m in chat.members if m.name == "Ann Web")
+        offered = await bob.offer_transfer(me, small, chat_id=chat.id)
+        await expect(page.get_by_text("Bobby Tables wants to send you notes.txt")).to_be_visible()
+        await page.get_by_role("button", name="Decline").click()
+        await _until(lambda: bob.transfer(offered["transfer_id"]), "cancelled")
+
         await icon_button(page, "Back").click()
         await expect(page.get_by_text("Bobby Tables")).to_be_visible()
         await screenshot(page, "chats")
@@ -163,6 +171,15 @@ async def test_a_wrong_password_shows_a_clear_error(page: Page) -> None:
     await type_into(page, "Password", "not the password")
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_text("Wrong email or password")).to_be_visible()
+
+
+async def _until(read: Callable[[], Awaitable[dict[str, Any]]], status: str) -> None:
+    """Until the transfer, as the server has it, has that status."""
+    for _ in range(TIMEOUT_MS // 200):
+        if (await read())["status"] == status:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the transfer never became {status}")
 
 
 async def _wait_for(

@@ -15,45 +15,20 @@ import flet as ft
 from hypersend.client import Chat, HyperSendError, Message
 from hypersend.clock import utcnow
 from hypersend.humanize import human_bytes
-from hypersend.ui.downloads import downloads_folder
+from hypersend.ui.direct_transfers import DirectTransfers
 from hypersend.ui.presenters import (
     WEB_PICKER_LIMIT,
     day_label,
     file_label,
     read_by_others,
-    transfer_status,
     web_pick_refusal,
 )
 from hypersend.ui.session import AppSession
 from hypersend.ui.shown import update_if_shown
+from hypersend.ui.transfer_rows import TransferList, TransferRow, Work
 
 PAGE_SIZE = 50
 TYPING_SHOWN_SECONDS = 4.0
-
-
-class TransferRow(ft.Column):
-    """A progress bar with rate and time left, and a cancel button, for one upload or download."""
-
-    def __init__(self, label: str, on_cancel: Callable[[], None]) -> None:
-        self._started = time.monotonic()
-        self.bar = ft.ProgressBar(value=0)
-        self.status = ft.Text(label, size=12)
-        super().__init__(
-            [
-                ft.Row(
-                    [self.status, ft.IconButton(ft.Icons.CLOSE, on_click=on_cancel)],
-                    alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
-                ),
-                self.bar,
-            ],
-            spacing=0,
-        )
-
-    def progress(self, done: int, total: int) -> None:
-        rate = done / max(time.monotonic() - self._started, 1e-3)
-        self.bar.value = done / total if total else 1
-        self.status.value = transfer_status(done, total, rate)
-        update_if_shown(self)
 
 
 class ChatRoomScreen(ft.Column):
@@ -63,8 +38,11 @@ class ChatRoomScreen(ft.Column):
         chat_id: str,
         notify: Callable[[str], None],
         send_typing: Callable[[str], Awaitable[None]],
+        downloads: Path | None,
     ) -> None:
+        """`downloads`: where downloads go; None in a browser (which downloads by itself)."""
         self._session = session
+        self._downloads = downloads
         self._send_typing = send_typing
         self.chat_id = chat_id
         self._tell_user = notify
@@ -79,7 +57,8 @@ class ChatRoomScreen(ft.Column):
             "Load earlier messages", on_click=self._load_older, visible=False
         )
         self.bubbles = ft.ListView(expand=True, spacing=4, auto_scroll=True, padding=8)
-        self.transfers = ft.Column(spacing=4)
+        self.transfers = TransferList(notify)
+        self.direct = DirectTransfers(session, chat_id, downloads, self.transfers, notify)
         self.text = ft.TextField(
             hint_text="Message", expand=True, shift_enter=True, on_submit=self._send_text,
             on_change=self._typed, min_lines=1, max_lines=5,
@@ -90,6 +69,7 @@ class ChatRoomScreen(ft.Column):
                 self.typing,
                 self.older,
                 self.bubbles,
+                self.direct,
                 self.transfers,
                 ft.Row(
                     [
@@ -116,9 +96,13 @@ class ChatRoomScreen(ft.Column):
         self.older.visible = page.has_more
         self._render()
         await self._mark_read()
+        with contextlib.suppress(HyperSendError):
+            await self.direct.load(self._chat)
 
     async def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
+        if kind == "transfer.offered":
+            await self.direct.on_event(event)
         if kind in ("message.created", "message.deleted"):
             message = Message.from_json(event["message"])
             if message.chat_id == self.chat_id:
@@ -254,23 +238,43 @@ class ChatRoomScreen(ft.Column):
         await self._send_typing(self.chat_id)
 
     async def _attach(self) -> None:
-        if self.page is not None and self.page.web:
+        receiver = self.direct.can_send_to(self._chat) if self._chat else None
+        if self._downloads is None:
             self._offer_web_choices()
+        elif receiver is not None:
+            self._offer_direct_choice(receiver)
         else:
             await self._pick_and_send()
+
+    def _choose(self, text: str, choices: dict[str, Callable[[], Awaitable[None]]]) -> None:
+        """Ask how to send a file; the last choice is the usual one."""
+        assert self.page is not None
+        page = self.page
+
+        def choice(label: str, act: Callable[[], Awaitable[None]], main: bool) -> ft.Control:
+            async def chosen() -> None:
+                page.pop_dialog()
+                await act()
+
+            return (ft.FilledButton if main else ft.TextButton)(label, on_click=chosen)
+
+        labels = list(choices)
+        page.show_dialog(
+            ft.AlertDialog(
+                title=ft.Text("Send a file"),
+                content=ft.Text(text),
+                actions=[
+                    ft.TextButton("Cancel", on_click=lambda _: page.pop_dialog()),
+                    *(choice(k, choices[k], k == labels[-1]) for k in labels),
+                ],
+            )
+        )
 
     def _offer_web_choices(self) -> None:
         """In a browser: small files through the picker, large ones through the upload page
         (the picker holds the whole file in the browser's memory)."""
-        assert self.page is not None
-        page = self.page
-
-        async def small() -> None:
-            page.pop_dialog()
-            await self._pick_and_send()
 
         async def large() -> None:
-            page.pop_dialog()
             try:
                 link = await self._session.client.upload_page_link(self.chat_id)
             except HyperSendError as exc:
@@ -279,19 +283,23 @@ class ChatRoomScreen(ft.Column):
             await ft.UrlLauncher().launch_url(link)
             self._tell_user("The upload page opened in a new tab; the file appears here when done.")
 
-        page.show_dialog(
-            ft.AlertDialog(
-                title=ft.Text("Send a file"),
-                content=ft.Text(
-                    f"Files up to {human_bytes(WEB_PICKER_LIMIT)} go straight from here. Larger"
-                    " ones go through an upload page that survives dropped connections."
-                ),
-                actions=[
-                    ft.TextButton("Cancel", on_click=lambda _: page.pop_dialog()),
-                    ft.TextButton("Large file", on_click=large),
-                    ft.FilledButton("Small file", on_click=small),
-                ],
-            )
+        self._choose(
+            f"Files up to {human_bytes(WEB_PICKER_LIMIT)} go straight from here. Larger ones go"
+            " through an upload page that survives dropped connections.",
+            {"Large file": large, "Small file": self._pick_and_send},
+        )
+
+    def _offer_direct_choice(self, receiver: str) -> None:
+        async def directly() -> None:
+            files = await self.picker.pick_files(cancel_upload_on_window_blur=False)
+            if files and files[0].path:
+                await self.direct.send(receiver, Path(files[0].path))
+
+        self._choose(
+            "Upload: kept on the server, resumable, downloaded whenever they like."
+            " Directly: streamed to them while both apps are open; nothing is stored on the"
+            " server.",
+            {"Directly": directly, "Upload": self._pick_and_send},
         )
 
     async def _pick_and_send(self) -> None:
@@ -301,7 +309,7 @@ class ChatRoomScreen(ft.Column):
             return
         picked = files[0]
         if picked.path:  # desktop and Android: stream from disk, resumable
-            await self._run_transfer(f"Sending {picked.name}", self._send_path(Path(picked.path)))
+            await self.transfers.run(f"Sending {picked.name}", self._send_path(Path(picked.path)))
             return
         refusal = web_pick_refusal(picked.size)
         if refusal or picked.bytes is None or len(picked.bytes) != picked.size:
@@ -311,12 +319,12 @@ class ChatRoomScreen(ft.Column):
         path = folder / Path(picked.name).name
         await asyncio.to_thread(path.write_bytes, picked.bytes)
         try:
-            await self._run_transfer(f"Sending {picked.name}", self._send_path(path))
+            await self.transfers.run(f"Sending {picked.name}", self._send_path(path))
         finally:
             await asyncio.to_thread(path.unlink, missing_ok=True)
             await asyncio.to_thread(folder.rmdir)
 
-    def _send_path(self, path: Path) -> Callable[[TransferRow], Awaitable[None]]:
+    def _send_path(self, path: Path) -> Work:
         async def send(row: TransferRow) -> None:
             message = await self._session.client.send_file(
                 self.chat_id, path, progress=row.progress
@@ -330,10 +338,10 @@ class ChatRoomScreen(ft.Column):
         message = self._messages[message_id]
         assert message.file is not None
         client = self._session.client
-        if self.page is not None and self.page.web:  # the browser downloads, resumably
+        folder = self._downloads
+        if folder is None:  # a browser: it downloads the signed link, resumably
             await ft.UrlLauncher().launch_url(await client.download_link(message.file.id))
             return
-        folder = downloads_folder(self.page.platform if self.page else None)
         target = folder / Path(message.file.filename).name
         file_id = message.file.id
 
@@ -342,30 +350,7 @@ class ChatRoomScreen(ft.Column):
             await client.download_file(file_id, target, progress=row.progress)
             self._tell_user(f"Saved to {target}")
 
-        await self._run_transfer(f"Downloading {message.file.filename}", fetch)
-
-    async def _run_transfer(
-        self, label: str, work: Callable[[TransferRow], Awaitable[None]]
-    ) -> None:
-        task: asyncio.Task[None] | None = None
-
-        def cancel() -> None:
-            if task is not None:
-                task.cancel()
-
-        row = TransferRow(label, cancel)
-        self.transfers.controls.append(row)
-        update_if_shown(self)
-        task = asyncio.ensure_future(work(row))
-        try:
-            await task
-        except asyncio.CancelledError:
-            self._tell_user("Stopped; send or download it again to resume where it stopped.")
-        except HyperSendError as exc:
-            self._tell_user(f"Failed: {getattr(exc, 'detail', exc)}")
-        finally:
-            self.transfers.controls.remove(row)
-            update_if_shown(self)
+        await self.transfers.run(f"Downloading {message.file.filename}", fetch)
 
     # Deleting
 

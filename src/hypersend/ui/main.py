@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 import flet as ft
@@ -87,7 +88,9 @@ class HyperSendApp:
 
     async def open_chat(self, chat_id: str) -> None:
         page = self.page
-        self.room = ChatRoomScreen(self.session, chat_id, self.notify, self._typing)
+        self.room = ChatRoomScreen(
+            self.session, chat_id, self.notify, self._typing, self._downloads()
+        )
         page.floating_action_button = None
         page.appbar = ft.AppBar(
             leading=ft.IconButton(ft.Icons.ARROW_BACK, tooltip="Back", on_click=self.back),
@@ -100,7 +103,7 @@ class HyperSendApp:
     async def show_settings(self) -> None:
         page = self.page
         self.room = None
-        downloads = None if page.web else downloads_folder(page.platform)
+        downloads = self._downloads()
         page.floating_action_button = None
         page.appbar = ft.AppBar(
             leading=ft.IconButton(ft.Icons.ARROW_BACK, tooltip="Back", on_click=self.back),
@@ -110,6 +113,10 @@ class HyperSendApp:
             ft.SafeArea(SettingsScreen(self.session, downloads, self.sign_out), expand=True)
         ]
         page.update()
+
+    def _downloads(self) -> Path | None:
+        """Where downloads go; None in a browser, which downloads by itself."""
+        return None if self.page.web else downloads_folder(self.page.platform)
 
     async def back(self) -> None:
         await self.show_chats()

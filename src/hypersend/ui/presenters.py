@@ -3,6 +3,7 @@ tested on its own."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from hypersend.client import Chat, Message
 from hypersend.humanize import human_bytes, human_duration
@@ -97,3 +98,21 @@ def transfer_status(done: int, total: int, rate: float) -> str:
         f"{human_bytes(done)} of {human_bytes(total)} · {human_bytes(rate)}/s"
         f" · {human_duration(left)} left"
     )
+
+
+def offer_label(transfer: dict[str, Any], chat: Chat, me: str) -> str:
+    """How a direct (P2P) transfer offered in a chat reads, for its sender or its receiver."""
+    names = {member.id: member.name for member in chat.members}
+    what = f"{transfer['filename']} ({human_bytes(transfer['size'])})"
+    if transfer["sender_id"] == me:
+        receiver = names.get(transfer["receiver_id"], "them")
+        return f"Sending {what} directly to {receiver}: waiting for them"
+    sender = names.get(transfer["sender_id"], "Someone")
+    return f"{sender} wants to send you {what} directly"
+
+
+def other_member(chat: Chat, me: str) -> str | None:
+    """The other person of a direct chat (None in groups): whom a direct transfer goes to."""
+    if chat.type != "direct":
+        return None
+    return next((member.id for member in chat.members if member.id != me), None)
