@@ -9,6 +9,7 @@ Set `HYPERSEND_SCREENSHOTS=docs/screenshots` to refresh the README's screenshots
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import time
@@ -163,6 +164,44 @@ async def test_a_new_user_chats_live_and_signs_out(
         await page.get_by_role("button", name="Sign out").click()
         await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     finally:
+        await bob.close()
+
+
+def bubble_text(page: Page, text: str) -> Locator:
+    """A message bubble's text: Flet's semantics give it with its time ("hi 12:34")."""
+    return page.get_by_text(re.compile(rf"(^|\s){re.escape(text)}\s\d\d:\d\d"))
+
+
+async def test_signing_in_and_reading_back_through_history(
+    page: Page, server: ServerProcess
+) -> None:
+    email = unique_email("hist")
+    ann = HyperSendClient(server.url)
+    await ann.register(email, PASSWORD, "Ann History")
+    await ann.login(email, PASSWORD)
+    bob = await signed_in(server.url, "Bob Chatty")
+    chat = await bob.open_direct_chat((await ann.me()).id)
+    for number in range(1, 71):  # more than one page (50)
+        await bob.send_message(chat.id, f"history {number}")
+    try:
+        await type_into(page, "Email", email)
+        await type_into(page, "Password", PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_text("Bob Chatty").click()
+        await expect(bubble_text(page, "history 70")).to_be_visible()
+        await expect(bubble_text(page, "history 1")).to_have_count(0)
+        # The earlier page loads on demand; scrolling up then reaches the first message.
+        await page.get_by_role("button", name="Load earlier messages").click()
+        await expect(page.get_by_role("button", name="Load earlier messages")).to_have_count(0)
+        await page.mouse.move(200, 400)
+        for _ in range(30):
+            if await bubble_text(page, "history 1").count():
+                break
+            await page.mouse.wheel(0, -2000)
+            await page.wait_for_timeout(200)
+        await expect(bubble_text(page, "history 1")).to_be_visible()
+    finally:
+        await ann.close()
         await bob.close()
 
 
