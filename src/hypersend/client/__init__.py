@@ -7,7 +7,6 @@ async with HyperSendClient("http://127.0.0.1:8000") as client:
 
 import ssl
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Self
 
@@ -25,7 +24,7 @@ from hypersend.client.errors import (
     ServerUnreachable,
     TooLargeError,
 )
-from hypersend.client.events import Event, EventStream, follow
+from hypersend.client.events import Event, EventStream, FollowedEvents
 from hypersend.client.http import ApiSession, TokenListener
 from hypersend.client.models import Chat, Message, MessagePage, Tokens, UserInfo
 from hypersend.client.transfers import (
@@ -46,6 +45,7 @@ __all__ = [
     "Event",
     "EventStream",
     "FileInfo",
+    "FollowedEvents",
     "HyperSendClient",
     "HyperSendError",
     "IntegrityError",
@@ -220,10 +220,11 @@ class HyperSendClient:
         """One `/ws` connection (use `async with`)."""
         return await EventStream.open(self.api)
 
-    def follow_events(self) -> AsyncIterator[Event]:
+    def follow_events(self) -> FollowedEvents:
         """Events forever, reconnecting by itself; yields `{"type": "reconnected"}` after
-        each reconnection so the caller can catch up."""
-        return follow(self.api)
+        each reconnection so the caller can catch up, and raises `AuthError` once the
+        session has ended. Its `typing()` sends typing notices."""
+        return FollowedEvents(self.api)
 
     # Files
 

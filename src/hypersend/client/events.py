@@ -1,6 +1,7 @@
 """The live event stream (`/ws`): one connection, or a following stream that reconnects."""
 
 import asyncio
+import contextlib
 import json
 import random
 from collections.abc import AsyncIterator
@@ -76,24 +77,44 @@ class EventStream:
         await self._connection.close()
 
 
-async def follow(api: ApiSession, *, max_backoff: float = 30.0) -> AsyncIterator[Event]:
+class FollowedEvents:
     """Events for as long as the caller iterates, reconnecting with jittered backoff.
 
     After each reconnection it yields `{"type": "reconnected"}`: the moment to catch up with
-    `messages(chat_id, after=...)` and the chat list.
+    `messages(chat_id, after=...)` and the chat list. It raises `AuthError` once the session
+    has ended (signed out, here or elsewhere). `typing()` goes out on the current connection.
     """
-    backoff = 0.5
-    first = True
-    while True:
-        try:
-            async with await EventStream.open(api) as stream:
-                if not first:
-                    yield RECONNECTED
-                first = False
-                backoff = 0.5
-                async for event in stream:
-                    yield event
-        except (ServerUnreachable, OSError, websockets.WebSocketException):
-            pass
-        await asyncio.sleep(backoff * (0.5 + random.random()))
-        backoff = min(backoff * 2, max_backoff)
+
+    def __init__(self, api: ApiSession, *, max_backoff: float = 30.0) -> None:
+        self._api = api
+        self._max_backoff = max_backoff
+        self._stream: EventStream | None = None
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self._events()
+
+    async def typing(self, chat_id: str) -> None:
+        """Tell the chat's members that the user is typing (dropped while reconnecting)."""
+        if self._stream is not None:
+            with contextlib.suppress(websockets.WebSocketException):
+                await self._stream.typing(chat_id)
+
+    async def _events(self) -> AsyncIterator[Event]:
+        backoff = 0.5
+        first = True
+        while True:
+            try:
+                async with await EventStream.open(self._api) as stream:
+                    self._stream = stream
+                    if not first:
+                        yield RECONNECTED
+                    first = False
+                    backoff = 0.5
+                    async for event in stream:
+                        yield event
+            except (ServerUnreachable, OSError, websockets.WebSocketException):
+                pass
+            finally:
+                self._stream = None
+            await asyncio.sleep(backoff * (0.5 + random.random()))
+            backoff = min(backoff * 2, self._max_backoff)
