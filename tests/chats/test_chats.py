@@ -79,14 +79,21 @@ async def test_group_membership_add_leave_and_remove(
     with pytest.raises(NotFoundError):
         await carol.get_chat(group.id)
 
+    with pytest.raises(NotFoundError):  # not yet a member (this answer is not kept)
+        await carol.send_message(group.id, "let me in")
     await bob.add_member(group.id, carol_id)
     assert {m.id for m in (await carol.get_chat(group.id)).members} >= {bob_id, carol_id}
+    await carol.send_message(group.id, "thanks for adding me")  # at once
 
     with pytest.raises(PermissionDenied):
         await bob.remove_member(group.id, carol_id)
     await alice.remove_member(group.id, carol_id)
     with pytest.raises(NotFoundError):
         await carol.get_chat(group.id)
+    with pytest.raises(NotFoundError):  # membership changes take effect at once
+        await carol.send_message(group.id, "still here?")
+    with pytest.raises(NotFoundError):
+        await carol.messages(group.id)
     with pytest.raises(NotFoundError):
         await carol.add_member(group.id, carol_id)
 

@@ -5,7 +5,8 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hypersend.auth.service import AuthService, Principal
+from hypersend.auth.principals import Principal
+from hypersend.auth.service import AuthService
 from hypersend.errors import Unauthorized
 from hypersend.services import ServicesDep
 from hypersend.storage.models import User

@@ -1,10 +1,10 @@
 """Accounts and sessions: registering, signing in, rotating tokens, signing out."""
 
 import asyncio
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hypersend.auth.passwords import PasswordHasher
+from hypersend.auth.principals import Principal, PrincipalCache
 from hypersend.auth.schemas import TokenPair
 from hypersend.auth.throttle import LoginThrottle
 from hypersend.auth.tokens import TokenCodec
@@ -18,14 +18,6 @@ from hypersend.storage.errors import DuplicateError
 from hypersend.storage.models import Session, User
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: the user and the session their token belongs to."""
-
-    user: User
-    session: Session
-
-
 class AuthService:
     def __init__(
         self, storage: Storage, settings: Settings, hasher: PasswordHasher, bus: EventBus
@@ -35,6 +27,7 @@ class AuthService:
         self._settings = settings
         self._hasher = hasher
         self._registering = asyncio.Lock()
+        self._principals = PrincipalCache()
         self.tokens = TokenCodec(
             settings.signing_key, timedelta(minutes=settings.access_token_minutes)
         )
@@ -106,7 +99,9 @@ class AuthService:
 
     async def end_all_sessions(self, user_id: str) -> None:
         """Revoke every session of the user and close their WebSockets."""
+        self._principals.forget_user(user_id)
         await self._storage.sessions.revoke_all_for_user(user_id)
+        self._principals.forget_user(user_id)
         await self._bus.end_user(user_id)
 
     async def login(
@@ -162,7 +157,9 @@ class AuthService:
 
     async def logout(self, session_id: str) -> None:
         """Revoke the session: its tokens stop working and its WebSockets close."""
+        self._principals.forget_session(session_id)
         await self._storage.sessions.revoke(session_id)
+        self._principals.forget_session(session_id)
         await self._bus.end_session(session_id)
 
     async def authenticate(self, access_token: str) -> Principal:
@@ -183,14 +180,24 @@ class AuthService:
         claims = self.tokens.decode_upload_ticket(ticket)
         return await self._principal(claims.user_id, claims.session_id), claims.chat_id
 
+    def forget_user(self, user_id: str) -> None:
+        """The account changed (name, role, quota, status): read it afresh next time."""
+        self._principals.forget_user(user_id)
+
     async def _principal(self, user_id: str, session_id: str) -> Principal:
+        known = self._principals.get(session_id)
+        if known is not None and known.user.id == user_id:
+            return known
+        generation = self._principals.generation()
         session = await self._storage.sessions.get(session_id)
         if session is None or session.revoked or session.user_id != user_id:
             raise Unauthorized("Session has ended", code="session_ended")
         user = await self._storage.users.get(user_id)
         if user is None or user.disabled:
             raise Unauthorized("Account is not available", code="account_unavailable")
-        return Principal(user=user, session=session)
+        principal = Principal(user=user, session=session)
+        self._principals.put(principal, generation)
+        return principal
 
     @property
     def _refresh_lifetime(self) -> timedelta:

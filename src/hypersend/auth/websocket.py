@@ -5,7 +5,8 @@ import json
 
 from fastapi import WebSocket
 
-from hypersend.auth.service import AuthService, Principal
+from hypersend.auth.principals import Principal
+from hypersend.auth.service import AuthService
 from hypersend.errors import ApiError
 
 AUTH_FRAME_TIMEOUT = 10.0

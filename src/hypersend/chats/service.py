@@ -1,5 +1,6 @@
 """Direct and group chats: who is in them, and what each member sees in their list."""
 
+from hypersend.chats.membership import MembershipCache
 from hypersend.chats.schemas import ChatOut
 from hypersend.clock import utcnow
 from hypersend.errors import Forbidden, NotFound, Unprocessable
@@ -7,23 +8,22 @@ from hypersend.ids import new_id
 from hypersend.realtime.bus import EventBus
 from hypersend.storage import Storage
 from hypersend.storage.errors import DuplicateError
-from hypersend.storage.models import Chat, ChatMember, User
+from hypersend.storage.models import Chat, User
 
 
 class ChatService:
     def __init__(self, storage: Storage, bus: EventBus) -> None:
         self._storage = storage
         self._bus = bus
+        self._membership = MembershipCache(storage)
 
-    async def require_member(self, chat_id: str, user_id: str) -> ChatMember:
-        """The caller's membership; 404 when the chat does not exist or is not theirs."""
-        member = await self._storage.chats.member(chat_id, user_id)
-        if member is None:
+    async def require_member(self, chat_id: str, user_id: str) -> None:
+        """404 unless the chat exists and the user is one of its members."""
+        if user_id not in await self._membership.members(chat_id):
             raise NotFound("Chat not found")
-        return member
 
     async def member_ids(self, chat_id: str) -> list[str]:
-        return [member.user_id for member in await self._storage.chats.members(chat_id)]
+        return list(await self._membership.members(chat_id))
 
     async def view(self, chat_id: str, viewer_id: str) -> ChatOut:
         summary = await self._storage.chats.summary(chat_id, viewer_id)
@@ -48,6 +48,7 @@ class ChatService:
         chat = self._new_chat(user, "direct", "", direct_key)
         try:
             await self._storage.chats.create(chat, [user.id, other_id])
+            self._membership.forget(chat.id)
         except DuplicateError:
             raced = await self._storage.chats.get_direct(direct_key)
             assert raced is not None
@@ -63,13 +64,16 @@ class ChatService:
         await self._require_users(members)
         chat = self._new_chat(user, "group", title, None)
         await self._storage.chats.create(chat, members)
+        self._membership.forget(chat.id)
         await self._announce("chat.created", chat.id, members)
         return await self.view(chat.id, user.id)
 
     async def add_member(self, user: User, chat_id: str, new_member_id: str) -> ChatOut:
         chat = await self._group_of_member(chat_id, user.id)
         await self._require_users([new_member_id])
-        if await self._storage.chats.add_member(chat.id, new_member_id):
+        added = await self._storage.chats.add_member(chat.id, new_member_id)
+        self._membership.forget(chat.id)
+        if added:
             await self._announce("chat.updated", chat.id, await self.member_ids(chat.id))
         return await self.view(chat.id, user.id)
 
@@ -78,7 +82,9 @@ class ChatService:
         chat = await self._group_of_member(chat_id, user.id)
         if member_id != user.id and chat.created_by != user.id:
             raise Forbidden("Only the group's creator may remove other members")
-        if not await self._storage.chats.remove_member(chat.id, member_id):
+        removed = await self._storage.chats.remove_member(chat.id, member_id)
+        self._membership.forget(chat.id)
+        if not removed:
             raise NotFound("Not a member of this chat")
         await self._storage.chats.touch(chat.id)
         await self._bus.publish([member_id], {"type": "chat.removed", "chat_id": chat.id})

@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from hypersend.auth.dependencies import CurrentPrincipal
-from hypersend.auth.service import Principal
+from hypersend.auth.principals import Principal
 from hypersend.errors import NotFound, Unauthorized
 from hypersend.files.schemas import ChunkAccepted, FileInfo, StartUpload, UploadStarted
 from hypersend.services import ServicesDep

@@ -1,0 +1,67 @@
+"""Signed-in callers kept in memory, so that a request costs no database read to
+authenticate (every message sent, every chunk, every event connection authenticates).
+
+Correct because everything that ends a session or changes an account goes through
+`AuthService` (or calls it), which forgets the entries concerned before it answers. The
+entries also expire after `TTL_SECONDS`, which bounds how long a change made behind the
+server's back (another process on the same database) can go unseen. A server of several
+processes must forget through the event bus instead.
+"""
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from hypersend.storage.models import Session, User
+
+TTL_SECONDS = 30.0
+CAPACITY = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the user and the session their token belongs to."""
+
+    user: User
+    session: Session
+
+
+class PrincipalCache:
+    def __init__(self, *, ttl: float = TTL_SECONDS, capacity: int = CAPACITY) -> None:
+        self._ttl = ttl
+        self._capacity = capacity
+        self._entries: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._forgets = 0  # bumped by every forget: a read that raced one is not kept
+
+    def get(self, session_id: str) -> Principal | None:
+        entry = self._entries.get(session_id)
+        if entry is None:
+            return None
+        stored_at, principal = entry
+        if time.monotonic() - stored_at > self._ttl:
+            del self._entries[session_id]
+            return None
+        self._entries.move_to_end(session_id)
+        return principal
+
+    def generation(self) -> int:
+        """Take before reading from the database; pass to `put`."""
+        return self._forgets
+
+    def put(self, principal: Principal, generation: int) -> None:
+        """Keep what was read, unless something was forgotten while it was being read."""
+        if generation != self._forgets:
+            return
+        self._entries[principal.session.id] = (time.monotonic(), principal)
+        self._entries.move_to_end(principal.session.id)
+        if len(self._entries) > self._capacity:
+            self._entries.popitem(last=False)
+
+    def forget_session(self, session_id: str) -> None:
+        self._forgets += 1
+        self._entries.pop(session_id, None)
+
+    def forget_user(self, user_id: str) -> None:
+        self._forgets += 1
+        for session_id in [s for s, (_, p) in self._entries.items() if p.user.id == user_id]:
+            del self._entries[session_id]
