@@ -205,3 +205,22 @@ async def test_upload_resumes_after_a_client_crash(alice: HyperSendClient, tmp_p
     assert info.status == "complete"
     copy = await alice.download_file(info.file_id, tmp_path / "copy.bin")
     assert copy.read_bytes() == data
+
+
+async def test_an_upload_outlives_its_access_token(
+    server: ServerProcess, alice: HyperSendClient, tmp_path: Path
+) -> None:
+    """Chunks go out on connections of their own; a 401 there refreshes and sends again."""
+    source = random_file(tmp_path / "long.bin", 3 * CHUNK + 11)
+    first = alice.api.tokens
+    assert first is not None
+
+    def expire_once_started(done: int, total: int) -> None:
+        tokens = alice.api.tokens
+        if done == 0 and tokens is first:  # the upload has started; now the token runs out
+            alice.api.tokens = type(tokens)("expired-access-token", tokens.refresh_token, 0)
+
+    info = await alice.upload_file(source, parallel=2, progress=expire_once_started)
+    assert info.status == "complete"
+    assert alice.api.tokens is not None
+    assert alice.api.tokens.refresh_token != first.refresh_token

@@ -44,6 +44,11 @@ class ApiSession:
             base_url=self.base_url, timeout=timeout, verify=ssl_context or True
         )
 
+    @property
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """How HTTPS servers are trusted (None: the system's certificate authorities)."""
+        return self._ssl
+
     def websocket(self, path: str, **options: Any) -> websockets.connect:
         """Connect a WebSocket to `path` on the server, signed in (await it, or use it with
         `async with`)."""

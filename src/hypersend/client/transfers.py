@@ -11,13 +11,14 @@ import hashlib
 import json
 import os
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, BinaryIO, Self
 
 import httpx
 
+from hypersend.client.chunk_sender import ChunkConnection
 from hypersend.client.errors import (
     ApiError,
     ConflictError,
@@ -98,12 +99,17 @@ async def upload(
 
     async def worker() -> None:
         nonlocal done
-        while not pending.empty():
-            index = pending.get_nowait()
-            digests[index] = await _send_chunk(api, path, info, index)
-            done += _length(info, index)
-            if progress:
-                progress(done, info.size)
+        connection = ChunkConnection(api)
+        try:
+            with open(path, "rb") as source:  # noqa: ASYNC230 (sendfile reads it, not Python)
+                while not pending.empty():
+                    index = pending.get_nowait()
+                    digests[index] = await _send_chunk(connection, path, source, info, index)
+                    done += _length(info, index)
+                    if progress:
+                        progress(done, info.size)
+        finally:
+            await connection.close()
 
     workers = [asyncio.create_task(worker()) for _ in range(max(1, parallel))]
     try:
@@ -215,22 +221,21 @@ async def _resume_or_start(
     return await file_info(api, started["file_id"])
 
 
-async def _send_chunk(api: ApiSession, path: Path, info: FileInfo, index: int) -> bytes:
+async def _send_chunk(
+    connection: ChunkConnection, path: Path, source: BinaryIO, info: FileInfo, index: int
+) -> bytes:
     offset, length = index * info.chunk_size, _length(info, index)
     digest = await asyncio.to_thread(_hash_range, path, offset, length)
-    headers = {
-        "Content-Type": "application/octet-stream",
-        "Content-Length": str(length),
-        "X-Chunk-SHA256": digest.hex(),
-    }
+    headers = {"Content-Type": "application/octet-stream", "X-Chunk-SHA256": digest.hex()}
     for attempt in range(MAX_ATTEMPTS):
         try:
-            await api.request(
-                "PUT",
+            await connection.put(
                 f"/files/upload/chunk/{info.file_id}",
-                params={"index": index},
-                content=_read_range(path, offset, length),
-                headers=headers,
+                {"index": index},
+                source,
+                offset,
+                length,
+                headers,
             )
             return digest
         except ServerUnreachable:
@@ -242,18 +247,6 @@ async def _send_chunk(api: ApiSession, path: Path, info: FileInfo, index: int) -
         if attempt < MAX_ATTEMPTS - 1:
             await _backoff(attempt)
     raise ServerUnreachable(f"Chunk {index} failed {MAX_ATTEMPTS} times; run again to resume")
-
-
-async def _read_range(path: Path, offset: int, length: int) -> AsyncIterator[bytes]:
-    with open(path, "rb") as source:  # noqa: ASYNC230 (reads go to a thread)
-        source.seek(offset)
-        left = length
-        while left:
-            piece = await asyncio.to_thread(source.read, min(PIECE, left))
-            if not piece:
-                raise HyperSendError(f"{path} got shorter while uploading")
-            left -= len(piece)
-            yield piece
 
 
 def _hash_range(path: Path, offset: int, length: int) -> bytes:

@@ -39,16 +39,29 @@ class FileDisk:
         return shutil.disk_usage(self.root).free
 
     async def allocate(self, file_id: str, size: int) -> None:
-        """Create the (sparse) target file at its full size."""
+        """Create the target file with its blocks reserved (`fallocate`), so that an upload
+        that was accepted cannot run out of disk half-way (other writers, or other uploads,
+        cannot take its space). Where the file system cannot reserve, the file is made
+        sparse at its full size."""
 
         def create() -> None:
             path = self.path(file_id)
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
-                os.ftruncate(fd, size)
-            finally:
+                try:
+                    os.posix_fallocate(fd, 0, size)
+                except OSError as exc:
+                    if exc.errno == errno.ENOSPC:
+                        raise InsufficientStorage("The server's disk is full") from exc
+                    if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                        raise
+                    os.ftruncate(fd, size)
+            except BaseException:
                 os.close(fd)
+                path.unlink(missing_ok=True)
+                raise
+            os.close(fd)
 
         await asyncio.to_thread(create)
 

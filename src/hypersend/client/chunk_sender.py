@@ -1,0 +1,128 @@
+"""Chunk uploads on HTTP/1.1 connections of their own, one per parallel stream.
+
+The chunk's bytes go from the file to the socket with `sendfile` (no copy through Python; over
+TLS asyncio falls back to copying large pieces), which leaves the CPU to hashing on both
+sides: measured, it is what made uploads reach the target against nginx (bench/README.md).
+Everything else the client says still goes through httpx (`ApiSession`).
+"""
+
+import asyncio
+import contextlib
+import json
+import ssl
+from typing import Any, BinaryIO
+from urllib.parse import urlencode, urlsplit
+
+from hypersend.client.errors import ServerUnreachable, error_for
+from hypersend.client.http import ApiSession
+
+CONNECT_TIMEOUT = 10.0
+RESPONSE_TIMEOUT = 120.0
+MAX_RESPONSE_HEAD = 64 * 1024
+
+
+class ChunkConnection:
+    """A keep-alive connection that PUTs file ranges; reconnects when the server closes it."""
+
+    def __init__(self, api: ApiSession) -> None:
+        self._api = api
+        url = urlsplit(api.base_url)
+        self._tls = url.scheme == "https"
+        self._host = url.hostname or "localhost"
+        self._port = url.port or (443 if self._tls else 80)
+        self._host_header = url.netloc
+        self._prefix = url.path.rstrip("/")
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def put(
+        self,
+        path: str,
+        params: dict[str, Any],
+        source: BinaryIO,
+        offset: int,
+        length: int,
+        headers: dict[str, str],
+    ) -> Any:
+        """PUT `length` bytes of `source` from `offset`; the JSON answer, or a typed error.
+        A 401 refreshes the tokens once and sends again, as `ApiSession.request` does."""
+        for attempt in range(2):
+            sent_with = self._api.tokens
+            all_headers = {**headers, **self._api.auth_headers()}
+            status, response_headers, body = await self._exchange(
+                f"{self._prefix}{path}?{urlencode(params)}", source, offset, length, all_headers
+            )
+            if status == 401 and attempt == 0 and await self._api.refresh_after_401(sent_with):
+                continue
+            data = json.loads(body) if body else None
+            if status >= 400:
+                raise error_for(status, data, response_headers)
+            return data
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._reader = self._writer = None
+
+    async def _exchange(
+        self, target: str, source: BinaryIO, offset: int, length: int, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        try:
+            reader, writer = await self._connected()
+            head = [f"PUT {target} HTTP/1.1", f"Host: {self._host_header}"]
+            head += [f"{name}: {value}" for name, value in headers.items()]
+            head.append(f"Content-Length: {length}")
+            writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+            sent_all = False
+            # A server may answer before reading the body (401, 413) and close the connection
+            # ("Transport is closing" when that happened first): then read what it said.
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await asyncio.get_running_loop().sendfile(writer.transport, source, offset, length)
+                sent_all = True
+            async with asyncio.timeout(RESPONSE_TIMEOUT):
+                answer = await self._response(reader)
+            if not sent_all:  # the request was cut short: this connection is done
+                await self.close()
+            return answer
+        except (OSError, EOFError, TimeoutError, ValueError) as exc:
+            await self.close()
+            raise ServerUnreachable(f"{self._api.base_url}: chunk upload failed: {exc}") from exc
+
+    async def _connected(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self._reader is None or self._writer is None or self._writer.is_closing():
+            context = (self._api.ssl_context or ssl.create_default_context()) if self._tls else None
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                self._reader, self._writer = await asyncio.open_connection(
+                    self._host,
+                    self._port,
+                    ssl=context,
+                    server_hostname=self._host if self._tls else None,
+                    limit=MAX_RESPONSE_HEAD,
+                )
+        return self._reader, self._writer
+
+    async def _response(self, reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
+        status_line = await reader.readuntil(b"\r\n")
+        status = int(status_line.split(b" ", 2)[1])
+        headers: dict[str, str] = {}
+        while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            body = await _read_chunked(reader)
+        else:
+            body = await reader.readexactly(int(headers.get("content-length", "0")))
+        if headers.get("connection", "").lower() == "close":
+            await self.close()
+        return status, headers, body
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    parts = []
+    while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+        parts.append(await reader.readexactly(size))
+        await reader.readexactly(2)
+    while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
+        pass
+    return b"".join(parts)
