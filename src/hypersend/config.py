@@ -6,6 +6,7 @@ No other module reads `os.environ`: they receive a `Settings` object.
 import os
 import secrets
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -33,6 +34,10 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     public_url: str = ""
     cors_origins: Annotated[list[str], NoDecode] = []
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default=[IPv4Network("127.0.0.1/32"), IPv6Network("::1/128")],
+        description="Proxies whose X-Forwarded-For names the real client (addresses or CIDRs)",
+    )
 
     access_token_minutes: int = Field(default=15, ge=1)
     refresh_token_days: int = Field(default=30, ge=1)
@@ -63,9 +68,9 @@ class Settings(BaseSettings):
 
     p2p_offer_expiry_seconds: int = Field(default=600, ge=1)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value

@@ -41,3 +41,47 @@ async def test_one_client_guessing_many_accounts_is_throttled(own_server: Server
                 await client.login(unique_email("spray"), "guess-guess")
         with pytest.raises(RateLimited):
             await client.login(unique_email("spray"), "guess-guess")
+
+
+async def test_behind_a_trusted_proxy_each_real_client_has_its_own_limit(
+    own_server: ServerProcess,
+) -> None:
+    """The tests reach the server from loopback, which is trusted by default, as nginx is."""
+    own_server.env["LOGIN_MAX_FAILURES_PER_CLIENT"] = "3"
+    own_server.start()
+    email = unique_email("proxied")
+    async with HyperSendClient(own_server.url) as client:
+        await client.register(email, PASSWORD, "Proxied Person")
+        guesser = {"X-Forwarded-For": "198.51.100.66"}
+        for _ in range(3):
+            wrong = await client.api.http.post(
+                "/auth/login",
+                json={"email": unique_email("spray"), "password": "guess"},
+                headers=guesser,
+            )
+            assert wrong.status_code == 401
+        blocked = await client.api.http.post(
+            "/auth/login", json={"email": email, "password": PASSWORD}, headers=guesser
+        )
+        assert blocked.status_code == 429
+        # Someone else behind the same proxy signs in as usual.
+        other = await client.api.http.post(
+            "/auth/login",
+            json={"email": email, "password": PASSWORD},
+            headers={"X-Forwarded-For": "192.0.2.10"},
+        )
+        assert other.status_code == 200
+
+
+async def test_an_untrusted_peer_cannot_pick_its_address(own_server: ServerProcess) -> None:
+    own_server.env["LOGIN_MAX_FAILURES_PER_CLIENT"] = "3"
+    own_server.env["TRUSTED_PROXIES"] = "192.0.2.1"  # not the tests' loopback address
+    own_server.start()
+    async with HyperSendClient(own_server.url) as client:
+        for attempt in range(4):  # a new made-up address each time does not help
+            answer = await client.api.http.post(
+                "/auth/login",
+                json={"email": unique_email("spray"), "password": "guess"},
+                headers={"X-Forwarded-For": f"198.51.100.{attempt}"},
+            )
+            assert answer.status_code == (429 if attempt == 3 else 401)

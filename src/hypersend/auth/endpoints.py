@@ -8,6 +8,8 @@ from hypersend.auth.schemas import (
     RegistrationPolicyOut,
     TokenPair,
 )
+from hypersend.client_address import client_address
+from hypersend.services import ServicesDep
 from hypersend.users.schemas import UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -20,11 +22,13 @@ async def register(body: RegisterRequest, auth: AuthServiceDep) -> UserOut:
 
 
 @router.post("/login")
-async def login(body: LoginRequest, request: Request, auth: AuthServiceDep) -> TokenPair:
+async def login(
+    body: LoginRequest, request: Request, auth: AuthServiceDep, services: ServicesDep
+) -> TokenPair:
     return await auth.login(
         body.email,
         body.password,
-        client_address=request.client.host if request.client else "",
+        client_address=client_address(request, services.settings.trusted_proxies),
         user_agent=request.headers.get("user-agent", ""),
     )
 
