@@ -18,6 +18,8 @@ from hypersend.client.http import ApiSession
 
 CONNECT_TIMEOUT = 10.0
 RESPONSE_TIMEOUT = 120.0
+SEND_TIMEOUT = 60.0
+SLOWEST_BYTES_PER_SECOND = 16 * 1024  # slower than this for a whole chunk: give up, retry
 MAX_RESPONSE_HEAD = 64 * 1024
 
 
@@ -54,7 +56,7 @@ class ChunkConnection:
             )
             if status == 401 and attempt == 0 and await self._api.refresh_after_401(sent_with):
                 continue
-            data = json.loads(body) if body else None
+            data = _json_or_text(body)
             if status >= 400:
                 raise error_for(status, data, response_headers)
             return data
@@ -68,26 +70,38 @@ class ChunkConnection:
     async def _exchange(
         self, target: str, source: BinaryIO, offset: int, length: int, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
+        """One request and its answer. A kept-alive connection that the server has closed in
+        the meantime is replaced at once; any other failure is `ServerUnreachable`."""
+        reused = self._writer is not None and not self._writer.is_closing()
         try:
-            reader, writer = await self._connected()
-            head = [f"PUT {target} HTTP/1.1", f"Host: {self._host_header}"]
-            head += [f"{name}: {value}" for name, value in headers.items()]
-            head.append(f"Content-Length: {length}")
-            writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
-            sent_all = False
-            # A server may answer before reading the body (401, 413) and close the connection
-            # ("Transport is closing" when that happened first): then read what it said.
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await asyncio.get_running_loop().sendfile(writer.transport, source, offset, length)
-                sent_all = True
-            async with asyncio.timeout(RESPONSE_TIMEOUT):
-                answer = await self._response(reader)
-            if not sent_all:  # the request was cut short: this connection is done
-                await self.close()
-            return answer
-        except (OSError, EOFError, TimeoutError, ValueError) as exc:
+            return await self._send(target, source, offset, length, headers)
+        except (OSError, EOFError, TimeoutError, ValueError, asyncio.LimitOverrunError) as exc:
             await self.close()
+            if reused:
+                with contextlib.suppress(ServerUnreachable):
+                    return await self._exchange(target, source, offset, length, headers)
             raise ServerUnreachable(f"{self._api.base_url}: chunk upload failed: {exc}") from exc
+
+    async def _send(
+        self, target: str, source: BinaryIO, offset: int, length: int, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        reader, writer = await self._connected()
+        head = [f"PUT {target} HTTP/1.1", f"Host: {self._host_header}"]
+        head += [f"{name}: {value}" for name, value in headers.items()]
+        head.append(f"Content-Length: {length}")
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        sent_all = False
+        # A server may answer before reading the body (401, 413) and close the connection
+        # ("Transport is closing" when that happened first): then read what it said.
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            async with asyncio.timeout(SEND_TIMEOUT + length / SLOWEST_BYTES_PER_SECOND):
+                await asyncio.get_running_loop().sendfile(writer.transport, source, offset, length)
+            sent_all = True
+        async with asyncio.timeout(RESPONSE_TIMEOUT):
+            answer = await self._response(reader)
+        if not sent_all:  # the request was cut short: this connection is done
+            await self.close()
+        return answer
 
     async def _connected(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         if self._reader is None or self._writer is None or self._writer.is_closing():
@@ -126,3 +140,13 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
     while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
         pass
     return b"".join(parts)
+
+
+def _json_or_text(body: bytes) -> Any:
+    """The answer's JSON; a proxy's HTML error page becomes an error shape of our own."""
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return {"detail": body.decode("utf-8", "replace")[:300], "code": "error"}
