@@ -24,7 +24,7 @@ WRITE_PIECE = 1024 * 1024
 # interleaved runs of 2 GiB, median 0.53 -> 0.56 GB/s and 5 % less server CPU.
 _PIECE_THREADS = ThreadPoolExecutor(2, thread_name_prefix="chunk-pieces")
 
-WritePiece = Callable[[bytearray, int], None]
+WritePiece = Callable[[list[bytes], int], None]
 
 
 class ChunkLengthError(Unprocessable):
@@ -99,12 +99,17 @@ class FileDisk:
         return await _stream(body, length, None)
 
 
-def _pwrite(fd: int, data: bytearray, position: int) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.pwrite(fd, view, position)
-        view = view[written:]
+def _pwrite(fd: int, pieces: list[bytes], position: int) -> None:
+    """Write the pieces back to back at `position` (one `pwritev`, resumed if it is short)."""
+    views = [memoryview(piece) for piece in pieces]
+    while views:
+        written = os.pwritev(fd, views, position)
         position += written
+        while views and written >= len(views[0]):
+            written -= len(views[0])
+            views.pop(0)
+        if views and written:
+            views[0] = views[0][written:]
 
 
 async def _stream(
@@ -115,34 +120,35 @@ async def _stream(
     loop = asyncio.get_running_loop()
     hasher = hashlib.sha256()
     received = 0
-    buffer = bytearray()
+    pieces: list[bytes] = []  # received since the last flush: kept as they came, not copied
+    buffered = 0
     pending: asyncio.Future[None] | None = None
 
-    def flush(piece: bytearray, at: int) -> None:
+    def flush(batch: list[bytes], at: int) -> None:
         if write is not None:
-            write(piece, at)
-        hasher.update(piece)
+            write(batch, at)
+        for piece in batch:
+            hasher.update(piece)
 
     try:
         async for data in body:
             received += len(data)
             if received > length:
                 raise ChunkLengthError(f"Chunk is longer than its {length} bytes")
-            buffer += data
-            if len(buffer) >= WRITE_PIECE:
+            pieces.append(data)
+            buffered += len(data)
+            if buffered >= WRITE_PIECE:
                 if pending is not None:
                     await pending
-                pending = loop.run_in_executor(
-                    _PIECE_THREADS, flush, buffer, received - len(buffer)
-                )
-                buffer = bytearray()
+                pending = loop.run_in_executor(_PIECE_THREADS, flush, pieces, received - buffered)
+                pieces, buffered = [], 0
         if received != length:
             raise ChunkLengthError(f"Chunk has {received} bytes; expected {length}")
         if pending is not None:
             await pending
             pending = None
-        if buffer:
-            await loop.run_in_executor(_PIECE_THREADS, flush, buffer, received - len(buffer))
+        if pieces:
+            await loop.run_in_executor(_PIECE_THREADS, flush, pieces, received - buffered)
     finally:
         if pending is not None:
             await asyncio.gather(pending, return_exceptions=True)
