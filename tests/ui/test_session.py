@@ -4,7 +4,9 @@ restarted app signed in (with the newest rotated tokens), and signing out forget
 import asyncio
 import json
 
-from hypersend.client import HyperSendClient
+import pytest
+
+from hypersend.client import AuthError, HyperSendClient, RateLimited
 from hypersend.ui.session import SERVER_KEY, TOKENS_KEY, AppSession
 from tests.support.accounts import PASSWORD, unique_email
 from tests.support.device import DeviceStorage
@@ -103,3 +105,25 @@ async def test_damaged_saved_tokens_mean_signed_out(server: ServerProcess) -> No
     assert TOKENS_KEY not in storage.values
     assert app.server == server.url
     await app.close()
+
+
+async def test_the_web_app_signs_people_in_on_their_own_behalf(own_server: ServerProcess) -> None:
+    """The web app's host reaches the server from a trusted address (loopback here): each
+    browser's attempts count for that browser, not for everyone using the web app."""
+    own_server.env["LOGIN_MAX_FAILURES_PER_CLIENT"] = "2"
+    own_server.start()
+    email = unique_email("web")
+    setup = AppSession(DeviceStorage(), own_server.url)
+    await setup.register(email, PASSWORD, "Web Person", "")
+    await setup.close()
+    guesser = AppSession(DeviceStorage(), own_server.url, on_behalf_of=("198.51.100.5", "Bot"))
+    for _ in range(2):
+        with pytest.raises(AuthError):
+            await guesser.sign_in(unique_email("spray"), "guess")
+    with pytest.raises(RateLimited):
+        await guesser.sign_in(email, PASSWORD)
+    person = AppSession(DeviceStorage(), own_server.url, on_behalf_of=("192.0.2.44", "Firefox"))
+    await person.sign_in(email, PASSWORD)
+    assert person.me is not None
+    for app in (guesser, person):
+        await app.close()

@@ -71,10 +71,18 @@ class HyperSendClient:
         tokens: Tokens | None = None,
         on_tokens: TokenListener | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        on_behalf_of: tuple[str, str] | None = None,
     ) -> None:
         """`base_url` may have a path, e.g. `https://chat.example.com/api` behind nginx;
-        `ssl_context` trusts a server whose certificate the system does not (a private CA)."""
-        self.api = ApiSession(base_url, tokens=tokens, on_tokens=on_tokens, ssl_context=ssl_context)
+        `ssl_context` trusts a server whose certificate the system does not (a private CA);
+        `on_behalf_of` is (address, user agent) of the person a web front end serves."""
+        self.api = ApiSession(
+            base_url,
+            tokens=tokens,
+            on_tokens=on_tokens,
+            ssl_context=ssl_context,
+            on_behalf_of=on_behalf_of,
+        )
         self.admin = AdminApi(self.api)
 
     async def __aenter__(self) -> Self:

@@ -32,16 +32,23 @@ class ApiSession:
         on_tokens: TokenListener | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         ssl_context: ssl.SSLContext | None = None,
+        on_behalf_of: tuple[str, str] | None = None,
     ) -> None:
         """`ssl_context`: how to trust an HTTPS server (e.g. one with a private CA); by
-        default the system's certificate authorities."""
+        default the system's certificate authorities. `on_behalf_of`: (address, user agent)
+        of the person a web front end acts for, sent as X-Forwarded-For and User-Agent (the
+        server believes them only from a trusted proxy, as the web app's host is)."""
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
         self._on_tokens = on_tokens
         self._refresh_lock = asyncio.Lock()
         self._ssl = ssl_context
+        headers = {}
+        if on_behalf_of is not None:
+            address, user_agent = on_behalf_of
+            headers = {"X-Forwarded-For": address, "User-Agent": user_agent or "HyperSend web"}
         self.http = httpx.AsyncClient(
-            base_url=self.base_url, timeout=timeout, verify=ssl_context or True
+            base_url=self.base_url, timeout=timeout, verify=ssl_context or True, headers=headers
         )
 
     @property

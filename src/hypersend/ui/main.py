@@ -30,7 +30,12 @@ def default_server() -> str:
 class HyperSendApp:
     def __init__(self, page: ft.Page) -> None:
         self.page = page
-        self.session = AppSession(ft.SharedPreferences(), default_server())
+        browser = (page.client_ip or "", page.client_user_agent or "") if page.web else None
+        self.session = AppSession(
+            ft.SharedPreferences(),
+            default_server(),
+            on_behalf_of=browser if browser and browser[0] else None,
+        )
         self.chats = ChatListScreen(self.session, self.open_chat)
         self.room: ChatRoomScreen | None = None
         self.live: LiveConnection | None = None

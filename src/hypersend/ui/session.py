@@ -22,10 +22,19 @@ class Preferences(Protocol):
 
 
 class AppSession:
-    def __init__(self, preferences: Preferences, default_server: str) -> None:
+    def __init__(
+        self,
+        preferences: Preferences,
+        default_server: str,
+        *,
+        on_behalf_of: tuple[str, str] | None = None,
+    ) -> None:
+        """`on_behalf_of`: in the web app, the browser's (address, user agent), so that the
+        server counts sign-in attempts per person rather than per web app."""
         self._preferences = preferences
+        self._on_behalf_of = on_behalf_of
         self.server = default_server
-        self.client = HyperSendClient(default_server)
+        self.client = HyperSendClient(default_server, on_behalf_of=on_behalf_of)
         self.me: UserInfo | None = None
         self._saving: asyncio.Task[bool] | None = None  # kept so the save is not collected
 
@@ -74,7 +83,9 @@ class AppSession:
 
     async def _connect(self, tokens: Tokens | None) -> None:
         await self.client.close()
-        self.client = HyperSendClient(self.server, tokens=tokens, on_tokens=self._remember)
+        self.client = HyperSendClient(
+            self.server, tokens=tokens, on_tokens=self._remember, on_behalf_of=self._on_behalf_of
+        )
 
     def _remember(self, tokens: Tokens | None) -> None:
         """Called by the client on every new token pair (sign-in, refresh, sign-out)."""
