@@ -21,8 +21,8 @@ from tests.support.nginx import NginxProcess
 from tests.support.server import free_port
 
 from hypersend.client import HyperSendClient, Tokens
-from hypersend.client.chunk_sender import ChunkConnection
 from hypersend.client.http import ApiSession
+from hypersend.client.raw_http import RawConnection
 
 GB = 1e9
 PIECE = 1024 * 1024
@@ -66,7 +66,7 @@ async def nginx_rates(nginx: NginxProcess, source: Path, scratch: Path) -> tuple
     size = source.stat().st_size
     base_url = f"http://127.0.0.1:{nginx.ports[0]}"
     api = ApiSession(base_url, tokens=Tokens("baseline", "baseline", 0))
-    connection = ChunkConnection(api)
+    connection = RawConnection(api)
     try:
         with timed() as up, open(source, "rb") as file:
             await connection.put("/data.bin", {}, file, 0, size, {})

@@ -18,14 +18,15 @@ from typing import Any, BinaryIO, Self
 
 import httpx
 
-from hypersend.client.chunk_sender import ChunkConnection
 from hypersend.client.errors import (
     ApiError,
+    AuthError,
     ConflictError,
     HyperSendError,
     ServerUnreachable,
 )
-from hypersend.client.http import ApiSession, raise_for_error
+from hypersend.client.http import ApiSession
+from hypersend.client.raw_http import RawConnection, RawResponse
 from hypersend.content_hash import ContentHasher, content_hash
 
 PIECE = 1024 * 1024
@@ -99,7 +100,7 @@ async def upload(
 
     async def worker() -> None:
         nonlocal done
-        connection = ChunkConnection(api)
+        connection = RawConnection(api)
         try:
             with open(path, "rb") as source:  # noqa: ASYNC230 (sendfile reads it, not Python)
                 while not pending.empty():
@@ -167,32 +168,53 @@ async def _download_into(
         await asyncio.to_thread(_hash_file, partial, hasher, have)
     if have == info.size:
         return hasher
-    headers = {
-        **api.auth_headers(),
-        "Range": f"bytes={have}-",
-        "If-Range": f'"{info.content_hash}"',
-    }
-    async with api.http.stream("GET", f"/files/download/{info.file_id}", headers=headers) as reply:
-        if reply.status_code == 401 and await api.refresh_after_401(api.tokens):
-            raise ServerUnreachable("token refreshed; retrying")
-        if reply.status_code >= 400:
-            await reply.aread()
-            raise_for_error(reply)
-        if reply.status_code == 200:
-            have, hasher = 0, ContentHasher(info.chunk_size)
-        with open(partial, "r+b" if have else "wb") as out:  # noqa: ASYNC230 (seek only)
-            out.seek(have)
-
-            def write(piece: bytes) -> None:
-                out.write(piece)
-                hasher.update(piece)
-
-            async for piece in reply.aiter_bytes(PIECE):
-                await asyncio.to_thread(write, piece)
-                have += len(piece)
-                if progress:
-                    progress(have, info.size)
+    headers = {"Range": f"bytes={have}-", "If-Range": f'"{info.content_hash}"'}
+    connection, sent_with = RawConnection(api), api.tokens
+    try:
+        async with connection.get(f"/files/download/{info.file_id}", headers) as reply:
+            if reply.status == 200:  # the file changed, or no range was taken: start over
+                have, hasher = 0, ContentHasher(info.chunk_size)
+            with open(partial, "r+b" if have else "wb") as out:  # noqa: ASYNC230 (seek only)
+                out.seek(have)
+                await _write_batches(reply, out, hasher, have, info.size, progress)
+    except AuthError:
+        if not await api.refresh_after_401(sent_with):
+            raise
+        raise ServerUnreachable("token refreshed; retrying") from None
     return hasher
+
+
+async def _write_batches(
+    reply: RawResponse,
+    out: BinaryIO,
+    hasher: ContentHasher,
+    have: int,
+    size: int,
+    progress: Progress | None,
+) -> None:
+    """Write and hash the body on a worker thread while the next batch arrives."""
+    loop = asyncio.get_running_loop()
+    pending: asyncio.Future[None] | None = None
+
+    def write(batch: list[bytes]) -> None:
+        for piece in batch:
+            out.write(piece)
+            hasher.update(piece)
+
+    try:
+        async for batch in reply.batches():
+            if pending is not None:
+                await pending
+            pending = loop.run_in_executor(None, write, batch)
+            have += sum(len(piece) for piece in batch)
+            if progress:
+                progress(have, size)
+        if pending is not None:
+            await pending
+            pending = None
+    finally:
+        if pending is not None:
+            await asyncio.gather(pending, return_exceptions=True)
 
 
 async def _resume_or_start(
@@ -222,7 +244,7 @@ async def _resume_or_start(
 
 
 async def _send_chunk(
-    connection: ChunkConnection, path: Path, source: BinaryIO, info: FileInfo, index: int
+    connection: RawConnection, path: Path, source: BinaryIO, info: FileInfo, index: int
 ) -> bytes:
     offset, length = index * info.chunk_size, _length(info, index)
     digest = await asyncio.to_thread(_hash_range, path, offset, length)
