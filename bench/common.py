@@ -14,7 +14,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.support.files import random_file
 from tests.support.server import ServerProcess
 
-__all__ = ["ServerProcess", "add_source_options", "peak_rss_mib", "source_file", "timed"]
+__all__ = [
+    "ServerProcess",
+    "add_source_options",
+    "peak_rss_mib",
+    "rss_mib",
+    "source_file",
+    "timed",
+]
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
@@ -32,18 +39,28 @@ async def source_file(args: argparse.Namespace) -> AsyncIterator[tuple[Path, Pat
         yield scratch, await asyncio.to_thread(random_file, scratch / "source.bin", size)
 
 
-def peak_rss_mib(server: ServerProcess) -> float:
-    """The largest peak RSS (VmHWM) among the server's processes, in MiB."""
-    peak = 0
+def _memory_kib(server: ServerProcess, field: str) -> list[int]:
+    """`field` of /proc/PID/status (e.g. VmRSS, VmHWM) for each of the server's processes."""
+    values = []
     for pid in server.process_stats():
         try:
             text = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-        if "VmHWM" in fields:
-            peak = max(peak, int(fields["VmHWM"].split()[0]))
-    return peak / 1024
+        if field in fields:
+            values.append(int(fields[field].split()[0]))
+    return values
+
+
+def peak_rss_mib(server: ServerProcess) -> float:
+    """The largest peak RSS (VmHWM) among the server's processes, in MiB."""
+    return max(_memory_kib(server, "VmHWM"), default=0) / 1024
+
+
+def rss_mib(server: ServerProcess) -> float:
+    """The server's resident memory now, all its processes together, in MiB."""
+    return sum(_memory_kib(server, "VmRSS")) / 1024
 
 
 @contextmanager

@@ -15,28 +15,13 @@ import itertools
 import os
 import statistics
 import time
-from pathlib import Path
 
-from common import ServerProcess, add_source_options, source_file
+from common import ServerProcess, add_source_options, rss_mib, source_file
 
 from hypersend.client import HyperSendClient
 
 GB = 1e9
 MIB = 1024 * 1024
-
-
-def rss_mib(server: ServerProcess) -> float:
-    """The server's current resident memory (all its processes), in MiB."""
-    total = 0
-    for pid in server.process_stats():
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total / 1024
 
 
 async def sample(server: ServerProcess, samples: list[float]) -> None:
