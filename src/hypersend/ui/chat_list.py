@@ -83,6 +83,10 @@ class NewChatDialog(ft.AlertDialog):
     async def _search(self) -> None:
         text = (self.query.value or "").strip()
         found = await self._session.client.search_users(text) if len(text) >= 2 else []
+        if (self.query.value or "").strip() != text:
+            # Typed on meanwhile: answers to quick successive searches can arrive out of
+            # order, and only the one for what the field says now may be shown.
+            return
         self.results.controls = [self._choice(user.id, user.name, user.email) for user in found]
         update_if_shown(self)
 
