@@ -105,14 +105,15 @@ class RawConnection:
         answers (4xx, 5xx) raise a typed error; the connection is not reused afterwards."""
         try:
             reader, writer = await self._connected()
-            head = [f"GET {self._prefix}{path} HTTP/1.1", f"Host: {self._host_header}"]
-            head += [f"{k}: {v}" for k, v in {**headers, **self._api.auth_headers()}.items()]
-            writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+            writer.write(
+                self._request_head(
+                    "GET", f"{self._prefix}{path}", headers | self._api.auth_headers()
+                )
+            )
             async with asyncio.timeout(RESPONSE_TIMEOUT):
                 status, response_headers = await self._head(reader)
                 if status >= 400:
-                    length = int(response_headers.get("content-length", "0"))
-                    body = await reader.readexactly(length)
+                    body = await _body(reader, response_headers)
         except (OSError, EOFError, TimeoutError, ValueError, asyncio.LimitOverrunError) as exc:
             await self.close()
             raise ServerUnreachable(f"{self._api.base_url}: download failed: {exc}") from exc
@@ -147,10 +148,7 @@ class RawConnection:
         self, target: str, source: BinaryIO, offset: int, length: int, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
         reader, writer = await self._connected()
-        head = [f"PUT {target} HTTP/1.1", f"Host: {self._host_header}"]
-        head += [f"{name}: {value}" for name, value in headers.items()]
-        head.append(f"Content-Length: {length}")
-        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        writer.write(self._request_head("PUT", target, headers | {"Content-Length": str(length)}))
         sent_all = False
         # A server may answer before reading the body (401, 413) and close the connection
         # ("Transport is closing" when that happened first): then read what it said.
@@ -177,6 +175,11 @@ class RawConnection:
                 )
         return self._reader, self._writer
 
+    def _request_head(self, method: str, target: str, headers: dict[str, str]) -> bytes:
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {self._host_header}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
     async def _head(self, reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
         status_line = await reader.readuntil(b"\r\n")
         status = int(status_line.split(b" ", 2)[1])
@@ -188,13 +191,17 @@ class RawConnection:
 
     async def _response(self, reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
         status, headers = await self._head(reader)
-        if headers.get("transfer-encoding", "").lower() == "chunked":
-            body = await _read_chunked(reader)
-        else:
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
+        body = await _body(reader, headers)
         if headers.get("connection", "").lower() == "close":
             await self.close()
         return status, headers, body
+
+
+async def _body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
+    """A small whole body (an answer, an error): by its length, or chunked."""
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        return await _read_chunked(reader)
+    return await reader.readexactly(int(headers.get("content-length", "0")))
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
