@@ -107,6 +107,11 @@ class FileService:
             )
         length = record.chunk_length(index)
         if declared_length is not None and declared_length != length:
+            if declared_length < length:
+                # Read the (short) body first: a server that answers and closes while the
+                # client is still sending makes the client lose the answer to a reset.
+                async for _ in body:
+                    pass
             raise ChunkLengthError(f"Chunk {index} must be {length} bytes, not {declared_length}")
         expected = _parse_digest(expected_sha256)
         if record.status == "uploading" and _expired(record):
