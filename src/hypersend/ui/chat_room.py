@@ -56,7 +56,9 @@ class ChatRoomScreen(ft.Column):
         self.older = ft.TextButton(
             "Load earlier messages", on_click=self._load_older, visible=False
         )
-        self.bubbles = ft.ListView(expand=True, spacing=4, auto_scroll=True, padding=8)
+        # Newest first, drawn bottom-up: the view rests on the latest message without
+        # scrolling, and loading earlier pages grows it upwards without moving what is shown.
+        self.bubbles = ft.ListView(expand=True, spacing=4, reverse=True, padding=8)
         self.transfers = TransferList(notify)
         self.direct = DirectTransfers(session, chat_id, downloads, self.transfers, notify)
         self.text = ft.TextField(
@@ -160,6 +162,7 @@ class ChatRoomScreen(ft.Column):
                 )
                 last_day = day
             controls.append(self._bubble(message, mine=message.sender_id == me, me=me))
+        controls.reverse()
         self.bubbles.controls = controls
         update_if_shown(self)
 
