@@ -73,8 +73,8 @@ async def nginx_rates(nginx: NginxProcess, source: Path, scratch: Path) -> tuple
         await connection.close()
         with timed() as down, open(target, "wb") as out:
             async with RawConnection(api).get("/data.bin", {}) as reply:
-                async for batch in reply.batches():
-                    await asyncio.to_thread(out.writelines, batch)
+                async for piece in reply.pieces():
+                    await asyncio.to_thread(out.write, piece)
     finally:
         await api.http.aclose()
         target.unlink(missing_ok=True)

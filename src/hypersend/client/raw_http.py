@@ -2,9 +2,9 @@
 
 Uploads: a chunk's bytes go from the file to the socket with `sendfile` (no copy through
 Python; over TLS asyncio falls back to copying large pieces), one keep-alive connection per
-parallel stream. Downloads: the body is read in large pieces and handed over in ~1 MiB
-batches. Measured (bench/README.md): client CPU per 2 GiB 3.5 s -> 1.9 s uploading and
-~10 s -> a few s downloading, most of what is left being the SHA-256 it must compute.
+parallel stream. Downloads: the body is received straight into a few reused 1 MiB
+buffers (`response_stream.py`). Measured (bench/README.md): client CPU per 2 GiB 3.5 s ->
+1.9 s uploading, most of what is left being the SHA-256 it must compute.
 Everything else the client says still goes through httpx (`ApiSession`).
 """
 
@@ -18,45 +18,35 @@ from urllib.parse import urlencode, urlsplit
 
 from hypersend.client.errors import ServerUnreachable, error_for
 from hypersend.client.http import ApiSession
+from hypersend.client.response_stream import ResponseStream
 
 CONNECT_TIMEOUT = 10.0
 RESPONSE_TIMEOUT = 120.0
 SEND_TIMEOUT = 60.0
 SLOWEST_BYTES_PER_SECOND = 16 * 1024  # slower than this for a whole chunk: give up, retry
 STREAM_LIMIT = 1024 * 1024  # buffered reading (and the longest header line accepted)
-READ_SIZE = 1024 * 1024  # largest piece asked of the stream at once
-BATCH = 1024 * 1024  # what a download hands over to be hashed and written at a time
 
 
 class RawResponse:
-    """A response whose body is still on the wire: read it with `batches()`."""
+    """A response whose body is still on the wire: read it with `pieces()`."""
 
-    def __init__(self, status: int, headers: dict[str, str], reader: asyncio.StreamReader):
+    def __init__(self, status: int, headers: dict[str, str], stream: ResponseStream):
         self.status = status
         self.headers = headers
-        self._reader = reader
+        self._stream = stream
 
-    async def batches(self, size: int = BATCH) -> AsyncIterator[list[bytes]]:
-        """The body, as lists of pieces of about `size` bytes together (the last may be less).
-        Bodies must say their length (file responses always do)."""
+    async def pieces(self) -> AsyncIterator[memoryview]:
+        """The body in pieces of up to 1 MiB, each valid only until the next is asked for
+        (they are received into a few reused buffers). Bodies must say their length (file
+        responses always do)."""
         if "content-length" not in self.headers:
             raise ServerUnreachable("The server did not say how long the file's body is")
-        left = int(self.headers["content-length"])
-        batch: list[bytes] = []
-        gathered = 0
-        while left:
-            async with asyncio.timeout(RESPONSE_TIMEOUT):
-                piece = await self._reader.read(min(left, READ_SIZE))
-            if not piece:
-                raise ServerUnreachable("The connection closed before the end of the body")
-            left -= len(piece)
-            batch.append(piece)
-            gathered += len(piece)
-            if gathered >= size:
-                yield batch
-                batch, gathered = [], 0
-        if batch:
-            yield batch
+        self._stream.start_body(int(self.headers["content-length"]))
+        try:
+            async for piece in self._stream.pieces(stall_seconds=RESPONSE_TIMEOUT):
+                yield piece
+        except (ConnectionError, TimeoutError) as exc:
+            raise ServerUnreachable(f"Download interrupted: {exc}") from exc
 
 
 class RawConnection:
@@ -101,28 +91,30 @@ class RawConnection:
 
     @contextlib.asynccontextmanager
     async def get(self, path: str, headers: dict[str, str]) -> AsyncIterator[RawResponse]:
-        """GET `path` signed in; yields the response with its body still to read. Error
-        answers (4xx, 5xx) raise a typed error; the connection is not reused afterwards."""
+        """GET `path` signed in, on a connection of its own; yields the response with its
+        body still to read. Error answers (4xx, 5xx) raise a typed error."""
+        stream: ResponseStream | None = None
         try:
-            reader, writer = await self._connected()
-            writer.write(
-                self._request_head(
-                    "GET", f"{self._prefix}{path}", headers | self._api.auth_headers()
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                _, stream = await asyncio.get_running_loop().create_connection(
+                    ResponseStream, self._host, self._port, **self._tls_options()
                 )
-            )
+            request_headers = headers | self._api.auth_headers() | {"Connection": "close"}
+            stream.send(self._request_head("GET", f"{self._prefix}{path}", request_headers))
             async with asyncio.timeout(RESPONSE_TIMEOUT):
-                status, response_headers = await self._head(reader)
+                status, response_headers = await stream.head()
                 if status >= 400:
-                    body = await _body(reader, response_headers)
+                    body = await _small_body(stream, response_headers)
         except (OSError, EOFError, TimeoutError, ValueError, asyncio.LimitOverrunError) as exc:
-            await self.close()
+            if stream is not None:
+                stream.close()
             raise ServerUnreachable(f"{self._api.base_url}: download failed: {exc}") from exc
         try:
             if status >= 400:
                 raise error_for(status, _json_or_text(body), response_headers)
-            yield RawResponse(status, response_headers, reader)
+            yield RawResponse(status, response_headers, stream)
         finally:
-            await self.close()
+            stream.close()
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -164,16 +156,17 @@ class RawConnection:
 
     async def _connected(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         if self._reader is None or self._writer is None or self._writer.is_closing():
-            context = (self._api.ssl_context or ssl.create_default_context()) if self._tls else None
             async with asyncio.timeout(CONNECT_TIMEOUT):
                 self._reader, self._writer = await asyncio.open_connection(
-                    self._host,
-                    self._port,
-                    ssl=context,
-                    server_hostname=self._host if self._tls else None,
-                    limit=STREAM_LIMIT,
+                    self._host, self._port, limit=STREAM_LIMIT, **self._tls_options()
                 )
         return self._reader, self._writer
+
+    def _tls_options(self) -> dict[str, Any]:
+        if not self._tls:
+            return {}
+        context = self._api.ssl_context or ssl.create_default_context()
+        return {"ssl": context, "server_hostname": self._host}
 
     def _request_head(self, method: str, target: str, headers: dict[str, str]) -> bytes:
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self._host_header}"]
@@ -195,6 +188,16 @@ class RawConnection:
         if headers.get("connection", "").lower() == "close":
             await self.close()
         return status, headers, body
+
+
+async def _small_body(stream: ResponseStream, headers: dict[str, str]) -> bytes:
+    """An error answer's body, read whole and decoded as `_body` does."""
+    chunked = headers.get("transfer-encoding", "").lower() == "chunked"
+    length = None if chunked else int(headers.get("content-length", "0"))
+    reader = asyncio.StreamReader()
+    reader.feed_data(await stream.small_body(length))
+    reader.feed_eof()
+    return await _body(reader, headers)
 
 
 async def _body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:

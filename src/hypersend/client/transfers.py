@@ -168,7 +168,9 @@ async def _download_into(
         await asyncio.to_thread(_hash_file, partial, hasher, have)
     if have == info.size:
         return hasher
-    headers = {"Range": f"bytes={have}-", "If-Range": f'"{info.content_hash}"'}
+    # From the start, no Range: a whole-file answer goes out zero-copy (pathsend), which a
+    # 206 cannot.
+    headers = {"Range": f"bytes={have}-", "If-Range": f'"{info.content_hash}"'} if have else {}
     connection, sent_with = RawConnection(api), api.tokens
     try:
         async with connection.get(f"/files/download/{info.file_id}", headers) as reply:
@@ -176,7 +178,7 @@ async def _download_into(
                 have, hasher = 0, ContentHasher(info.chunk_size)
             with open(partial, "r+b" if have else "wb") as out:  # noqa: ASYNC230 (seek only)
                 out.seek(have)
-                await _write_batches(reply, out, hasher, have, info.size, progress)
+                await _write_pieces(reply, out, hasher, have, info.size, progress)
     except AuthError:
         if not await api.refresh_after_401(sent_with):
             raise
@@ -184,7 +186,7 @@ async def _download_into(
     return hasher
 
 
-async def _write_batches(
+async def _write_pieces(
     reply: RawResponse,
     out: BinaryIO,
     hasher: ContentHasher,
@@ -192,29 +194,18 @@ async def _write_batches(
     size: int,
     progress: Progress | None,
 ) -> None:
-    """Write and hash the body on a worker thread while the next batch arrives."""
+    """Write and hash each piece on a worker thread; the next pieces arrive meanwhile."""
     loop = asyncio.get_running_loop()
-    pending: asyncio.Future[None] | None = None
 
-    def write(batch: list[bytes]) -> None:
-        for piece in batch:
-            out.write(piece)
-            hasher.update(piece)
+    def write(piece: memoryview) -> None:
+        out.write(piece)
+        hasher.update(piece)
 
-    try:
-        async for batch in reply.batches():
-            if pending is not None:
-                await pending
-            pending = loop.run_in_executor(None, write, batch)
-            have += sum(len(piece) for piece in batch)
-            if progress:
-                progress(have, size)
-        if pending is not None:
-            await pending
-            pending = None
-    finally:
-        if pending is not None:
-            await asyncio.gather(pending, return_exceptions=True)
+    async for piece in reply.pieces():
+        await loop.run_in_executor(None, write, piece)
+        have += len(piece)
+        if progress:
+            progress(have, size)
 
 
 async def _resume_or_start(
