@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -19,6 +20,7 @@ __all__ = [
     "add_source_options",
     "peak_rss_mib",
     "rss_mib",
+    "settle",
     "source_file",
     "timed",
 ]
@@ -70,3 +72,24 @@ def timed() -> Iterator[list[float]]:
     started = time.perf_counter()
     yield result
     result.append(time.perf_counter() - started)
+
+
+PRIME_PIECE = bytes(8 * 1024 * 1024)
+
+
+def settle(scratch: Path, size: int) -> None:
+    """Put a timed step that writes `size` bytes on the same footing as the others: the disk
+    flushed (`sync`), then `size` bytes of page cache used and freed just before it, so the
+    step's own page cache comes from memory the host still backs.
+
+    Why: these VMs hand freed memory back to the host (virtio free page reporting, see
+    /sys/module/page_reporting), and touching it again costs ~2.5 s of system time per GiB
+    (measured: 14 GiB in 36 s). Without this, whichever step happened to follow a large delete
+    ran several times faster than the others, and the "disk" seemed to swing fivefold.
+    """
+    os.sync()
+    prime = scratch / "prime.bin"
+    with prime.open("wb") as out:
+        for _ in range(max(1, size // len(PRIME_PIECE))):
+            out.write(PRIME_PIECE)
+    prime.unlink()  # dirty and deleted: never written to the disk

@@ -16,7 +16,7 @@ import socket
 import threading
 from pathlib import Path
 
-from common import ServerProcess, add_source_options, peak_rss_mib, source_file, timed
+from common import ServerProcess, add_source_options, peak_rss_mib, settle, source_file, timed
 from tests.support.accounts import signed_in
 
 GB = 1e9
@@ -54,6 +54,7 @@ async def relay_rate(source: Path, scratch: Path) -> tuple[float, float]:
         inbox = scratch / "inbox"
         inbox.mkdir()
         offer = await sender.offer_transfer((await receiver.me()).id, source)
+        settle(scratch, source.stat().st_size)
         with timed() as elapsed:
             received, _ = await asyncio.gather(
                 receiver.receive_transfer(offer["transfer_id"], inbox),
@@ -73,9 +74,8 @@ async def main() -> None:
     add_source_options(parser)
     args = parser.parse_args()
     async with source_file(args) as (scratch, source):
-        os.sync()  # so that writing back the source does not slow down either copy
+        settle(scratch, source.stat().st_size)
         tcp = await asyncio.to_thread(tcp_copy, source, scratch / "tcp-copy.bin")
-        os.sync()
         relay, rss = await relay_rate(source, scratch)
     print(f"loopback TCP copy (sendfile -> recv_into -> write)  {tcp:5.2f} GB/s")
     print(

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import websockets
 
@@ -53,8 +53,7 @@ async def _send(api: ApiSession, transfer_id: str, path: Path, progress: Progres
         with open(path, "rb") as source:  # noqa: ASYNC230 (reads go to a thread)
             await asyncio.to_thread(_feed, source, digest, offset)
             sent = offset
-            while piece := await asyncio.to_thread(source.read, PIECE):
-                digest.update(piece)
+            while piece := await asyncio.to_thread(_read_hashed, source, digest):
                 await ws.send(piece)
                 sent += len(piece)
                 if progress:
@@ -86,8 +85,7 @@ async def receive(
         with open(partial, "ab") as out:  # noqa: ASYNC230 (writes go to a thread)
             async for frame in ws:
                 if isinstance(frame, bytes):
-                    await asyncio.to_thread(out.write, frame)
-                    digest.update(frame)
+                    await asyncio.to_thread(_write_hashed, out, digest, frame)
                     have += len(frame)
                     if progress:
                         progress(have, size)
@@ -115,6 +113,19 @@ async def _control(ws: websockets.ClientConnection) -> dict[str, Any]:
     frame = await ws.recv()
     value = json.loads(frame) if isinstance(frame, str) else {}
     return value if isinstance(value, dict) else {}
+
+
+# Hashing stays off the event loop, which has the WebSocket (and, in the app, the screen)
+# to serve.
+def _read_hashed(source: BinaryIO, digest: "hashlib._Hash") -> bytes:
+    piece = source.read(PIECE)
+    digest.update(piece)
+    return piece
+
+
+def _write_hashed(out: BinaryIO, digest: "hashlib._Hash", piece: bytes) -> None:
+    out.write(piece)
+    digest.update(piece)
 
 
 def _feed(source: Any, digest: "hashlib._Hash", length: int) -> None:
