@@ -81,25 +81,36 @@ async def nginx_rates(
             async with RawConnection(api).get("/data.bin", {}) as reply:
                 async for piece in reply.pieces():
                     await asyncio.to_thread(out.write, piece)
-        target.unlink()
-        curl = shutil.which("curl")
-        if curl:
-            settle(scratch, size)
-            with timed() as by_curl:
-                await asyncio.to_thread(
-                    subprocess.run,
-                    [curl, "-sSf", "-o", str(target), f"{base_url}/data.bin"],
-                    check=True,
-                )
     finally:
         await api.http.aclose()
         target.unlink(missing_ok=True)
-    return size / up[0] / GB, size / down[0] / GB, size / by_curl[0] / GB if curl else None
+    by_curl = await curl_rate(f"{base_url}/data.bin", scratch, size)
+    return size / up[0] / GB, size / down[0] / GB, by_curl
+
+
+async def curl_rate(url: str, scratch: Path, size: int) -> float | None:
+    """GB/s of curl fetching `url` into a file (None without curl): a client that is not ours,
+    the same for nginx and HyperSend."""
+    curl = shutil.which("curl")
+    if curl is None:
+        return None
+    target = scratch / "curl-copy.bin"
+    settle(scratch, size)
+    try:
+        with timed() as elapsed:
+            await asyncio.to_thread(
+                subprocess.run, [curl, "-sSf", "-o", str(target), url], check=True
+            )
+    finally:
+        target.unlink(missing_ok=True)
+    return size / elapsed[0] / GB
 
 
 async def hypersend_rates(
     source: Path, scratch: Path, *, durable: bool, parallel: int
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float | None, float]:
+    """Upload and verified download through `hypersend.client`, the download by curl through
+    a signed link, and the server's peak RSS."""
     server = ServerProcess(
         scratch / f"hs-{durable}",
         {"DURABLE_UPLOADS": str(durable).lower(), "CHUNK_SIZE": str(8 * 1024 * 1024)},
@@ -116,8 +127,9 @@ async def hypersend_rates(
             with timed() as down:
                 await client.download_file(info.file_id, target)
             target.unlink()
-        size = source.stat().st_size
-        return size / up[0] / GB, size / down[0] / GB, peak_rss_mib(server)
+            size = source.stat().st_size
+            by_curl = await curl_rate(await client.download_link(info.file_id), scratch, size)
+        return size / up[0] / GB, size / down[0] / GB, by_curl, peak_rss_mib(server)
     finally:
         server.stop()
         shutil.rmtree(scratch / f"hs-{durable}", ignore_errors=True)
@@ -151,13 +163,15 @@ async def main() -> None:
             if nginx_curl is not None:
                 record("nginx down curl", nginx_curl)
             for durable in (False, True):
-                up, down, rss = await hypersend_rates(
+                up, down, down_curl, rss = await hypersend_rates(
                     source, scratch, durable=durable, parallel=args.parallel
                 )
                 record(f"up durable={durable}", up)
                 record("rss", rss)
                 if not durable:
                     record("down", down)
+                    if down_curl is not None:
+                        record("down curl", down_curl)
             print("round:", ", ".join(f"{k} {v[-1]:.2f}" for k, v in runs.items()), flush=True)
     median = {name: statistics.median(values) for name, values in runs.items()}
     fast_up, durable_up, down = (
@@ -183,6 +197,12 @@ async def main() -> None:
         f"HyperSend download (verified)           {down:5.2f} GB/s"
         f"  = {down / median['nginx down best']:4.2f}x nginx GET, faster client (target 0.85)"
     )
+    if "down curl" in median:
+        print(
+            f"HyperSend download by curl (signed link) {median['down curl']:5.2f} GB/s"
+            f"  = {median['down curl'] / median['nginx down curl']:4.2f}x nginx GET by curl"
+            " (target 0.85)"
+        )
     print(f"HyperSend server peak RSS               {max(runs['rss']):5.0f} MiB (target <150)")
 
 

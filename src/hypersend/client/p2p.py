@@ -12,7 +12,7 @@ import websockets
 
 from hypersend.client.errors import HyperSendError
 from hypersend.client.http import ApiSession
-from hypersend.client.transfers import PIECE, IntegrityError, Progress
+from hypersend.client.transfers import PIECE, IntegrityError, Progress, write_and_hash
 
 FRAME_LIMIT = 2 * 1024 * 1024
 
@@ -85,7 +85,7 @@ async def receive(
         with open(partial, "ab") as out:  # noqa: ASYNC230 (writes go to a thread)
             async for frame in ws:
                 if isinstance(frame, bytes):
-                    await asyncio.to_thread(_write_hashed, out, digest, frame)
+                    await write_and_hash(out, digest, frame)
                     have += len(frame)
                     if progress:
                         progress(have, size)
@@ -121,11 +121,6 @@ def _read_hashed(source: BinaryIO, digest: "hashlib._Hash") -> bytes:
     piece = source.read(PIECE)
     digest.update(piece)
     return piece
-
-
-def _write_hashed(out: BinaryIO, digest: "hashlib._Hash", piece: bytes) -> None:
-    out.write(piece)
-    digest.update(piece)
 
 
 def _feed(source: Any, digest: "hashlib._Hash", length: int) -> None:
