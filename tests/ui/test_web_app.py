@@ -205,6 +205,34 @@ async def test_signing_in_and_reading_back_through_history(
         await bob.close()
 
 
+async def test_scrolling_up_loads_earlier_history(page: Page, server: ServerProcess) -> None:
+    email = unique_email("scroll")
+    ann = HyperSendClient(server.url)
+    await ann.register(email, PASSWORD, "Ann Scroller")
+    await ann.login(email, PASSWORD)
+    bob = await signed_in(server.url, "Bob Scrolled")
+    chat = await bob.open_direct_chat((await ann.me()).id)
+    for number in range(1, 71):  # more than one page (50)
+        await bob.send_message(chat.id, f"older {number}")
+    try:
+        await type_into(page, "Email", email)
+        await type_into(page, "Password", PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_text("Bob Scrolled").click()
+        await expect(bubble_text(page, "older 70")).to_be_visible()
+        await page.mouse.move(200, 400)
+        for _ in range(40):  # no button pressed: reaching the top loads the page before
+            if await bubble_text(page, "older 1").count():
+                break
+            await page.mouse.wheel(0, -1500)
+            await page.wait_for_timeout(250)
+        await expect(bubble_text(page, "older 1")).to_be_visible()
+        await expect(page.get_by_role("button", name="Load earlier messages")).to_have_count(0)
+    finally:
+        await ann.close()
+        await bob.close()
+
+
 async def test_a_wrong_password_shows_a_clear_error(page: Page) -> None:
     await type_into(page, "Email", unique_email("nobody"))
     await type_into(page, "Password", "not the password")

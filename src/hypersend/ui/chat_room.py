@@ -28,6 +28,7 @@ from hypersend.ui.shown import update_if_shown
 from hypersend.ui.transfer_rows import TransferList, TransferRow, Work
 
 PAGE_SIZE = 50
+EARLIER_PAGE_MARGIN = 200.0  # px from the oldest message shown at which the page before loads
 TYPING_SHOWN_SECONDS = 4.0
 
 
@@ -48,6 +49,7 @@ class ChatRoomScreen(ft.Column):
         self._tell_user = notify
         self._chat: Chat | None = None
         self._oldest: str | None = None
+        self._loading_older = False
         self._messages: dict[str, Message] = {}
         self._typing_until = 0.0
         self._typing_task: asyncio.Task[None] | None = None
@@ -58,7 +60,10 @@ class ChatRoomScreen(ft.Column):
         )
         # Newest first, drawn bottom-up: the view rests on the latest message without
         # scrolling, and loading earlier pages grows it upwards without moving what is shown.
-        self.bubbles = ft.ListView(expand=True, spacing=4, reverse=True, padding=8)
+        self.bubbles = ft.ListView(
+            expand=True, spacing=4, reverse=True, padding=8,
+            on_scroll=self._scrolled, scroll_interval=100,
+        )  # fmt: skip
         self.transfers = TransferList(notify)
         self.direct = DirectTransfers(session, chat_id, downloads, self.transfers, notify)
         self.text = ft.TextField(
@@ -128,10 +133,22 @@ class ChatRoomScreen(ft.Column):
             self.typing.value = ""
             update_if_shown(self)
 
+    async def _scrolled(self, event: ft.OnScrollEvent) -> None:
+        """Scrolling up to the oldest message shown loads the page before it (the button
+        stays, for keyboards and screen readers)."""
+        if self.older.visible and event.pixels >= event.max_scroll_extent - EARLIER_PAGE_MARGIN:
+            await self._load_older()
+
     async def _load_older(self) -> None:
-        page = await self._session.client.messages(
-            self.chat_id, before=self._oldest, limit=PAGE_SIZE
-        )
+        if self._loading_older:
+            return
+        self._loading_older = True
+        try:
+            page = await self._session.client.messages(
+                self.chat_id, before=self._oldest, limit=PAGE_SIZE
+            )
+        finally:
+            self._loading_older = False
         self._messages.update({m.id: m for m in page.messages})
         if page.messages:
             self._oldest = page.messages[0].id
