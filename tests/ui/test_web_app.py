@@ -8,6 +8,7 @@ Set `HYPERSEND_SCREENSHOTS=docs/screenshots` to refresh the README's screenshots
 """
 
 import asyncio
+import contextlib
 import os
 import re
 import subprocess
@@ -172,65 +173,53 @@ def bubble_text(page: Page, text: str) -> Locator:
     return page.get_by_text(re.compile(rf"(^|\s){re.escape(text)}\s\d\d:\d\d"))
 
 
-async def test_signing_in_and_reading_back_through_history(
-    page: Page, server: ServerProcess
-) -> None:
-    email = unique_email("hist")
+@contextlib.asynccontextmanager
+async def reading_a_long_chat(page: Page, server: ServerProcess, words: str) -> AsyncIterator[None]:
+    """Signed in, in the browser, to a direct chat of 70 messages "<words> 1" to "<words> 70"
+    (more than one page of 50), its latest message shown."""
+    email = unique_email(words)
     ann = HyperSendClient(server.url)
-    await ann.register(email, PASSWORD, "Ann History")
+    await ann.register(email, PASSWORD, f"Ann {words}")
     await ann.login(email, PASSWORD)
-    bob = await signed_in(server.url, "Bob Chatty")
+    bob = await signed_in(server.url, f"Bob {words}")
     chat = await bob.open_direct_chat((await ann.me()).id)
-    for number in range(1, 71):  # more than one page (50)
-        await bob.send_message(chat.id, f"history {number}")
+    for number in range(1, 71):
+        await bob.send_message(chat.id, f"{words} {number}")
     try:
         await type_into(page, "Email", email)
         await type_into(page, "Password", PASSWORD)
         await page.get_by_role("button", name="Sign in").click()
-        await page.get_by_text("Bob Chatty").click()
-        await expect(bubble_text(page, "history 70")).to_be_visible()
-        await expect(bubble_text(page, "history 1")).to_have_count(0)
-        # The earlier page loads on demand; scrolling up then reaches the first message.
+        await page.get_by_text(f"Bob {words}").click()
+        await expect(bubble_text(page, f"{words} 70")).to_be_visible()
+        await expect(bubble_text(page, f"{words} 1")).to_have_count(0)
+        yield
+    finally:
+        await ann.close()
+        await bob.close()
+
+
+async def scroll_up_until_shown(page: Page, bubble: Locator) -> None:
+    await page.mouse.move(200, 400)
+    for _ in range(40):
+        if await bubble.count():
+            break
+        await page.mouse.wheel(0, -1500)
+        await page.wait_for_timeout(250)
+    await expect(bubble).to_be_visible()
+
+
+async def test_earlier_history_loads_with_the_button(page: Page, server: ServerProcess) -> None:
+    async with reading_a_long_chat(page, server, "history"):
         await page.get_by_role("button", name="Load earlier messages").click()
         await expect(page.get_by_role("button", name="Load earlier messages")).to_have_count(0)
-        await page.mouse.move(200, 400)
-        for _ in range(30):
-            if await bubble_text(page, "history 1").count():
-                break
-            await page.mouse.wheel(0, -2000)
-            await page.wait_for_timeout(200)
-        await expect(bubble_text(page, "history 1")).to_be_visible()
-    finally:
-        await ann.close()
-        await bob.close()
+        await scroll_up_until_shown(page, bubble_text(page, "history 1"))
 
 
-async def test_scrolling_up_loads_earlier_history(page: Page, server: ServerProcess) -> None:
-    email = unique_email("scroll")
-    ann = HyperSendClient(server.url)
-    await ann.register(email, PASSWORD, "Ann Scroller")
-    await ann.login(email, PASSWORD)
-    bob = await signed_in(server.url, "Bob Scrolled")
-    chat = await bob.open_direct_chat((await ann.me()).id)
-    for number in range(1, 71):  # more than one page (50)
-        await bob.send_message(chat.id, f"older {number}")
-    try:
-        await type_into(page, "Email", email)
-        await type_into(page, "Password", PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
-        await page.get_by_text("Bob Scrolled").click()
-        await expect(bubble_text(page, "older 70")).to_be_visible()
-        await page.mouse.move(200, 400)
-        for _ in range(40):  # no button pressed: reaching the top loads the page before
-            if await bubble_text(page, "older 1").count():
-                break
-            await page.mouse.wheel(0, -1500)
-            await page.wait_for_timeout(250)
-        await expect(bubble_text(page, "older 1")).to_be_visible()
+async def test_earlier_history_loads_by_scrolling_up(page: Page, server: ServerProcess) -> None:
+    async with reading_a_long_chat(page, server, "older"):
+        # No button pressed: reaching the oldest message shown loads the page before it.
+        await scroll_up_until_shown(page, bubble_text(page, "older 1"))
         await expect(page.get_by_role("button", name="Load earlier messages")).to_have_count(0)
-    finally:
-        await ann.close()
-        await bob.close()
 
 
 async def test_a_wrong_password_shows_a_clear_error(page: Page) -> None:
