@@ -121,7 +121,7 @@ class FileService:
             raise Conflict(f"Chunk {index} is already being received", code="chunk_in_flight")
         self._chunks_in_flight.add(key)
         try:
-            known = (await self._storage.files.chunk_digests(record.id)).get(index)
+            known = await self._storage.files.chunk_digest(record.id, index)
             if known is not None:
                 digest = await self.disk.digest_of(length, body)
                 if digest != known:

@@ -136,6 +136,10 @@ class FileRepository(Protocol):
     async def chunk_digests(self, file_id: str) -> dict[int, bytes]:
         """The received chunks' SHA-256 digests by index."""
 
+    async def chunk_digest(self, file_id: str, index: int) -> bytes | None:
+        """One received chunk's digest (None if it is missing): one indexed lookup, so that
+        receiving a chunk costs the same for the first and the 5,000th."""
+
     async def record_chunk(
         self, file_id: str, index: int, digest: bytes, *, expires_at: datetime
     ) -> ChunkReceipt:

@@ -30,6 +30,10 @@ class MongoFiles:
         cursor = self._chunks.find({"file_id": file_id}, {"idx": 1, "sha256": 1})
         return {doc["idx"]: bytes(doc["sha256"]) async for doc in cursor}
 
+    async def chunk_digest(self, file_id: str, index: int) -> bytes | None:
+        doc = await self._chunks.find_one({"file_id": file_id, "idx": index}, {"sha256": 1})
+        return bytes(doc["sha256"]) if doc else None
+
     async def record_chunk(
         self, file_id: str, index: int, digest: bytes, *, expires_at: datetime
     ) -> ChunkReceipt:

@@ -72,6 +72,14 @@ class SqliteFiles:
         )
         return {row[0]: bytes(row[1]) for row in rows}
 
+    async def chunk_digest(self, file_id: str, index: int) -> bytes | None:
+        row = await self._db.read(
+            lambda c: c.execute(
+                "SELECT sha256 FROM file_chunks WHERE file_id = ? AND idx = ?", (file_id, index)
+            ).fetchone()
+        )
+        return bytes(row[0]) if row else None
+
     async def record_chunk(
         self, file_id: str, index: int, digest: bytes, *, expires_at: datetime
     ) -> ChunkReceipt:
