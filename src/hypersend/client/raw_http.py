@@ -18,13 +18,13 @@ from urllib.parse import urlencode, urlsplit
 
 from hypersend.client.errors import ServerUnreachable, error_for
 from hypersend.client.http import ApiSession
-from hypersend.client.response_stream import ResponseStream
+from hypersend.client.response_stream import ResponseStream, parse_head
 
 CONNECT_TIMEOUT = 10.0
 RESPONSE_TIMEOUT = 120.0
 SEND_TIMEOUT = 60.0
 SLOWEST_BYTES_PER_SECOND = 16 * 1024  # slower than this for a whole chunk: give up, retry
-STREAM_LIMIT = 1024 * 1024  # buffered reading (and the longest header line accepted)
+STREAM_LIMIT = 1024 * 1024  # buffered reading (and the longest answer head accepted)
 
 
 class RawResponse:
@@ -173,17 +173,8 @@ class RawConnection:
         lines += [f"{name}: {value}" for name, value in headers.items()]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    async def _head(self, reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
-        status_line = await reader.readuntil(b"\r\n")
-        status = int(status_line.split(b" ", 2)[1])
-        headers: dict[str, str] = {}
-        while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
-            name, _, value = line.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
-        return status, headers
-
     async def _response(self, reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
-        status, headers = await self._head(reader)
+        status, headers = parse_head((await reader.readuntil(b"\r\n\r\n"))[:-4])
         body = await _body(reader, headers)
         if headers.get("connection", "").lower() == "close":
             await self.close()

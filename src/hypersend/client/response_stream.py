@@ -20,6 +20,21 @@ class ResponseTooLarge(ValueError):
     """The response head is longer than `HEAD_LIMIT`."""
 
 
+def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
+    """A response head (without its closing blank line): the status and the headers, names
+    lowercased. ValueError if it is not an HTTP answer."""
+    lines = head.decode("latin-1").split("\r\n")
+    try:
+        status = int(lines[0].split(" ", 2)[1])
+    except (IndexError, ValueError):
+        raise ValueError(f"Not an HTTP answer: {lines[0][:80]!r}") from None
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers
+
+
 class ResponseStream(asyncio.BufferedProtocol):
     """One response: `head()`, then `start_body()` and `pieces()` for a body to stream,
     or `small_body()`."""
@@ -143,19 +158,14 @@ class ResponseStream(asyncio.BufferedProtocol):
                 self._head_ready.set_exception(ResponseTooLarge("The response head is too long"))
                 self.close()
             return
-        lines = bytes(self._head[:end]).decode("latin-1").split("\r\n")
+        head = bytes(self._head[:end])
         del self._head[: end + 4]
         try:
-            status = int(lines[0].split(" ", 2)[1])
-        except (IndexError, ValueError):
-            self._head_ready.set_exception(ValueError(f"Not an HTTP answer: {lines[0][:80]!r}"))
+            self._head_ready.set_result(parse_head(head))
+        except ValueError as exc:
+            self._head_ready.set_exception(exc)
             self.close()
             return
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        self._head_ready.set_result((status, headers))
         self._pause()  # until the reader says how to take the body
 
     def _hand_over_if_full(self) -> None:
