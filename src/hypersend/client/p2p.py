@@ -12,7 +12,13 @@ import websockets
 
 from hypersend.client.errors import HyperSendError
 from hypersend.client.http import ApiSession
-from hypersend.client.transfers import PIECE, IntegrityError, Progress, write_and_hash
+from hypersend.client.transfers import (
+    PIECE,
+    IntegrityError,
+    Progress,
+    hash_prefix,
+    write_and_hash,
+)
 
 FRAME_LIMIT = 2 * 1024 * 1024
 
@@ -51,7 +57,7 @@ async def _send(api: ApiSession, transfer_id: str, path: Path, progress: Progres
         offset = int(start["offset"])
         digest = hashlib.sha256()
         with open(path, "rb") as source:  # noqa: ASYNC230 (reads go to a thread)
-            await asyncio.to_thread(_feed, source, digest, offset)
+            await asyncio.to_thread(hash_prefix, source, digest, offset)
             sent = offset
             while piece := await asyncio.to_thread(_read_hashed, source, digest):
                 await ws.send(piece)
@@ -78,8 +84,7 @@ async def receive(
     have = 0
     if await asyncio.to_thread(partial.exists):
         with open(partial, "rb") as existing:  # noqa: ASYNC230
-            await asyncio.to_thread(_feed, existing, digest, size)
-            have = existing.tell()
+            have = await asyncio.to_thread(hash_prefix, existing, digest, size)
     path = f"/p2p/transfers/{transfer_id}/receive?offset={have}"
     async with _connect(api, path) as ws:
         with open(partial, "ab") as out:  # noqa: ASYNC230 (writes go to a thread)
@@ -121,10 +126,3 @@ def _read_hashed(source: BinaryIO, digest: "hashlib._Hash") -> bytes:
     piece = source.read(PIECE)
     digest.update(piece)
     return piece
-
-
-def _feed(source: Any, digest: "hashlib._Hash", length: int) -> None:
-    left = length
-    while left and (piece := source.read(min(PIECE, left))):
-        digest.update(piece)
-        left -= len(piece)

@@ -166,7 +166,8 @@ async def _download_into(
     if have > info.size:
         have = 0
     if have:
-        await asyncio.to_thread(_hash_file, partial, hasher, have)
+        with open(partial, "rb") as existing:  # noqa: ASYNC230 (reads go to a thread)
+            await asyncio.to_thread(hash_prefix, existing, hasher, have)
     if have == info.size:
         return hasher
     # From the start, no Range: a whole-file answer goes out zero-copy (pathsend), which a
@@ -194,11 +195,11 @@ _WRITER = ThreadPoolExecutor(1, thread_name_prefix="received-writer")
 _HASHER = ThreadPoolExecutor(1, thread_name_prefix="received-hasher")
 
 
-class _Hasher(Protocol):
+class Hasher(Protocol):
     def update(self, data: bytes | memoryview, /) -> None: ...
 
 
-async def write_and_hash(out: BinaryIO, hasher: _Hasher, piece: bytes | memoryview) -> None:
+async def write_and_hash(out: BinaryIO, hasher: Hasher, piece: bytes | memoryview) -> None:
     """Write `piece` to `out` and feed it to `hasher`, both at once and off the event loop.
     Await each piece before the next: the threads keep the pieces in order."""
     loop = asyncio.get_running_loop()
@@ -292,12 +293,14 @@ def _hash_range(path: Path, offset: int, length: int) -> bytes:
     return digest.digest()
 
 
-def _hash_file(path: Path, hasher: ContentHasher, length: int) -> None:
-    with open(path, "rb") as source:
-        left = length
-        while left and (piece := source.read(min(PIECE, left))):
-            hasher.update(piece)
-            left -= len(piece)
+def hash_prefix(source: BinaryIO, hasher: Hasher, length: int) -> int:
+    """Feed up to `length` bytes of `source`, from where it stands, to `hasher` (what a
+    resumed transfer already has); the number of bytes read."""
+    left = length
+    while left and (piece := source.read(min(PIECE, left))):
+        hasher.update(piece)
+        left -= len(piece)
+    return length - left
 
 
 def _local_content_hash(path: Path, info: FileInfo, known: dict[int, bytes]) -> str:
