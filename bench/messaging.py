@@ -66,8 +66,8 @@ async def listen(stream: EventStream, user_id: str, tally: Tally) -> None:
 
 async def set_up(
     url: str, users: int, group_size: int
-) -> tuple[list[HyperSendClient], list[str], list[tuple[HyperSendClient, str, int]]]:
-    """The signed-in users, their ids, and (sender, chat id, recipients) for each chat."""
+) -> tuple[list[HyperSendClient], list[str], list[Route], list[Route]]:
+    """The signed-in users, their ids, and the routes of the group and the direct chats."""
     gate = asyncio.Semaphore(SETUP_CONCURRENCY)
 
     async def one(number: int) -> HyperSendClient:
@@ -76,13 +76,13 @@ async def set_up(
 
     clients = list(await asyncio.gather(*(one(n) for n in range(users))))
     ids = [(await client.me()).id for client in clients]
-    groups: list[tuple[HyperSendClient, str, int]] = []
+    groups: list[Route] = []
     for start in range(0, users - group_size + 1, group_size):
         chat = await clients[start].create_group(
             f"group {start}", ids[start + 1 : start + group_size]
         )
         groups.append((clients[start], chat.id, group_size - 1))
-    directs: list[tuple[HyperSendClient, str, int]] = []
+    directs: list[Route] = []
     for left in range(0, users - 1, 2):
         chat = await clients[left].open_direct_chat(ids[left + 1])
         directs.append((clients[left + (left // 2) % 2], chat.id, 1))

@@ -3,8 +3,10 @@
     .venv/bin/python bench/transfer.py [--size-gib 2] [--parallel 4] [--rounds 3]
 
 Needs Debian's nginx (`apt-get install nginx-light`). Prints GB/s and ratios against nginx's
-DAV PUT and sendfile download of the same bytes, and against `dd conv=fdatasync`; and the
-server's peak RSS. Not part of the test suite.
+DAV PUT and sendfile download of the same bytes (the download read by the same client, hashing
+as it does to verify), against `dd conv=fdatasync`, and against the floor of any verified
+transfer (a loopback TCP copy with SHA-256 at both ends); and the server's peak RSS. Medians
+of interleaved rounds. Not part of the test suite.
 """
 
 import argparse
@@ -14,17 +16,28 @@ import shutil
 import statistics
 import subprocess
 from pathlib import Path
+from typing import BinaryIO
 
-from common import ServerProcess, add_source_options, peak_rss_mib, settle, source_file, timed
+from common import (
+    GB,
+    ServerProcess,
+    add_source_options,
+    peak_rss_mib,
+    settle,
+    source_file,
+    tcp_copy,
+    timed,
+)
 from tests.support.nginx import NginxProcess
 from tests.support.server import free_port
 
 from hypersend.client import HyperSendClient, Tokens
 from hypersend.client.http import ApiSession
 from hypersend.client.raw_http import RawConnection
+from hypersend.client.transfers import write_and_hash
+from hypersend.content_hash import ContentHasher
 
-GB = 1e9
-PIECE = 1024 * 1024
+CHUNK_SIZE = 8 * 1024 * 1024
 
 
 def disk_synced_write(source: Path, scratch: Path) -> float:
@@ -60,32 +73,48 @@ def start_nginx(scratch: Path) -> NginxProcess:
     return NginxProcess(root, site, [port]).start()
 
 
-async def nginx_rates(
-    nginx: NginxProcess, source: Path, scratch: Path
-) -> tuple[float, float, float | None]:
-    """The whole file PUT and GET on the client's own connections (HyperSend's chunk and
-    download paths, without chunks, hashes or protocol), and the GET by curl when it is
-    installed (a client that is not ours)."""
+async def nginx_rates(nginx: NginxProcess, source: Path, scratch: Path) -> dict[str, float]:
+    """GB/s of nginx taking the whole file by PUT and serving it by GET, on the client's own
+    connections (HyperSend's chunk and download paths, without chunks or protocol): the GET
+    once only writing the file, once also hashing it as HyperSend's client does to verify a
+    download (the same work on the client's side, so only the servers differ); and the GET by
+    curl when it is installed (a client that is not ours)."""
     size = source.stat().st_size
     base_url = f"http://127.0.0.1:{nginx.ports[0]}"
     api = ApiSession(base_url, tokens=Tokens("baseline", "baseline", 0))
     target = scratch / "nginx-copy.bin"
+    rates: dict[str, float] = {}
     try:
         connection = RawConnection(api)
         settle(scratch, size)
         with timed() as up, open(source, "rb") as file:
             await connection.put("/data.bin", {}, file, 0, size, {})
         await connection.close()
-        settle(scratch, size)
-        with timed() as down, open(target, "wb") as out:
-            async with RawConnection(api).get("/data.bin", {}) as reply:
-                async for piece in reply.pieces():
-                    await asyncio.to_thread(out.write, piece)
+        rates["nginx up"] = size / up[0] / GB
+        for name, verify in (("nginx down", False), ("nginx down hashed", True)):
+            settle(scratch, size)
+            with timed() as down, open(target, "wb") as out:
+                await fetch(api, "/data.bin", out, verify=verify)
+            rates[name] = size / down[0] / GB
+            target.unlink()
     finally:
         await api.http.aclose()
         target.unlink(missing_ok=True)
     by_curl = await curl_rate(f"{base_url}/data.bin", scratch, size)
-    return size / up[0] / GB, size / down[0] / GB, by_curl
+    if by_curl is not None:
+        rates["nginx down curl"] = by_curl
+    return rates
+
+
+async def fetch(api: ApiSession, path: str, out: BinaryIO, *, verify: bool) -> None:
+    """GET `path` into `out`; with `verify`, written and hashed as `hypersend.client` does."""
+    hasher = ContentHasher(CHUNK_SIZE)
+    async with RawConnection(api).get(path, {}) as reply:
+        async for piece in reply.pieces():
+            if verify:
+                await write_and_hash(out, hasher, piece)
+            else:
+                await asyncio.to_thread(out.write, piece)
 
 
 async def curl_rate(url: str, scratch: Path, size: int) -> float | None:
@@ -113,7 +142,7 @@ async def hypersend_rates(
     a signed link, and the server's peak RSS."""
     server = ServerProcess(
         scratch / f"hs-{durable}",
-        {"DURABLE_UPLOADS": str(durable).lower(), "CHUNK_SIZE": str(8 * 1024 * 1024)},
+        {"DURABLE_UPLOADS": str(durable).lower(), "CHUNK_SIZE": str(CHUNK_SIZE)},
     ).start()
     try:
         async with HyperSendClient(server.url) as client:
@@ -150,18 +179,15 @@ async def main() -> None:
         for _ in range(args.rounds):
             # Each timed step starts settled (`settle`): the disk flushed, memory primed.
             record("disk", disk_synced_write(source, scratch))
+            settle(scratch, source.stat().st_size)
+            record("floor", tcp_copy(source, scratch / "tcp-copy.bin", sha256=True))
             nginx = start_nginx(scratch)
             try:
-                nginx_up, nginx_down, nginx_curl = await nginx_rates(nginx, source, scratch)
+                for name, rate in (await nginx_rates(nginx, source, scratch)).items():
+                    record(name, rate)
             finally:
                 nginx.stop()
                 shutil.rmtree(scratch / "nginx", ignore_errors=True)
-            record("nginx up", nginx_up)
-            record("nginx down", nginx_down)
-            # The download's baseline: the faster of the two clients reading nginx.
-            record("nginx down best", max(nginx_down, nginx_curl or 0.0))
-            if nginx_curl is not None:
-                record("nginx down curl", nginx_curl)
             for durable in (False, True):
                 up, down, down_curl, rss = await hypersend_rates(
                     source, scratch, durable=durable, parallel=args.parallel
@@ -180,22 +206,27 @@ async def main() -> None:
         median["down"],
     )
     print(f"medians of {args.rounds} rounds")
-    print(f"disk synced write (dd conv=fdatasync)  {median['disk']:5.2f} GB/s")
+    print(f"disk synced write (dd conv=fdatasync)   {median['disk']:5.2f} GB/s")
+    print(f"loopback TCP copy, SHA-256 at both ends {median['floor']:5.2f} GB/s (the floor)")
     print(f"nginx PUT (sendfile client)             {median['nginx up']:5.2f} GB/s")
-    print(f"nginx GET (sendfile, raw client)        {median['nginx down']:5.2f} GB/s")
+    print(f"nginx GET (raw client, writing)         {median['nginx down']:5.2f} GB/s")
+    print(f"nginx GET (raw client, writing+hashing) {median['nginx down hashed']:5.2f} GB/s")
     if "nginx down curl" in median:
-        print(f"nginx GET (sendfile, curl to a file)    {median['nginx down curl']:5.2f} GB/s")
+        print(f"nginx GET (curl to a file)              {median['nginx down curl']:5.2f} GB/s")
     print(
         f"HyperSend upload, durability off        {fast_up:5.2f} GB/s"
-        f"  = {fast_up / median['nginx up']:4.2f}x nginx PUT (target 0.80)"
+        f"  = {fast_up / median['nginx up']:4.2f}x nginx PUT (target 0.80),"
+        f" {fast_up / median['floor']:4.2f}x the floor"
     )
     print(
         f"HyperSend upload, durability on         {durable_up:5.2f} GB/s"
-        f"  = {durable_up / median['disk']:4.2f}x synced disk (target 0.80)"
+        f"  = {durable_up / median['disk']:4.2f}x synced disk (target 0.80),"
+        f" {durable_up / median['floor']:4.2f}x the floor"
     )
     print(
         f"HyperSend download (verified)           {down:5.2f} GB/s"
-        f"  = {down / median['nginx down best']:4.2f}x nginx GET, faster client (target 0.85)"
+        f"  = {down / median['nginx down hashed']:4.2f}x nginx GET, same client hashing"
+        f" (target 0.85), {down / median['nginx down']:4.2f}x without hashing"
     )
     if "down curl" in median:
         print(
