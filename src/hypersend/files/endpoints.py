@@ -5,6 +5,7 @@ from starlette.responses import FileResponse
 
 from hypersend.auth.dependencies import CurrentUser, OptionalPrincipal
 from hypersend.errors import Unauthorized
+from hypersend.files.dependencies import CHUNK_BODY_OPENAPI, IncomingChunkDep
 from hypersend.files.ranges import check_range
 from hypersend.files.schemas import (
     ChunkAccepted,
@@ -34,33 +35,14 @@ async def start_upload(
     )
 
 
-_CHUNK_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-    }
-}
-
-
-@router.api_route("/upload/chunk/{file_id}", methods=["PUT", "POST"], openapi_extra=_CHUNK_BODY)
+@router.api_route(
+    "/upload/chunk/{file_id}", methods=["PUT", "POST"], openapi_extra=CHUNK_BODY_OPENAPI
+)
 async def upload_chunk(
-    file_id: str,
-    request: Request,
-    user: CurrentUser,
-    services: ServicesDep,
-    index: Annotated[int, Query(ge=0)],
-    x_chunk_sha256: Annotated[str | None, Header()] = None,
-    content_length: Annotated[int | None, Header()] = None,
+    file_id: str, chunk: IncomingChunkDep, user: CurrentUser, services: ServicesDep
 ) -> ChunkAccepted:
     """Raw chunk bytes as the body. Every chunk is `chunk_size` bytes except the last."""
-    return await services.files.receive_chunk(
-        user,
-        file_id,
-        index,
-        request.stream(),
-        declared_length=content_length,
-        expected_sha256=x_chunk_sha256,
-    )
+    return await services.files.receive_chunk(user, file_id, chunk)
 
 
 @router.get("/{file_id}/info")

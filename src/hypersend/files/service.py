@@ -4,6 +4,7 @@ import asyncio
 import logging
 import mimetypes
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from hypersend.chats.service import ChatService
@@ -31,6 +32,17 @@ SWEEP_BATCH = 100
 
 class UploadExpired(ApiError):
     status, code = 410, "upload_expired"
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingChunk:
+    """One chunk request: its index, its body (streamed, not read yet), and what the client
+    declares of it (`Content-Length`, `X-Chunk-SHA256`)."""
+
+    index: int
+    body: AsyncIterator[bytes]
+    declared_length: int | None
+    expected_sha256: str | None
 
 
 class FileService:
@@ -88,17 +100,9 @@ class FileService:
             expires_at=record.expires_at,
         )
 
-    async def receive_chunk(
-        self,
-        user: User,
-        file_id: str,
-        index: int,
-        body: AsyncIterator[bytes],
-        *,
-        declared_length: int | None,
-        expected_sha256: str | None,
-    ) -> ChunkAccepted:
+    async def receive_chunk(self, user: User, file_id: str, chunk: IncomingChunk) -> ChunkAccepted:
         """Stream one chunk to its place; it counts as received only once it checks out."""
+        index, body, declared_length = chunk.index, chunk.body, chunk.declared_length
         record = await self._owned(user, file_id)
         if not 0 <= index < record.total_chunks:
             raise Unprocessable(
@@ -113,7 +117,7 @@ class FileService:
                 async for _ in body:
                     pass
             raise ChunkLengthError(f"Chunk {index} must be {length} bytes, not {declared_length}")
-        expected = _parse_digest(expected_sha256)
+        expected = _parse_digest(chunk.expected_sha256)
         if record.status == "uploading" and _expired(record):
             raise UploadExpired("This upload has expired; start it again")
         key = (record.id, index)

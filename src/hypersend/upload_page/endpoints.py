@@ -12,7 +12,7 @@ from datetime import datetime
 from importlib.resources import files
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from hypersend.auth.dependencies import CurrentPrincipal
 from hypersend.auth.principals import Principal
 from hypersend.errors import NotFound, Unauthorized
+from hypersend.files.dependencies import CHUNK_BODY_OPENAPI, IncomingChunkDep
 from hypersend.files.schemas import ChunkAccepted, FileInfo, StartUpload, UploadStarted
 from hypersend.services import ServicesDep
 
@@ -101,25 +102,12 @@ async def progress(file_id: str, uploader: UploaderDep, services: ServicesDep) -
     return await _ticket_upload(uploader, file_id, services)
 
 
-@router.put(f"{CHUNK_PREFIX}{{file_id}}")
+@router.put(f"{CHUNK_PREFIX}{{file_id}}", openapi_extra=CHUNK_BODY_OPENAPI)
 async def chunk(
-    file_id: str,
-    request: Request,
-    uploader: UploaderDep,
-    services: ServicesDep,
-    index: Annotated[int, Query(ge=0)],
-    x_chunk_sha256: Annotated[str | None, Header()] = None,
-    content_length: Annotated[int | None, Header()] = None,
+    file_id: str, incoming: IncomingChunkDep, uploader: UploaderDep, services: ServicesDep
 ) -> ChunkAccepted:
     await _ticket_upload(uploader, file_id, services)
-    accepted = await services.files.receive_chunk(
-        uploader.principal.user,
-        file_id,
-        index,
-        request.stream(),
-        declared_length=content_length,
-        expected_sha256=x_chunk_sha256,
-    )
+    accepted = await services.files.receive_chunk(uploader.principal.user, file_id, incoming)
     if accepted.complete:  # post it once: a resent last chunk finds the same message
         await services.messages.send(
             uploader.principal.user,
