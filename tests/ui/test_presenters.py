@@ -35,7 +35,9 @@ def test_initials_and_previews() -> None:
     with_file = Message(
         "03", "chat", "ann", "file", None, Attachment("f", "a.iso", 9, "x"), NOW, False
     )
-    assert preview(with_file) == "📎 a.iso"
+    assert preview(with_file) == "a.iso"
+    chat_with_file = Chat("chat", "direct", "Ben", [], with_file, 0, NOW)
+    assert chat_row(chat_with_file, NOW).preview_is_file  # drawn with a file icon
 
 
 def test_chat_rows_and_read_ticks() -> None:
@@ -46,6 +48,7 @@ def test_chat_rows_and_read_ticks() -> None:
     )  # fmt: skip
     row = chat_row(chat, NOW)
     assert (row.title, row.initials, row.preview, row.unread) == ("Trip Crew", "TC", "hi", 3)
+    assert not row.preview_is_file
     assert not read_by_others(chat, message(id="02"), "ann")  # Ben has read only up to 01
     assert read_by_others(chat, message(id="01"), "ann")
 

@@ -31,12 +31,20 @@ def chat_tile(row: ChatRow, on_open: OpenChat) -> ft.ListTile:
     return ft.ListTile(
         leading=ft.CircleAvatar(content=ft.Text(row.initials)),
         title=ft.Text(row.title, weight=ft.FontWeight.W_600),
-        subtitle=ft.Text(row.preview, max_lines=1, overflow=ft.TextOverflow.ELLIPSIS),
+        subtitle=chat_preview(row),
         trailing=ft.Column(
             trailing, horizontal_alignment=ft.CrossAxisAlignment.END, spacing=4, tight=True
         ),
         on_click=open_it,
     )
+
+
+def chat_preview(row: ChatRow) -> ft.Control:
+    text = ft.Text(row.preview, max_lines=1, overflow=ft.TextOverflow.ELLIPSIS)
+    if not row.preview_is_file:
+        return text
+    text.expand = True
+    return ft.Row([ft.Icon(ft.Icons.ATTACH_FILE, size=16), text], spacing=4)
 
 
 class ChatListScreen(ft.Column):

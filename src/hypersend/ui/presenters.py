@@ -43,7 +43,7 @@ def preview(message: Message | None) -> str:
     if message.deleted:
         return "Message deleted"
     if message.file is not None:
-        return f"📎 {message.file.filename}"
+        return message.file.filename  # shown beside a file icon (see ChatRow.preview_is_file)
     return (message.text or "").replace("\n", " ")[:80]
 
 
@@ -53,6 +53,7 @@ class ChatRow:
     title: str
     initials: str
     preview: str
+    preview_is_file: bool  # drawn with an icon, not an emoji: offline web has no emoji font
     time: str
     unread: int
 
@@ -64,6 +65,7 @@ def chat_row(chat: Chat, now: datetime) -> ChatRow:
         title=chat.title,
         initials=initials(chat.title),
         preview=preview(last),
+        preview_is_file=last is not None and not last.deleted and last.file is not None,
         time=short_time(last.created_at if last else chat.updated_at, now),
         unread=chat.unread_count,
     )
