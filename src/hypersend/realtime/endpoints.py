@@ -5,11 +5,12 @@ import contextlib
 import json
 from typing import Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 
 from hypersend.auth.websocket import accept_authenticated
 from hypersend.errors import ApiError
 from hypersend.realtime.hub import Subscriber
+from hypersend.realtime.sockets import next_message
 from hypersend.services import Services, get_services
 
 router = APIRouter(tags=["realtime"])
@@ -67,13 +68,7 @@ async def _send_events(websocket: WebSocket, subscriber: Subscriber, services: S
 async def _receive_commands(
     websocket: WebSocket, subscriber: Subscriber, services: Services
 ) -> None:
-    while True:
-        try:
-            message = await websocket.receive()
-        except WebSocketDisconnect:
-            return
-        if message["type"] == "websocket.disconnect":
-            return
+    while (message := await next_message(websocket)) is not None:
         text = message.get("text")
         if text is None:
             subscriber.offer(_error("bad_frame", "Send JSON text frames"))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, WebSocket, WebSocketDisconnect, 
 
 from hypersend.auth.dependencies import CurrentUser
 from hypersend.auth.websocket import CLOSE_POLICY_VIOLATION, accept_authenticated
+from hypersend.realtime.sockets import next_message
 from hypersend.services import ServicesDep, get_services
 from hypersend.storage.models import Transfer
 from hypersend.transfers.relay import MAX_FRAME, Done, Relay
@@ -147,11 +148,8 @@ async def _pump_from_sender(
     expected = transfer.size - relay.offset
     received = 0
     while not relay.ended.is_set():
-        try:
-            message = await websocket.receive()
-        except WebSocketDisconnect:
-            return
-        if message["type"] == "websocket.disconnect":
+        message = await next_message(websocket)
+        if message is None:
             return
         data = message.get("bytes")
         if data is not None:
