@@ -3,14 +3,15 @@ server's relay, and is never stored on the server. Both sides resume from the re
 `.part` file after a break; the receiver verifies the SHA-256 the sender announces."""
 
 import asyncio
+import contextlib
 import hashlib
+import io
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-import websockets
-
-from hypersend.client.errors import HyperSendError
+from hypersend.client.errors import AuthError, HyperSendError
 from hypersend.client.http import ApiSession
 from hypersend.client.transfers import (
     PIECE,
@@ -19,8 +20,7 @@ from hypersend.client.transfers import (
     hash_prefix,
     write_and_hash,
 )
-
-FRAME_LIMIT = 2 * 1024 * 1024
+from hypersend.client.websocket_stream import HandshakeRefused, WebSocketStream, open_websocket
 
 
 class TransferFailed(HyperSendError):
@@ -42,15 +42,8 @@ async def send(
     api: ApiSession, transfer_id: str, path: Path, *, progress: Progress | None = None
 ) -> None:
     """Stream `path` once the receiver is there, from the offset it asks for."""
-    try:
-        await _send(api, transfer_id, path, progress)
-    except websockets.ConnectionClosed as exc:
-        raise TransferFailed(f"relay closed: {exc.rcvd.reason if exc.rcvd else exc}") from exc
-
-
-async def _send(api: ApiSession, transfer_id: str, path: Path, progress: Progress | None) -> None:
     size = (await asyncio.to_thread(path.stat)).st_size
-    async with _connect(api, f"/p2p/transfers/{transfer_id}/send") as ws:
+    async with _relay(api, f"/p2p/transfers/{transfer_id}/send") as ws:
         start = await _control(ws)
         if start.get("type") != "start":
             raise TransferFailed(str(start.get("detail", start)))
@@ -59,17 +52,15 @@ async def _send(api: ApiSession, transfer_id: str, path: Path, progress: Progres
         with open(path, "rb") as source:  # noqa: ASYNC230 (reads go to a thread)
             await asyncio.to_thread(hash_prefix, source, digest, offset)
             sent = offset
-            while piece := await asyncio.to_thread(_read_hashed, source, digest):
-                await ws.send(piece)
+            async for piece in _read_ahead(source, digest):
+                await ws.send_binary(piece)
                 sent += len(piece)
                 if progress:
                     progress(sent, size)
-        await ws.send(json.dumps({"type": "done", "sha256": digest.hexdigest()}))
-        try:
-            await ws.wait_closed()
-        finally:
-            if ws.close_code != 1000:
-                raise TransferFailed(f"relay closed: {ws.close_reason}")
+        await ws.send_text(json.dumps({"type": "done", "sha256": digest.hexdigest()}))
+        await ws.wait_closed()
+        if ws.close_code != 1000:
+            raise TransferFailed(f"relay closed: {ws.close_reason or 'interrupted'}")
 
 
 async def receive(
@@ -85,24 +76,24 @@ async def receive(
     if await asyncio.to_thread(partial.exists):
         with open(partial, "rb") as existing:  # noqa: ASYNC230
             have = await asyncio.to_thread(hash_prefix, existing, digest, size)
-    path = f"/p2p/transfers/{transfer_id}/receive?offset={have}"
-    async with _connect(api, path) as ws:
+    async with _relay(api, f"/p2p/transfers/{transfer_id}/receive?offset={have}") as ws:
+        control: dict[str, Any] = {}
         with open(partial, "ab") as out:  # noqa: ASYNC230 (writes go to a thread)
-            async for frame in ws:
-                if isinstance(frame, bytes):
-                    await write_and_hash(out, digest, frame)
-                    have += len(frame)
+            async for item in ws.incoming():
+                if isinstance(item, memoryview):
+                    await write_and_hash(out, digest, item)
+                    have += len(item)
                     if progress:
                         progress(have, size)
                     continue
-                control = json.loads(frame)
-                if control.get("type") == "done":
-                    break
-                raise TransferFailed(str(control.get("detail", control)))
-            else:
-                raise TransferFailed(f"relay closed: {ws.close_reason or 'interrupted'}")
+                control = _parse(item)
+                break
+        if control.get("type") != "done":
+            raise TransferFailed(
+                str(control.get("detail") or f"relay closed: {ws.close_reason or 'interrupted'}")
+            )
         verified = have == size and digest.hexdigest() == control.get("sha256")
-        await ws.send(json.dumps({"type": "done" if verified else "failed"}))
+        await ws.send_text(json.dumps({"type": "done" if verified else "failed"}))
     if not verified:
         await asyncio.to_thread(partial.unlink)
         raise IntegrityError("The received bytes do not match the sender's SHA-256")
@@ -110,19 +101,60 @@ async def receive(
     return target
 
 
-def _connect(api: ApiSession, path: str) -> websockets.connect:
-    return api.websocket(path, max_size=FRAME_LIMIT, max_queue=4)
+@contextlib.asynccontextmanager
+async def _relay(api: ApiSession, path: str) -> AsyncIterator[WebSocketStream]:
+    """One end of the relay; a refused or broken connection is TransferFailed."""
+    try:
+        async with open_websocket(api, path) as ws:
+            yield ws
+    except HandshakeRefused as exc:
+        if exc.status in (401, 403):
+            raise AuthError(exc.status, "not_authenticated", "Sign in again") from exc
+        raise TransferFailed(str(exc)) from exc
+    except (ConnectionError, OSError, TimeoutError) as exc:
+        raise TransferFailed(f"relay closed: {exc}") from exc
 
 
-async def _control(ws: websockets.ClientConnection) -> dict[str, Any]:
-    frame = await ws.recv()
-    value = json.loads(frame) if isinstance(frame, str) else {}
+async def _control(ws: WebSocketStream) -> dict[str, Any]:
+    """The next text message (a control message), or {} if the relay closes first."""
+    async for item in ws.incoming():
+        if isinstance(item, str):
+            return _parse(item)
+    return {"detail": f"relay closed: {ws.close_reason or 'interrupted'}"}
+
+
+def _parse(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
     return value if isinstance(value, dict) else {}
 
 
-# Hashing stays off the event loop, which has the WebSocket (and, in the app, the screen)
-# to serve.
-def _read_hashed(source: BinaryIO, digest: "hashlib._Hash") -> bytes:
-    piece = source.read(PIECE)
-    digest.update(piece)
-    return piece
+async def _read_ahead(
+    source: io.BufferedReader, digest: "hashlib._Hash"
+) -> AsyncIterator[memoryview]:
+    """The rest of `source` in pieces, each hashed into `digest`, the next one read while
+    the caller sends this one. Reading and hashing stay off the event loop, which has the
+    WebSocket (and, in the app, the screen) to serve. A piece is valid until the next is
+    asked for."""
+    buffers = (bytearray(PIECE), bytearray(PIECE))
+    reading = asyncio.ensure_future(asyncio.to_thread(_read_hashed, source, digest, buffers[0]))
+    try:
+        turn = 0
+        while count := await reading:
+            piece = memoryview(buffers[turn])[:count]
+            turn = 1 - turn
+            reading = asyncio.ensure_future(
+                asyncio.to_thread(_read_hashed, source, digest, buffers[turn])
+            )
+            yield piece
+    finally:
+        with contextlib.suppress(Exception):
+            await reading  # never leave a read running on a file about to be closed
+
+
+def _read_hashed(source: io.BufferedReader, digest: "hashlib._Hash", piece: bytearray) -> int:
+    count = source.readinto(piece)
+    digest.update(memoryview(piece)[:count])
+    return count

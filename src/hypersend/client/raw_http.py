@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 import json
 import ssl
-from collections.abc import AsyncIterator
-from typing import Any, BinaryIO
+from collections.abc import AsyncIterator, Callable
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from hypersend.client.errors import ServerUnreachable, error_for
@@ -25,6 +25,8 @@ RESPONSE_TIMEOUT = 120.0
 SEND_TIMEOUT = 60.0
 SLOWEST_BYTES_PER_SECOND = 16 * 1024  # slower than this for a whole chunk: give up, retry
 STREAM_LIMIT = 1024 * 1024  # buffered reading (and the longest answer head accepted)
+
+P = TypeVar("P", bound=asyncio.BaseProtocol)
 
 
 class RawResponse:
@@ -79,7 +81,7 @@ class RawConnection:
             sent_with = self._api.tokens
             all_headers = {**headers, **self._api.auth_headers()}
             status, response_headers, body = await self._exchange(
-                f"{self._prefix}{path}?{urlencode(params)}", source, offset, length, all_headers
+                f"{self.target(path)}?{urlencode(params)}", source, offset, length, all_headers
             )
             if status == 401 and attempt == 0 and await self._api.refresh_after_401(sent_with):
                 continue
@@ -95,12 +97,9 @@ class RawConnection:
         body still to read. Error answers (4xx, 5xx) raise a typed error."""
         stream: ResponseStream | None = None
         try:
-            async with asyncio.timeout(CONNECT_TIMEOUT):
-                _, stream = await asyncio.get_running_loop().create_connection(
-                    ResponseStream, self._host, self._port, **self._tls_options()
-                )
+            stream = await self.open(ResponseStream)
             request_headers = headers | self._api.auth_headers() | {"Connection": "close"}
-            stream.send(self._request_head("GET", f"{self._prefix}{path}", request_headers))
+            stream.send(self.request_head("GET", self.target(path), request_headers))
             async with asyncio.timeout(RESPONSE_TIMEOUT):
                 status, response_headers = await stream.head()
                 if status >= 400:
@@ -115,6 +114,19 @@ class RawConnection:
             yield RawResponse(status, response_headers, stream)
         finally:
             stream.close()
+
+    async def open(self, protocol: Callable[[], P]) -> P:
+        """A new connection of its own to the server, driven by `protocol` (a download's
+        response stream, a WebSocket)."""
+        async with asyncio.timeout(CONNECT_TIMEOUT):
+            _, opened = await asyncio.get_running_loop().create_connection(
+                protocol, self._host, self._port, **self._tls_options()
+            )
+        return opened
+
+    def target(self, path: str) -> str:
+        """The request target of an API path (behind the server URL's own path, if any)."""
+        return f"{self._prefix}{path}"
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -140,7 +152,7 @@ class RawConnection:
         self, target: str, source: BinaryIO, offset: int, length: int, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
         reader, writer = await self._connected()
-        writer.write(self._request_head("PUT", target, headers | {"Content-Length": str(length)}))
+        writer.write(self.request_head("PUT", target, headers | {"Content-Length": str(length)}))
         sent_all = False
         # A server may answer before reading the body (401, 413) and close the connection
         # ("Transport is closing" when that happened first): then read what it said.
@@ -168,7 +180,7 @@ class RawConnection:
         context = self._api.ssl_context or ssl.create_default_context()
         return {"ssl": context, "server_hostname": self._host}
 
-    def _request_head(self, method: str, target: str, headers: dict[str, str]) -> bytes:
+    def request_head(self, method: str, target: str, headers: dict[str, str]) -> bytes:
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self._host_header}"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

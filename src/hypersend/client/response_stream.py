@@ -3,16 +3,16 @@
 asyncio's StreamReader copies every received byte into its own buffer, then again into the
 `bytes` each read returns, and allocates those: measured here on 2 GiB downloads, that cost
 more CPU than the SHA-256 the client must compute anyway. This protocol has the socket
-write into one of `BUFFERS` preallocated buffers (`recv_into`), hands full ones to the
-reader, and stops reading from the socket while the reader holds them all (backpressure).
+write into a few preallocated buffers instead (`buffered_receiver.py`), hands full ones to
+the reader, and stops reading from the socket while the reader holds them all.
 """
 
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 
-BUFFER_SIZE = 1024 * 1024
-BUFFERS = 4  # one being filled, others being written or hashed: 4 MiB per download at most
+from hypersend.client.buffered_receiver import BUFFER_SIZE, BufferedReceiver
+
 HEAD_LIMIT = 64 * 1024  # the longest response head accepted
 
 
@@ -35,24 +35,18 @@ def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
     return status, headers
 
 
-class ResponseStream(asyncio.BufferedProtocol):
+class ResponseStream(BufferedReceiver):
     """One response: `head()`, then `start_body()` and `pieces()` for a body to stream,
     or `small_body()`."""
 
     def __init__(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._transport: asyncio.Transport | None = None
+        super().__init__()
         self._scratch = bytearray(HEAD_LIMIT)
         self._head = bytearray()  # until the head is complete: also any early body bytes
         self._head_ready: asyncio.Future[tuple[int, dict[str, str]]] = self._loop.create_future()
         self._body_left: int | None = None  # a body with a length, once it is being read
-        self._free = [bytearray(BUFFER_SIZE) for _ in range(BUFFERS)]
-        self._filling: bytearray | None = None
-        self._filled = 0
         self._full: deque[tuple[bytearray, int]] = deque()
-        self._wakeup: asyncio.Future[None] | None = None
         self._ended: BaseException | None = None  # set when the connection is gone
-        self._paused = False
 
     # What the reader calls
 
@@ -65,8 +59,7 @@ class ResponseStream(asyncio.BufferedProtocol):
         early, self._head = self._head[:length], bytearray()
         self._body_left = length - len(early)
         if early:
-            self._filling = self._free.pop()
-            self._filling[: len(early)] = early
+            self._start_filling()[: len(early)] = early
             self._filled = len(early)
         self._hand_over_if_full()
         if self._body_left:
@@ -82,9 +75,8 @@ class ResponseStream(asyncio.BufferedProtocol):
                     return
                 if self._ended is not None:
                     raise ConnectionError("The connection closed before the end of the body")
-                self._wakeup = self._loop.create_future()
                 async with asyncio.timeout(stall_seconds):
-                    await self._wakeup
+                    await self._woken()
             buffer, length = self._full.popleft()
             try:
                 yield memoryview(buffer)[:length]
@@ -100,8 +92,7 @@ class ResponseStream(asyncio.BufferedProtocol):
         while self._ended is None and (length is None or len(self._head) < length):
             if len(self._head) > HEAD_LIMIT:
                 raise ResponseTooLarge("The answer is too long")
-            self._wakeup = self._loop.create_future()
-            await self._wakeup
+            await self._woken()
         return bytes(self._head if length is None else self._head[:length])
 
     def send(self, data: bytes) -> None:
@@ -114,17 +105,13 @@ class ResponseStream(asyncio.BufferedProtocol):
 
     # What the event loop calls
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
-
     def get_buffer(self, sizehint: int) -> memoryview:
         if self._body_left is None:
             return memoryview(self._scratch)
-        if self._filling is None:
-            self._filling, self._filled = self._free.pop(), 0
-        end = min(BUFFER_SIZE, self._filled + max(self._body_left, 1))
-        return memoryview(self._filling)[self._filled : end]
+        buffer = self._start_filling()
+        return memoryview(buffer)[
+            self._filled : min(BUFFER_SIZE, self._filled + max(self._body_left, 1))
+        ]
 
     def buffer_updated(self, nbytes: int) -> None:
         if self._body_left is None:
@@ -174,17 +161,3 @@ class ResponseStream(asyncio.BufferedProtocol):
             self._filling = None
         if not self._free or self._body_left == 0:
             self._pause()  # every buffer is taken, or the body is complete
-
-    def _pause(self) -> None:
-        if not self._paused and self._transport is not None:
-            self._paused = True
-            self._transport.pause_reading()
-
-    def _resume(self) -> None:
-        if self._paused and self._transport is not None:
-            self._paused = False
-            self._transport.resume_reading()
-
-    def _wake(self) -> None:
-        if self._wakeup is not None and not self._wakeup.done():
-            self._wakeup.set_result(None)
