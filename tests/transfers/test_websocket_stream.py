@@ -3,6 +3,7 @@ own WebSockets, and against a small WebSocket peer that sends what granian never
 (pings, fragmented messages, binary messages larger than the client's buffers)."""
 
 import asyncio
+import contextlib
 import json
 import os
 import struct
@@ -88,12 +89,13 @@ async def client_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return first & 0x0F, bytes(b ^ mask[i % 4] for i, b in enumerate(masked))
 
 
-@pytest.fixture
-async def peer_url() -> AsyncIterator[tuple[str, list[tuple[int, bytes]], bytes]]:
-    """A peer that answers the upgrade, then (in the same write as the answer) a ping, a text
-    message in three fragments, a binary message of 2.5 buffers in frames that straddle
-    them, and a close; it records the client's frames."""
-    blob = os.urandom(BUFFER_SIZE * 5 // 2)
+@contextlib.asynccontextmanager
+async def websocket_peer(
+    frames: bytes, *, quiet_seconds: float = 0.0
+) -> AsyncIterator[tuple[str, list[tuple[int, bytes]]]]:
+    """A WebSocket peer on a loopback port: it answers the upgrade and sends `frames` in the
+    same write, stays quiet for `quiet_seconds`, then closes with 4321 "bye"; it records the
+    client's frames until the client's close."""
     received: list[tuple[int, bytes]] = []
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -107,20 +109,9 @@ async def peer_url() -> AsyncIterator[tuple[str, list[tuple[int, bytes]], bytes]
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Accept: {accept_key(key)}\r\n\r\n"
         ).encode()
-        third = len(blob) // 3
-        text = "fragmented text ✓".encode()
-        writer.write(
-            answer
-            + server_frame(0x9, b"are you there")
-            + server_frame(0x1, text[:5], final=False)
-            + server_frame(0x0, text[5:-1], final=False)  # splits the last character
-            + server_frame(0x0, text[-1:])
-            + server_frame(0x2, blob[:third], final=False)
-            + server_frame(0xA, b"unasked pong")  # control frames may come between fragments
-            + server_frame(0x0, blob[third : 2 * third], final=False)
-            + server_frame(0x0, blob[2 * third :])
-            + server_frame(0x8, struct.pack("!H", 4321) + b"bye")
-        )
+        writer.write(answer + frames)
+        await asyncio.sleep(quiet_seconds)
+        writer.write(server_frame(0x8, struct.pack("!H", 4321) + b"bye"))
         await writer.drain()
         while True:
             opcode, payload = await client_frame(reader)
@@ -132,32 +123,60 @@ async def peer_url() -> AsyncIterator[tuple[str, list[tuple[int, bytes]], bytes]
     listener = await asyncio.start_server(serve, "127.0.0.1", 0)
     port = listener.sockets[0].getsockname()[1]
     async with listener:
-        yield f"http://127.0.0.1:{port}", received, blob
+        yield f"http://127.0.0.1:{port}", received
 
 
-async def test_pings_fragments_and_large_messages_from_any_peer(
-    peer_url: tuple[str, list[tuple[int, bytes]], bytes],
-) -> None:
-    url, received, blob = peer_url
+async def read_all(url: str, *, ping_interval: float = 20.0) -> tuple[list[str], bytes, int]:
+    """What a client reads from the peer at `url`, slowly: text messages, the binary bytes,
+    and the largest binary piece handed over."""
     api = ApiSession(url, tokens=Tokens("token", "token", 0))
-    got_text: list[str] = []
-    got_bytes = bytearray()
-    largest_piece = 0
+    texts: list[str] = []
+    data = bytearray()
+    largest = 0
     try:
-        async with open_websocket(api, "/any") as ws:
+        async with open_websocket(api, "/any", ping_interval=ping_interval) as ws:
             async with asyncio.timeout(10):
                 async for item in ws.incoming():
                     if isinstance(item, str):
-                        got_text.append(item)
+                        texts.append(item)
                     else:
-                        got_bytes += item
-                        largest_piece = max(largest_piece, len(item))
+                        data += item
+                        largest = max(largest, len(item))
                         await asyncio.sleep(0.01)  # a slow reader: the buffers fill up
             assert (ws.close_code, ws.close_reason) == (4321, "bye")
     finally:
         await api.close()
-    assert got_text == ["fragmented text ✓"]
-    assert bytes(got_bytes) == blob
-    assert largest_piece <= BUFFER_SIZE  # received into the reused buffers
+    return texts, bytes(data), largest
+
+
+async def test_pings_fragments_and_large_messages_from_any_peer() -> None:
+    """A ping, a text message in three fragments (split inside a character), and a binary
+    message of 2.5 buffers in frames that straddle them, with a control frame between
+    fragments, all in the write that carries the upgrade's answer."""
+    blob = os.urandom(BUFFER_SIZE * 5 // 2)
+    text = "fragmented text ✓".encode()
+    third = len(blob) // 3
+    frames = (
+        server_frame(0x9, b"are you there")
+        + server_frame(0x1, text[:5], final=False)
+        + server_frame(0x0, text[5:-1], final=False)  # splits the last character
+        + server_frame(0x0, text[-1:])
+        + server_frame(0x2, blob[:third], final=False)
+        + server_frame(0xA, b"unasked pong")  # control frames may come between fragments
+        + server_frame(0x0, blob[third : 2 * third], final=False)
+        + server_frame(0x0, blob[2 * third :])
+    )
+    async with websocket_peer(frames) as (url, received):
+        texts, data, largest = await read_all(url)
+    assert texts == ["fragmented text ✓"]
+    assert data == blob
+    assert largest <= BUFFER_SIZE  # received into the reused buffers
     assert received[0] == (0xA, b"are you there")  # the ping answered
     assert received[-1] == (0x8, struct.pack("!H", 4321))  # the close echoed
+
+
+async def test_a_quiet_socket_is_kept_alive_with_pings() -> None:
+    async with websocket_peer(b"", quiet_seconds=0.5) as (url, received):
+        await read_all(url, ping_interval=0.1)
+    pings = [frame for frame in received if frame == (0x9, b"")]
+    assert len(pings) >= 3, received

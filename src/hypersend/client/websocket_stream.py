@@ -31,6 +31,7 @@ from hypersend.client.response_stream import HEAD_LIMIT, parse_head
 
 TEXT_LIMIT = 64 * 1024  # the longest text or control message accepted
 CLOSE_TIMEOUT = 5.0
+PING_INTERVAL = 20.0  # as the `websockets` library does
 
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 PROTOCOL_ERROR, TOO_BIG = 1002, 1009
@@ -78,6 +79,7 @@ class WebSocketStream(BufferedReceiver):
         self.close_code: int | None = None
         self.close_reason = ""
         self._close_sent = False
+        self._last_sent = self._loop.time()
         self._lost: asyncio.Future[None] = self._loop.create_future()
         self._writable = asyncio.Event()
         self._writable.set()
@@ -143,6 +145,16 @@ class WebSocketStream(BufferedReceiver):
                 await asyncio.shield(self._lost)
         except TimeoutError:
             self.abort()
+
+    async def keep_alive(self, interval: float) -> None:
+        """Ping whenever nothing was sent for `interval` seconds, until the socket closes:
+        proxies close connections that stay quiet (a receiver waiting for its sender)."""
+        while not self._close_sent and not self._lost.done():
+            quiet = self._loop.time() - self._last_sent
+            if quiet >= interval:
+                self._write_frame(PING, b"")
+                quiet = 0.0
+            await asyncio.sleep(interval - quiet)
 
     async def wait_closed(self) -> None:
         await asyncio.shield(self._lost)
@@ -317,6 +329,7 @@ class WebSocketStream(BufferedReceiver):
         self._write_frame(opcode, payload)
 
     def _write_frame(self, opcode: int, payload: bytes | memoryview) -> None:
+        self._last_sent = self._loop.time()
         mask = os.urandom(4)
         self._write(frame_header(opcode, len(payload), mask))
         self._write(apply_mask(payload, mask))
@@ -332,9 +345,12 @@ class WebSocketStream(BufferedReceiver):
 
 
 @contextlib.asynccontextmanager
-async def open_websocket(api: ApiSession, path: str) -> AsyncIterator[WebSocketStream]:
-    """A WebSocket to `path` on the server, signed in; closed (handshake and all) on exit.
-    HandshakeRefused when the server does not switch protocols (e.g. 403: not signed in)."""
+async def open_websocket(
+    api: ApiSession, path: str, *, ping_interval: float = PING_INTERVAL
+) -> AsyncIterator[WebSocketStream]:
+    """A WebSocket to `path` on the server, signed in, pinging when quiet; closed (handshake
+    and all) on exit. HandshakeRefused when the server does not switch protocols (e.g. 403:
+    not signed in)."""
     connection = RawConnection(api)
     stream = await connection.open(WebSocketStream)
     try:
@@ -344,6 +360,10 @@ async def open_websocket(api: ApiSession, path: str) -> AsyncIterator[WebSocketS
         )
         async with asyncio.timeout(CONNECT_TIMEOUT):
             await stream.handshake(request, accept)
-        yield stream
+        keeping_alive = asyncio.create_task(stream.keep_alive(ping_interval))
+        try:
+            yield stream
+        finally:
+            keeping_alive.cancel()
     finally:
         await stream.close()
