@@ -204,9 +204,13 @@ class WebSocketStream(BufferedReceiver):
                 self._fail_answer(ValueError("The handshake's answer is too long"))
             return
         try:
-            self._answer.set_result(parse_head(bytes(self._head[:end])))
+            status, headers = parse_head(bytes(self._head[:end]))
         except ValueError as exc:
             self._fail_answer(exc)
+            return
+        self._answer.set_result((status, headers))
+        if status != 101:  # what follows is an HTTP body, not frames: `handshake` refuses it
+            self._pause()
             return
         self._upgraded = True
         early = memoryview(bytes(self._head[end + 4 :]))  # frames sent right after the answer
