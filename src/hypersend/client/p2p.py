@@ -111,7 +111,7 @@ async def _relay(api: ApiSession, path: str) -> AsyncIterator[WebSocketStream]:
         if exc.status in (401, 403):
             raise AuthError(exc.status, "not_authenticated", "Sign in again") from exc
         raise TransferFailed(str(exc)) from exc
-    except (ConnectionError, OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError) as exc:  # ConnectionError included
         raise TransferFailed(f"relay closed: {exc}") from exc
 
 

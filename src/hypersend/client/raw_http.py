@@ -16,9 +16,10 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, BinaryIO, TypeVar
 from urllib.parse import urlencode, urlsplit
 
+from hypersend.client.buffered_receiver import parse_head
 from hypersend.client.errors import ServerUnreachable, error_for
 from hypersend.client.http import ApiSession
-from hypersend.client.response_stream import ResponseStream, parse_head
+from hypersend.client.response_stream import ResponseStream
 
 CONNECT_TIMEOUT = 10.0
 RESPONSE_TIMEOUT = 120.0

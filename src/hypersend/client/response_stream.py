@@ -11,28 +11,12 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 
-from hypersend.client.buffered_receiver import BUFFER_SIZE, BufferedReceiver
-
-HEAD_LIMIT = 64 * 1024  # the longest response head accepted
-
-
-class ResponseTooLarge(ValueError):
-    """The response head is longer than `HEAD_LIMIT`."""
-
-
-def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
-    """A response head (without its closing blank line): the status and the headers, names
-    lowercased. ValueError if it is not an HTTP answer."""
-    lines = head.decode("latin-1").split("\r\n")
-    try:
-        status = int(lines[0].split(" ", 2)[1])
-    except (IndexError, ValueError):
-        raise ValueError(f"Not an HTTP answer: {lines[0][:80]!r}") from None
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return status, headers
+from hypersend.client.buffered_receiver import (
+    BUFFER_SIZE,
+    HEAD_LIMIT,
+    BufferedReceiver,
+    ResponseTooLarge,
+)
 
 
 class ResponseStream(BufferedReceiver):
@@ -41,18 +25,11 @@ class ResponseStream(BufferedReceiver):
 
     def __init__(self) -> None:
         super().__init__()
-        self._scratch = bytearray(HEAD_LIMIT)
-        self._head = bytearray()  # until the head is complete: also any early body bytes
-        self._head_ready: asyncio.Future[tuple[int, dict[str, str]]] = self._loop.create_future()
         self._body_left: int | None = None  # a body with a length, once it is being read
         self._full: deque[tuple[bytearray, int]] = deque()
         self._ended: BaseException | None = None  # set when the connection is gone
 
     # What the reader calls
-
-    async def head(self) -> tuple[int, dict[str, str]]:
-        """The status and the headers (names lowercased)."""
-        return await asyncio.shield(self._head_ready)
 
     def start_body(self, length: int) -> None:
         """Read `length` bytes of body into the buffers (those that came with the head first)."""
@@ -115,45 +92,22 @@ class ResponseStream(BufferedReceiver):
 
     def buffer_updated(self, nbytes: int) -> None:
         if self._body_left is None:
-            self._head += self._scratch[:nbytes]
-            if not self._head_ready.done():
-                self._parse_head()
+            if self._receive_head(nbytes):
+                self._pause()  # until the reader says how to take the body
         else:
             self._filled += nbytes
             self._body_left -= min(nbytes, self._body_left)
             self._hand_over_if_full()
         self._wake()
 
-    def eof_received(self) -> bool | None:
-        return None  # close the transport
-
     def connection_lost(self, exc: Exception | None) -> None:
         self._ended = exc or ConnectionError("The server closed the connection")
         if self._filling is not None and self._filled:  # what did come is kept (resume)
             self._full.append((self._filling, self._filled))
             self._filling = None
-        if not self._head_ready.done():
-            self._head_ready.set_exception(ConnectionError("The server closed the connection"))
-        self._wake()
+        super().connection_lost(exc)
 
     # Inside
-
-    def _parse_head(self) -> None:
-        end = self._head.find(b"\r\n\r\n")
-        if end < 0:
-            if len(self._head) > HEAD_LIMIT:
-                self._head_ready.set_exception(ResponseTooLarge("The response head is too long"))
-                self.close()
-            return
-        head = bytes(self._head[:end])
-        del self._head[: end + 4]
-        try:
-            self._head_ready.set_result(parse_head(head))
-        except ValueError as exc:
-            self._head_ready.set_exception(exc)
-            self.close()
-            return
-        self._pause()  # until the reader says how to take the body
 
     def _hand_over_if_full(self) -> None:
         if self._filling is not None and (self._filled == BUFFER_SIZE or self._body_left == 0):

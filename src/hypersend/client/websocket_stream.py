@@ -27,7 +27,6 @@ from websockets.utils import accept_key, generate_key
 from hypersend.client.buffered_receiver import BUFFER_SIZE, BufferedReceiver
 from hypersend.client.http import ApiSession
 from hypersend.client.raw_http import CONNECT_TIMEOUT, RawConnection
-from hypersend.client.response_stream import HEAD_LIMIT, parse_head
 
 TEXT_LIMIT = 64 * 1024  # the longest text or control message accepted
 CLOSE_TIMEOUT = 5.0
@@ -84,9 +83,6 @@ class WebSocketStream(BufferedReceiver):
         self._writable = asyncio.Event()
         self._writable.set()
         # Receiving: the handshake's answer, then frames: a header, then its payload.
-        self._answer: asyncio.Future[tuple[int, dict[str, str]]] = self._loop.create_future()
-        self._scratch = bytearray(HEAD_LIMIT)
-        self._head = bytearray()
         self._upgraded = False
         self._header = bytearray(10)
         self._header_have, self._header_need = 0, 2
@@ -104,7 +100,7 @@ class WebSocketStream(BufferedReceiver):
     async def handshake(self, request: bytes, accept: str) -> None:
         """Send the upgrade request; HandshakeRefused unless the server switches protocols."""
         self._write(request)
-        status, headers = await asyncio.shield(self._answer)
+        status, headers = await self.head()
         upgraded = headers.get("upgrade", "").lower() == "websocket"
         if status != 101 or not upgraded or headers.get("sec-websocket-accept") != accept:
             self.abort()
@@ -159,10 +155,6 @@ class WebSocketStream(BufferedReceiver):
     async def wait_closed(self) -> None:
         await asyncio.shield(self._lost)
 
-    def abort(self) -> None:
-        if self._transport is not None:
-            self._transport.abort()
-
     # What the event loop calls
 
     def get_buffer(self, sizehint: int) -> memoryview:
@@ -172,22 +164,17 @@ class WebSocketStream(BufferedReceiver):
 
     def buffer_updated(self, nbytes: int) -> None:
         if not self._upgraded:
-            self._head += self._scratch[:nbytes]
-            self._read_answer()
+            if self._receive_head(nbytes):
+                self._upgrade()
         else:
             self._advance(nbytes)
         self._wake()
 
-    def eof_received(self) -> bool | None:
-        return None  # close the transport
-
     def connection_lost(self, exc: Exception | None) -> None:
-        if not self._answer.done():
-            self._answer.set_exception(ConnectionError("The server closed the connection"))
         if not self._lost.done():
             self._lost.set_result(None)
         self._writable.set()  # a waiting sender finds the connection gone
-        self._wake()
+        super().connection_lost(exc)
 
     def pause_writing(self) -> None:
         self._writable.clear()
@@ -197,23 +184,14 @@ class WebSocketStream(BufferedReceiver):
 
     # Inside: the handshake's answer
 
-    def _read_answer(self) -> None:
-        end = self._head.find(b"\r\n\r\n")
-        if end < 0:
-            if len(self._head) > HEAD_LIMIT:
-                self._fail_answer(ValueError("The handshake's answer is too long"))
-            return
-        try:
-            status, headers = parse_head(bytes(self._head[:end]))
-        except ValueError as exc:
-            self._fail_answer(exc)
-            return
-        self._answer.set_result((status, headers))
+    def _upgrade(self) -> None:
+        """The handshake's answer is in: frames follow, if it switched protocols."""
+        status, _ = self._head_ready.result()
         if status != 101:  # what follows is an HTTP body, not frames: `handshake` refuses it
             self._pause()
             return
         self._upgraded = True
-        early = memoryview(bytes(self._head[end + 4 :]))  # frames sent right after the answer
+        early = memoryview(bytes(self._head))  # frames sent right after the answer
         self._head = bytearray()
         while early and not self._lost.done() and self._transport is not None:
             if self._transport.is_closing():
@@ -223,10 +201,6 @@ class WebSocketStream(BufferedReceiver):
             target[:count] = early[:count]
             self._advance(count)
             early = early[count:]
-
-    def _fail_answer(self, exc: Exception) -> None:
-        self._answer.set_exception(exc)
-        self.abort()
 
     # Inside: frames
 
