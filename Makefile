@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck unit bench clean apk
+.PHONY: run test system-packages lint typecheck unit bench clean apk
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ $(VENV)/.dev-installed: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/hypersend app --web --port 8550 & trap 'kill $$!' EXIT; $(BIN)/hypersend serve
 
-test: lint typecheck unit
+test: system-packages lint typecheck unit
+
+# Chromium, nginx, openssl and redis-server, which the tests run for real (installed as root).
+system-packages:
+	bash scripts/system-packages.sh
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

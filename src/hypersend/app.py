@@ -18,7 +18,7 @@ from hypersend.files.endpoints import router as files_router
 from hypersend.health import router as health_router
 from hypersend.messages.endpoints import router as messages_router
 from hypersend.realtime.endpoints import router as realtime_router
-from hypersend.services import build_services
+from hypersend.services import open_services
 from hypersend.storage import open_storage
 from hypersend.transfers.endpoints import router as transfers_router
 from hypersend.upload_page.endpoints import CHUNK_PREFIX as PAGE_CHUNK_PREFIX
@@ -48,19 +48,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.files_dir.mkdir(parents=True, exist_ok=True)
         storage = await open_storage(settings)
-        services = build_services(settings, storage)
+        try:
+            services = await open_services(settings, storage)
+        except BaseException:
+            await storage.close()
+            raise
         app.state.services = services
-        await services.transfers.on_startup()
-        housekeeping = [
-            asyncio.create_task(services.files.sweep_forever()),
-            asyncio.create_task(services.transfers.expire_forever()),
-        ]
+        background = await services.start()
         try:
             yield
         finally:
-            for task in housekeeping:
+            for task in background:
                 task.cancel()
-            await asyncio.gather(*housekeeping, return_exceptions=True)
+            await asyncio.gather(*background, return_exceptions=True)
+            await services.close()
             await storage.close()
 
     app = FastAPI(

@@ -29,9 +29,26 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     mongodb_uri: str = ""
     mongodb_database: str = "hypersend"
+    redis_url: str = Field(
+        default="",
+        description="Redis shared by several server processes (events, caches, leases)",
+    )
+    lease_seconds: float = Field(
+        default=15.0,
+        ge=1,
+        le=300,
+        description="How long a stopped process's housekeeping lease and relays outlive it",
+    )
+    relay_link_host: str = Field(
+        default="127.0.0.1",
+        description="Address other server processes reach this one at for P2P relay links",
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(
+        default=1, ge=1, le=64, description="Server processes on the one port (> 1 needs Redis)"
+    )
     public_url: str = ""
     cors_origins: Annotated[list[str], NoDecode] = []
     trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
@@ -90,6 +107,10 @@ class Settings(BaseSettings):
     @property
     def uses_mongodb(self) -> bool:
         return bool(self.mongodb_uri)
+
+    @property
+    def uses_redis(self) -> bool:
+        return bool(self.redis_url)
 
     @cached_property
     def signing_key(self) -> str:

@@ -12,7 +12,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health")
 async def health(services: ServicesDep) -> JSONResponse:
-    """200 when the database and the file store answer, 503 otherwise."""
+    """200 when the database, the file store and the event bus answer, 503 otherwise."""
     checks: dict[str, str] = {}
     try:
         await asyncio.wait_for(services.storage.ping(), timeout=5)
@@ -22,6 +22,14 @@ async def health(services: ServicesDep) -> JSONResponse:
     files_dir = services.settings.files_dir
     writable = await asyncio.to_thread(os.access, files_dir, os.W_OK)
     checks["storage"] = "ok" if writable else "error: not writable"
+    bus = services.bus
+    checks["bus"] = "ok" if bus.connected else f"error: {bus.description} unreachable"
     healthy = all(value == "ok" for value in checks.values())
-    body = {"status": "ok" if healthy else "degraded", "version": __version__, **checks}
+    body = {
+        "status": "ok" if healthy else "degraded",
+        "version": __version__,
+        **checks,
+        "bus_kind": bus.description,
+        "node": services.node_id,
+    }
     return JSONResponse(body, status_code=200 if healthy else 503)

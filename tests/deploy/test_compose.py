@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from hypersend.config import Settings
@@ -24,7 +25,7 @@ def nginx_conf() -> str:
 def test_the_stack_has_every_service_and_declares_its_volumes() -> None:
     stack = compose()
     services = stack["services"]
-    assert set(services) == {"server", "app", "mongo", "nginx"}
+    assert set(services) == {"server-1", "server-2", "redis", "app", "mongo", "nginx"}
     used = {
         volume.split(":")[0]
         for service in services.values()
@@ -35,16 +36,21 @@ def test_the_stack_has_every_service_and_declares_its_volumes() -> None:
     assert all(service["restart"] == "unless-stopped" for service in services.values())
 
 
-def test_the_server_uses_mongodb_and_keeps_its_files_in_a_volume() -> None:
-    server = compose()["services"]["server"]
+@pytest.mark.parametrize("name", ["server-1", "server-2"])
+def test_each_server_replica_shares_mongodb_redis_and_the_files_volume(name: str) -> None:
+    server = compose()["services"][name]
     environment = server["environment"]
     setting_names = {name.upper() for name in Settings.model_fields}
     assert set(environment) <= setting_names, set(environment) - setting_names
     assert environment["MONGODB_URI"] == "mongodb://mongo:27017"
+    assert environment["REDIS_URL"] == "redis://redis:6379/0"
+    assert environment["RELAY_LINK_HOST"] == server["hostname"] == name
     assert environment["PUBLIC_URL"].endswith("/api")
     assert f"hypersend-data:{environment['DATA_ROOT']}" in server["volumes"]
     assert server["depends_on"]["mongo"]["condition"] == "service_healthy"
-    assert f"server server:{environment['PORT']};" in nginx_conf()
+    assert server["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert f"server {name}:{environment['PORT']};" in nginx_conf()
+    assert "hash $hypersend_route consistent;" in nginx_conf()
 
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert f'VOLUME ["{environment["DATA_ROOT"]}"]' in dockerfile

@@ -1,6 +1,7 @@
-"""The project's nginx configuration, run by Debian's nginx on loopback in front of a real
-HyperSend server: TLS, unlimited streamed uploads, ranged downloads, signed links and the
-WebSockets of events and the P2P relay, all through `https://.../api`."""
+"""The project's nginx configuration, run by Debian's nginx on loopback in front of two real
+HyperSend nodes sharing one database, one files folder and Redis: TLS, unlimited streamed
+uploads, ranged downloads, signed links and the WebSockets of events and the P2P relay, all
+through `https://.../api`."""
 
 import asyncio
 import http.server
@@ -18,6 +19,7 @@ from hypersend.client import HyperSendClient
 from tests.support.accounts import PASSWORD, unique_email
 from tests.support.files import random_file
 from tests.support.nginx import NginxProcess
+from tests.support.redis import RedisProcess
 from tests.support.server import ServerProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,17 +78,25 @@ class AppStandIn(http.server.BaseHTTPRequestHandler):
 def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
     folder = tmp_path_factory.mktemp("nginx")
     https_port, http_port = free_port(), free_port()
-    server = ServerProcess(
-        folder / "data",
-        {"CHUNK_SIZE": str(CHUNK_SIZE), "PUBLIC_URL": f"https://127.0.0.1:{https_port}/api"},
-    ).start()
+    redis = RedisProcess(folder / "redis").start()
+    environment = {
+        "CHUNK_SIZE": str(CHUNK_SIZE),
+        "PUBLIC_URL": f"https://127.0.0.1:{https_port}/api",
+        "REDIS_URL": redis.url,
+    }
+    servers = [  # two nodes on one database and one files volume, as the Compose file runs
+        ServerProcess(folder / "data", environment, name=f"node{n}").launch() for n in (1, 2)
+    ]
+    for server in servers:
+        server.wait_until_healthy()
     app = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AppStandIn)
     threading.Thread(target=app.serve_forever, daemon=True).start()
     cert, key = self_signed_certificate(folder)
     site = for_loopback(
         (ROOT / "deploy" / "nginx.conf").read_text(),
         {
-            "server server:8000;": f"server 127.0.0.1:{server.port};",
+            "server server-1:8000;": f"server 127.0.0.1:{servers[0].port};",
+            "server server-2:8000;": f"server 127.0.0.1:{servers[1].port};",
             "server app:8550;": f"server 127.0.0.1:{app.server_address[1]};",
             "listen 80;": f"listen 127.0.0.1:{http_port};",
             "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
@@ -106,7 +116,9 @@ def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
     finally:
         nginx.stop()
         app.shutdown()
-        server.stop()
+        for server in servers:
+            server.stop()
+        redis.stop()
 
 
 async def _signed_in(front: Front, name: str) -> HyperSendClient:

@@ -25,6 +25,22 @@ async def test_email_is_unique(storage: Storage) -> None:
     assert await storage.users.count() == 1
 
 
+async def test_only_one_first_account(storage: Storage) -> None:
+    first, second = make_user("First"), make_user("Second")
+    assert await storage.users.create_first(first)
+    assert not await storage.users.create_first(second)
+    assert await storage.users.get(second.id) is None
+    assert await storage.users.count() == 1
+    with pytest.raises(DuplicateError):
+        await storage.users.create(make_user(email=first.email))
+
+
+async def test_the_first_account_is_not_claimed_over_existing_users(storage: Storage) -> None:
+    await storage.users.create(make_user("Imported"))
+    assert not await storage.users.create_first(make_user("Late"))
+    assert await storage.users.count() == 1
+
+
 async def test_search_matches_name_or_email_literally(storage: Storage) -> None:
     ada = make_user("Ada Lovelace", "ada@example.test")
     percent = make_user("100% Real", "real@example.test")

@@ -24,7 +24,7 @@ async def test_status_changes_are_compare_and_set(storage: Storage) -> None:
     assert (stored.status, stored.reason, stored.bytes_relayed) == ("cancelled", "by sender", 500)
 
 
-async def test_listing_restart_and_expiry(storage: Storage) -> None:
+async def test_listing_and_expiry(storage: Storage) -> None:
     sender, receiver, other = make_user("S"), make_user("R"), make_user("O")
     for user in (sender, receiver, other):
         await storage.users.create(user)
@@ -58,9 +58,29 @@ async def test_listing_restart_and_expiry(storage: Storage) -> None:
         == []
     )
 
-    third = make_transfer(sender, receiver)
-    await storage.transfers.create(third)
-    assert await storage.transfers.fail_unfinished("server restarted") == 1
-    failed = await storage.transfers.get(third.id)
+
+async def test_active_transfers_record_their_relaying_process(storage: Storage) -> None:
+    sender, receiver = make_user("S"), make_user("R")
+    for user in (sender, receiver):
+        await storage.users.create(user)
+    on_a, on_b, offered = (make_transfer(sender, receiver) for _ in range(3))
+    for transfer in (on_a, on_b, offered):
+        await storage.transfers.create(transfer)
+    assert await storage.transfers.activate(on_a.id, relay_node="node-a", only_from=("offered",))
+    assert await storage.transfers.activate(on_b.id, relay_node="node-b", only_from=("offered",))
+    assert not await storage.transfers.activate(on_b.id, relay_node="x", only_from=("offered",))
+    assert await storage.transfers.relay_nodes() == {"node-a", "node-b"}
+
+    assert await storage.transfers.fail_relayed_by(["node-a"], "relay stopped") == 1
+    failed, kept, untouched = [await storage.transfers.get(t.id) for t in (on_a, on_b, offered)]
     assert failed is not None
-    assert (failed.status, failed.reason) == ("failed", "server restarted")
+    assert kept is not None
+    assert untouched is not None
+    assert (failed.status, failed.reason, failed.relay_node) == (
+        "failed",
+        "relay stopped",
+        "node-a",
+    )
+    assert (kept.status, kept.relay_node) == ("active", "node-b")
+    assert untouched.status == "offered"
+    assert await storage.transfers.relay_nodes() == {"node-b"}

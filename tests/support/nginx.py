@@ -67,6 +67,7 @@ http {{
         for port in self.ports:
             while not _accepts(port):
                 if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
                     raise RuntimeError(f"nginx did not start:\n{self.error_log()}")
                 time.sleep(0.05)
         return self

@@ -40,9 +40,13 @@ class ServerProcess:
         env: dict[str, str] | None = None,
         *,
         registration_policy: str | None = "open",
+        name: str | None = None,
+        workers: int = 1,
     ) -> None:
-        """`registration_policy=None` leaves it unset: first account admin, then invite-only."""
+        """`registration_policy=None` leaves it unset: first account admin, then invite-only.
+        Several servers may share one `data_root` (and so one database) under other `name`s."""
         self.data_root = data_root
+        self.workers = workers
         self.port = free_port()
         self.env = {
             **{key: value for key, value in os.environ.items() if key != "REGISTRATION_POLICY"},
@@ -54,13 +58,19 @@ class ServerProcess:
             **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = data_root.parent / f"{data_root.name}-server.log"
+        self.log_path = data_root.parent / f"{name or data_root.name}-server.log"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "ServerProcess":
+        self.launch()
+        self.wait_until_healthy()
+        return self
+
+    def launch(self) -> "ServerProcess":
+        """Start the process without waiting for it to serve."""
         self.data_root.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
@@ -73,13 +83,14 @@ class ServerProcess:
                 str(self.port),
                 "--data-root",
                 str(self.data_root),
+                "--workers",
+                str(self.workers),
             ],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self._wait_until_healthy()
         return self
 
     def stop(self) -> None:
@@ -125,11 +136,12 @@ class ServerProcess:
         self.process.wait(timeout=30)
         self.process = None
 
-    def _wait_until_healthy(self) -> None:
+    def wait_until_healthy(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         assert self.process is not None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"server exited early:\n{self.log()}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:

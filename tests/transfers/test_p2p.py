@@ -167,7 +167,7 @@ async def test_offers_expire(own_server: ServerProcess, tmp_path: Path) -> None:
         assert status == "expired"
 
 
-async def test_a_restart_fails_open_transfers_but_keeps_them(
+async def test_a_restart_fails_the_transfers_it_relayed_and_they_resume(
     own_server: ServerProcess, tmp_path: Path
 ) -> None:
     from tests.support.accounts import signed_in
@@ -177,13 +177,31 @@ async def test_a_restart_fails_open_transfers_but_keeps_them(
         await signed_in(own_server.url, "Sender") as sender,
         await signed_in(own_server.url, "Receiver") as receiver,
     ):
-        offer = await sender.offer_transfer(
-            (await receiver.me()).id, random_file(tmp_path / "x.bin", 10)
-        )
-        own_server.restart()
-        after = await receiver.transfer(offer["transfer_id"])
+        receiver_id = (await receiver.me()).id
+        source = random_file(tmp_path / "x.bin", SIZE)
+        waiting = await sender.offer_transfer(receiver_id, source)
+        relayed = await sender.offer_transfer(receiver_id, source)
+        url = websocket_url(own_server.url, f"/p2p/transfers/{relayed['transfer_id']}/receive")
+        async with websockets.connect(url, additional_headers=receiver.api.auth_headers()):
+            for _ in range(50):
+                if (await receiver.transfer(relayed["transfer_id"]))["status"] == "active":
+                    break
+                await asyncio.sleep(0.05)
+            own_server.kill()
+        own_server.start()
+
+        after = await receiver.transfer(relayed["transfer_id"])
         assert after["status"] == "failed"
-        assert after["reason"] == "server restarted"
+        assert after["reason"] == "interrupted: the server process relaying it stopped"
+        assert (await receiver.transfer(waiting["transfer_id"]))["status"] == "offered"
+        inbox = tmp_path / "inbox"
+        inbox.mkdir()
+        received, _ = await asyncio.gather(
+            receiver.receive_transfer(relayed["transfer_id"], inbox),
+            sender.send_transfer(relayed["transfer_id"], source),
+        )
+        assert received.read_bytes() == source.read_bytes()
+        assert (await sender.transfer(relayed["transfer_id"]))["status"] == "completed"
 
 
 async def test_bad_offers_are_422(alice: HyperSendClient, tmp_path: Path) -> None:

@@ -21,14 +21,11 @@ from hypersend.admin.schemas import (
     UserPatch,
 )
 from hypersend.admin.service import AdminService, UserUsage
-from hypersend.auth.passwords import PasswordHasher
-from hypersend.auth.service import AuthService
 from hypersend.client import errors as client_errors
 from hypersend.client.admin import AccountInfo, InviteInfo
 from hypersend.config import Settings
 from hypersend.errors import ApiError
-from hypersend.realtime.bus import InProcessEventBus
-from hypersend.realtime.hub import ConnectionHub
+from hypersend.services import build_services
 from hypersend.storage import open_storage
 from hypersend.storage.models import Invite
 
@@ -109,8 +106,6 @@ class DirectAdmin:
 async def open_direct_admin(settings: Settings) -> AsyncIterator[DirectAdmin]:
     storage = await open_storage(settings)
     try:
-        bus = InProcessEventBus(ConnectionHub(settings.ws_queue_size))
-        auth = AuthService(storage, settings, PasswordHasher(), bus)
-        yield DirectAdmin(AdminService(storage, auth))
+        yield DirectAdmin(build_services(settings, storage).admin)
     finally:
         await storage.close()

@@ -101,7 +101,7 @@ class AdminService:
             quota_bytes=(user.quota_bytes if changes.quota_bytes is KEEP else changes.quota_bytes),
         )
         await self._storage.users.update(updated)
-        self._auth.forget_user(user.id)
+        await self._auth.forget_user(user.id)
         if updated.disabled and not user.disabled:
             await self._auth.end_all_sessions(user.id)
         return (await self._with_usage([updated]))[0]

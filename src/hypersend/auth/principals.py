@@ -2,10 +2,11 @@
 authenticate (every message sent, every chunk, every event connection authenticates).
 
 Correct because everything that ends a session or changes an account goes through
-`AuthService` (or calls it), which forgets the entries concerned before it answers. The
-entries also expire after `TTL_SECONDS`, which bounds how long a change made behind the
-server's back (another process on the same database) can go unseen. A server of several
-processes must forget through the event bus instead.
+`AuthService` (or calls it), which raises a notice on the event bus after the change is
+stored and before it answers; every process (through Redis, when there are several) forgets
+the entries concerned. A read that raced the change is not kept (`generation`). The entries
+also expire after `TTL_SECONDS`, which bounds how long a change made behind the server's back
+(a notice lost with the bus) can go unseen.
 """
 
 import time
@@ -60,6 +61,10 @@ class PrincipalCache:
     def forget_session(self, session_id: str) -> None:
         self._forgets += 1
         self._entries.pop(session_id, None)
+
+    def clear(self) -> None:
+        self._forgets += 1
+        self._entries.clear()
 
     def forget_user(self, user_id: str) -> None:
         self._forgets += 1

@@ -1,7 +1,9 @@
 """Accounts and sessions: registering, signing in, rotating tokens, signing out."""
 
-import asyncio
+from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from hypersend.auth.passwords import PasswordHasher
 from hypersend.auth.principals import Principal, PrincipalCache
@@ -17,68 +19,78 @@ from hypersend.storage import Storage
 from hypersend.storage.errors import DuplicateError
 from hypersend.storage.models import Session, User
 
+T = TypeVar("T")
+
 
 class AuthService:
     def __init__(
-        self, storage: Storage, settings: Settings, hasher: PasswordHasher, bus: EventBus
+        self,
+        storage: Storage,
+        settings: Settings,
+        hasher: PasswordHasher,
+        bus: EventBus,
+        *,
+        principals: PrincipalCache,
+        throttle: LoginThrottle,
     ) -> None:
         self._storage = storage
         self._bus = bus
         self._settings = settings
         self._hasher = hasher
-        self._registering = asyncio.Lock()
-        self._principals = PrincipalCache()
+        self._principals = principals
+        self._throttle = throttle
         self.tokens = TokenCodec(
             settings.signing_key, timedelta(minutes=settings.access_token_minutes)
-        )
-        self._throttle = LoginThrottle(
-            settings.login_max_failures_per_account,
-            settings.login_max_failures_per_client,
-            settings.login_failure_window_seconds,
         )
 
     async def registration_policy(self) -> RegistrationPolicy:
         """The configured policy; unset means open for the first account, then invite-only."""
         if self._settings.registration_policy is not None:
             return self._settings.registration_policy
-        return self._policy_for(is_first=await self._storage.users.count() == 0)
-
-    def _policy_for(self, *, is_first: bool) -> RegistrationPolicy:
-        if self._settings.registration_policy is not None:
-            return self._settings.registration_policy
-        return "open" if is_first else "invite"
+        return "open" if await self._storage.users.count() == 0 else "invite"
 
     async def register(
         self, email: str, password: str, name: str, *, invite_code: str | None = None
     ) -> User:
         """Self-service sign-up under the registration policy. The server's first account
-        (unless registration is closed) needs no invite and becomes its admin."""
-        async with self._registering:
-            is_first = await self._storage.users.count() == 0
-            policy = self._policy_for(is_first=is_first)
-            if policy == "closed":
-                raise Forbidden(
-                    "Registration on this server is closed; ask its admin for an account",
-                    code="registration_closed",
-                )
-            if policy == "open" or is_first:
-                return await self.create_account(email, password, name, is_admin=is_first)
-            if not invite_code:
-                raise Forbidden(
-                    "Registration on this server needs an invite code", code="invite_required"
-                )
-            if not await self._storage.invites.use(invite_code, utcnow()):
-                raise Forbidden(
-                    "This invite code is unknown, used up or expired", code="invite_invalid"
-                )
-            try:
-                return await self.create_account(email, password, name, is_admin=False)
-            except Conflict:
-                await self._storage.invites.release(invite_code)
-                raise
+        (unless registration is closed) needs no invite and becomes its admin: the store
+        decides which sign-up is first, however many processes take them at once."""
+        policy = self._settings.registration_policy
+        if policy == "closed":
+            raise Forbidden(
+                "Registration on this server is closed; ask its admin for an account",
+                code="registration_closed",
+            )
+        user = await self._new_user(email, password, name, is_admin=False)
+        if await self._storage.users.count() == 0:
+            first = replace(user, is_admin=True)
+            if await self._stored(self._storage.users.create_first(first)):
+                return first
+        if policy == "open":
+            await self._stored(self._storage.users.create(user))
+            return user
+        if not invite_code:
+            raise Forbidden(
+                "Registration on this server needs an invite code", code="invite_required"
+            )
+        if not await self._storage.invites.use(invite_code, utcnow()):
+            raise Forbidden(
+                "This invite code is unknown, used up or expired", code="invite_invalid"
+            )
+        try:
+            await self._stored(self._storage.users.create(user))
+        except Conflict:
+            await self._storage.invites.release(invite_code)
+            raise
+        return user
 
     async def create_account(self, email: str, password: str, name: str, *, is_admin: bool) -> User:
-        user = User(
+        user = await self._new_user(email, password, name, is_admin=is_admin)
+        await self._stored(self._storage.users.create(user))
+        return user
+
+    async def _new_user(self, email: str, password: str, name: str, *, is_admin: bool) -> User:
+        return User(
             id=new_id(),
             email=email,
             name=name,
@@ -86,11 +98,14 @@ class AuthService:
             created_at=utcnow(),
             is_admin=is_admin,
         )
+
+    @staticmethod
+    async def _stored(write: Awaitable[T]) -> T:
+        """Run a write that creates an account; a taken email is a 409."""
         try:
-            await self._storage.users.create(user)
+            return await write
         except DuplicateError as exc:
             raise Conflict("An account with this email exists", code="email_taken") from exc
-        return user
 
     async def set_password(self, user: User, password: str) -> None:
         """Replace a user's password and end all their sessions."""
@@ -98,16 +113,14 @@ class AuthService:
         await self.end_all_sessions(user.id)
 
     async def end_all_sessions(self, user_id: str) -> None:
-        """Revoke every session of the user and close their WebSockets."""
-        self._principals.forget_user(user_id)
+        """Revoke every session of the user and close their WebSockets, on every process."""
         await self._storage.sessions.revoke_all_for_user(user_id)
-        self._principals.forget_user(user_id)
-        await self._bus.end_user(user_id)
+        await self._bus.user_ended(user_id)
 
     async def login(
         self, email: str, password: str, *, client_address: str, user_agent: str
     ) -> TokenPair:
-        wait = self._throttle.retry_after(email, client_address)
+        wait = await self._throttle.retry_after(email, client_address)
         if wait:
             raise TooManyRequests("Too many failed sign-ins; try again later", retry_after=wait)
         user = await self._storage.users.get_by_email(email)
@@ -117,11 +130,11 @@ class AuthService:
         else:
             valid, upgraded_hash = await self._hasher.verify(password, user.password_hash)
         if user is None or not valid:
-            self._throttle.record_failure(email, client_address)
+            await self._throttle.record_failure(email, client_address)
             raise Unauthorized("Wrong email or password", code="invalid_credentials")
         if user.disabled:
             raise Forbidden("This account is disabled", code="account_disabled")
-        self._throttle.record_success(email)
+        await self._throttle.record_success(email)
         if upgraded_hash:
             await self._storage.users.set_password_hash(user.id, upgraded_hash)
         now = utcnow()
@@ -156,11 +169,10 @@ class AuthService:
         return self._token_pair(session.user_id, session.id, token.generation + 1)
 
     async def logout(self, session_id: str) -> None:
-        """Revoke the session: its tokens stop working and its WebSockets close."""
-        self._principals.forget_session(session_id)
+        """Revoke the session: its tokens stop working and its WebSockets close, on every
+        process, before this returns."""
         await self._storage.sessions.revoke(session_id)
-        self._principals.forget_session(session_id)
-        await self._bus.end_session(session_id)
+        await self._bus.session_ended(session_id)
 
     async def authenticate(self, access_token: str) -> Principal:
         claims = self.tokens.decode_access(access_token)
@@ -180,9 +192,9 @@ class AuthService:
         claims = self.tokens.decode_upload_ticket(ticket)
         return await self._principal(claims.user_id, claims.session_id), claims.chat_id
 
-    def forget_user(self, user_id: str) -> None:
+    async def forget_user(self, user_id: str) -> None:
         """The account changed (name, role, quota, status): read it afresh next time."""
-        self._principals.forget_user(user_id)
+        await self._bus.user_changed(user_id)
 
     async def _principal(self, user_id: str, session_id: str) -> Principal:
         known = self._principals.get(session_id)

@@ -1,37 +1,63 @@
-"""Failed-login throttling per account and per client address (in this process's memory)."""
+"""Failed-login throttling per account and per client address.
 
+The failures are counted in a sliding window: in this process's memory (one process), or in
+Redis sorted sets when several processes serve the same users, so that the limits hold for
+the server as a whole. If Redis cannot be reached, the process counts in its own memory
+until it can, rather than refusing every sign-in.
+"""
+
+import hashlib
+import logging
 import math
 import time
+import uuid
 from collections import deque
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+from hypersend.cluster.redis_client import REDIS_FAILURES
+
+logger = logging.getLogger("hypersend.auth")
+
+IDLE_KEYS_LIMIT = 100_000
 
 
-class FailureWindow:
-    """Counts failures per key in a sliding window and says how long a key must wait."""
+class FailureCounter(Protocol):
+    async def retry_after(self, key: str) -> int:
+        """Seconds until `key` may try again; 0 when it may try now."""
+
+    async def record(self, key: str) -> None: ...
+
+    async def clear(self, key: str) -> None: ...
+
+
+class MemoryFailures:
+    """Failures per key in this process's memory."""
 
     def __init__(self, limit: int, window_seconds: float) -> None:
         self._limit = limit
         self._window = window_seconds
         self._failures: dict[str, deque[float]] = {}
 
-    def retry_after(self, key: str) -> int:
-        """Seconds until `key` may try again; 0 when it may try now."""
+    async def retry_after(self, key: str) -> int:
         failures = self._prune(key, time.monotonic())
         if len(failures) < self._limit:
             return 0
         return math.ceil(failures[0] + self._window - time.monotonic())
 
-    def record(self, key: str) -> None:
+    async def record(self, key: str) -> None:
         now = time.monotonic()
         self._prune(key, now).append(now)
 
-    def clear(self, key: str) -> None:
+    async def clear(self, key: str) -> None:
         self._failures.pop(key, None)
 
     def _prune(self, key: str, now: float) -> deque[float]:
         failures = self._failures.setdefault(key, deque())
         while failures and failures[0] <= now - self._window:
             failures.popleft()
-        if len(self._failures) > 100_000:
+        if len(self._failures) > IDLE_KEYS_LIMIT:
             self._drop_idle(now)
         return failures
 
@@ -41,17 +67,64 @@ class FailureWindow:
             del self._failures[key]
 
 
+class RedisFailures:
+    """Failures per key in a Redis sorted set (scores are wall-clock times), shared by every
+    process; keys expire with the window."""
+
+    def __init__(self, redis: Redis, name: str, limit: int, window_seconds: float) -> None:
+        self._redis = redis
+        self._prefix = f"hypersend:login-failures:{name}:"
+        self._limit = limit
+        self._window = window_seconds
+        self._fallback = MemoryFailures(limit, window_seconds)
+
+    async def retry_after(self, key: str) -> int:
+        redis_key, now = self._key(key), time.time()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.zremrangebyscore(redis_key, "-inf", now - self._window)
+                pipe.zcard(redis_key)
+                pipe.zrange(redis_key, 0, 0, withscores=True)
+                _, count, oldest = await pipe.execute()
+        except REDIS_FAILURES as exc:
+            logger.warning("Sign-in throttling counts in memory: Redis failed (%r)", exc)
+            return await self._fallback.retry_after(key)
+        if int(count) < self._limit or not oldest:
+            return 0
+        return max(1, math.ceil(float(oldest[0][1]) + self._window - now))
+
+    async def record(self, key: str) -> None:
+        redis_key, now = self._key(key), time.time()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.zadd(redis_key, {uuid.uuid4().hex: now})
+                pipe.expire(redis_key, math.ceil(self._window))
+                await pipe.execute()
+        except REDIS_FAILURES:
+            await self._fallback.record(key)
+
+    async def clear(self, key: str) -> None:
+        try:
+            await self._redis.delete(self._key(key))
+        except REDIS_FAILURES:
+            await self._fallback.clear(key)
+
+    def _key(self, key: str) -> str:
+        """Emails and addresses are hashed: Redis need not hold them."""
+        return self._prefix + hashlib.sha256(key.encode(errors="surrogatepass")).hexdigest()[:32]
+
+
 class LoginThrottle:
-    def __init__(self, per_account: int, per_client: int, window_seconds: float) -> None:
-        self._accounts = FailureWindow(per_account, window_seconds)
-        self._clients = FailureWindow(per_client, window_seconds)
+    def __init__(self, accounts: FailureCounter, clients: FailureCounter) -> None:
+        self._accounts = accounts
+        self._clients = clients
 
-    def retry_after(self, email: str, client: str) -> int:
-        return max(self._accounts.retry_after(email), self._clients.retry_after(client))
+    async def retry_after(self, email: str, client: str) -> int:
+        return max(await self._accounts.retry_after(email), await self._clients.retry_after(client))
 
-    def record_failure(self, email: str, client: str) -> None:
-        self._accounts.record(email)
-        self._clients.record(client)
+    async def record_failure(self, email: str, client: str) -> None:
+        await self._accounts.record(email)
+        await self._clients.record(client)
 
-    def record_success(self, email: str) -> None:
-        self._accounts.clear(email)
+    async def record_success(self, email: str) -> None:
+        await self._accounts.clear(email)

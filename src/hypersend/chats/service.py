@@ -12,10 +12,10 @@ from hypersend.storage.models import Chat, User
 
 
 class ChatService:
-    def __init__(self, storage: Storage, bus: EventBus) -> None:
+    def __init__(self, storage: Storage, bus: EventBus, membership: MembershipCache) -> None:
         self._storage = storage
         self._bus = bus
-        self._membership = MembershipCache(storage)
+        self._membership = membership
 
     async def require_member(self, chat_id: str, user_id: str) -> None:
         """404 unless the chat exists and the user is one of its members."""
@@ -48,7 +48,7 @@ class ChatService:
         chat = self._new_chat(user, "direct", "", direct_key)
         try:
             await self._storage.chats.create(chat, [user.id, other_id])
-            self._membership.forget(chat.id)
+            await self._bus.chat_changed(chat.id)
         except DuplicateError:
             raced = await self._storage.chats.get_direct(direct_key)
             assert raced is not None
@@ -64,7 +64,7 @@ class ChatService:
         await self._require_users(members)
         chat = self._new_chat(user, "group", title, None)
         await self._storage.chats.create(chat, members)
-        self._membership.forget(chat.id)
+        await self._bus.chat_changed(chat.id)
         await self._announce("chat.created", chat.id, members)
         return await self.view(chat.id, user.id)
 
@@ -72,7 +72,7 @@ class ChatService:
         chat = await self._group_of_member(chat_id, user.id)
         await self._require_users([new_member_id])
         added = await self._storage.chats.add_member(chat.id, new_member_id)
-        self._membership.forget(chat.id)
+        await self._bus.chat_changed(chat.id)
         if added:
             await self._announce("chat.updated", chat.id, await self.member_ids(chat.id))
         return await self.view(chat.id, user.id)
@@ -83,7 +83,7 @@ class ChatService:
         if member_id != user.id and chat.created_by != user.id:
             raise Forbidden("Only the group's creator may remove other members")
         removed = await self._storage.chats.remove_member(chat.id, member_id)
-        self._membership.forget(chat.id)
+        await self._bus.chat_changed(chat.id)
         if not removed:
             raise NotFound("Not a member of this chat")
         await self._storage.chats.touch(chat.id)

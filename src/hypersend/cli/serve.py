@@ -1,13 +1,19 @@
 """`hypersend serve`: run the server on granian."""
 
 import argparse
+import asyncio
 import ctypes
 import ctypes.util
 import os
+import socket
+import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from hypersend import __version__
+from hypersend.cluster.redis_client import RedisUnavailable, connect_redis
 from hypersend.config import Settings
 
 # glibc mallopt parameters: keep large receive buffers in the heap instead of mapping and
@@ -21,7 +27,16 @@ def register(commands: Any) -> None:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
     serve.add_argument("--data-root", type=Path, help="where data lives (default ./data)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="server processes sharing the port (default 1; more than 1 needs REDIS_URL)",
+    )
     serve.set_defaults(handler=run)
+
+
+class CannotServe(Exception):
+    """Why the server cannot start, in one line for the operator."""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,13 +45,17 @@ def run(args: argparse.Namespace) -> int:
 
     overrides = {
         "HOST": args.host,
-        "PORT": str(args.port) if args.port else None,
+        "PORT": str(args.port) if args.port is not None else None,
         "DATA_ROOT": str(args.data_root.resolve()) if args.data_root else None,
+        "WORKERS": str(args.workers) if args.workers is not None else None,
     }
-    # The worker process builds its Settings from the environment, like any ASGI deployment.
+    # The worker processes build their Settings from the environment, like any ASGI deployment.
     os.environ.update({key: value for key, value in overrides.items() if value is not None})
-    settings = Settings()
-    settings.data_root.mkdir(parents=True, exist_ok=True)
+    try:
+        settings = _checked_settings()
+    except CannotServe as exc:
+        print(f"hypersend serve: {exc}", file=sys.stderr)
+        return 2
     _tune_malloc()
     print(_startup_line(settings), flush=True)
     Granian(
@@ -44,11 +63,66 @@ def run(args: argparse.Namespace) -> int:
         address=settings.host,
         port=settings.port,
         interface=Interfaces.ASGI,
-        workers=1,
+        workers=settings.workers,
         websockets=True,
         log_access=False,
     ).serve()
     return 0
+
+
+def _checked_settings() -> Settings:
+    """The settings, once everything the server needs before it starts is known to be there:
+    valid settings, a writable data root, a free port and, when asked for, Redis."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, error['loc'])).upper()}: {error['msg']}" for error in exc.errors()
+        )
+        raise CannotServe(f"invalid settings: {problems}") from exc
+    try:
+        settings.data_root.mkdir(parents=True, exist_ok=True)
+        settings.files_dir.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise CannotServe(
+            f"cannot use the data root {settings.data_root}: {exc.strerror or exc}"
+        ) from exc
+    if settings.workers > 1 and not settings.uses_redis:
+        raise CannotServe(
+            f"{settings.workers} workers need REDIS_URL: several processes share events, "
+            "caches and leases through Redis (see docs/administration.md)"
+        )
+    _require_free_port(settings.host, settings.port)
+    if settings.uses_redis:
+        asyncio.run(_require_redis(settings.redis_url))
+    return settings
+
+
+def _require_free_port(host: str, port: int) -> None:
+    """Refuse a port that anything listens on: granian shares ports (SO_REUSEPORT), so a
+    forgotten server there would silently take half the requests."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        raise CannotServe(f"cannot listen on {host}:{port}: {exc}") from exc
+    family, kind, protocol, _, address = infos[0]
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise CannotServe(
+                f"cannot listen on {host}:{port}: {reason} (is another server running there?)"
+            ) from exc
+
+
+async def _require_redis(url: str) -> None:
+    try:
+        client = await connect_redis(url)
+    except RedisUnavailable as exc:
+        raise CannotServe(str(exc)) from exc
+    await client.aclose()
 
 
 def _startup_line(settings: Settings) -> str:
@@ -57,9 +131,12 @@ def _startup_line(settings: Settings) -> str:
         if settings.uses_mongodb
         else f"SQLite {settings.database_path.resolve()}"
     )
+    processes = f"{settings.workers} worker" + ("s" if settings.workers > 1 else "")
+    if settings.uses_redis:
+        processes += " sharing Redis"
     return (
         f"HyperSend {__version__} on http://{settings.host}:{settings.port}"
-        f" | data root {settings.data_root.resolve()} | database {database}"
+        f" | data root {settings.data_root.resolve()} | database {database} | {processes}"
     )
 
 

@@ -215,23 +215,15 @@ class FileService:
             for record in expired:
                 await self._remove(record)
             removed += len(expired)
+            logger.info("Swept %d abandoned uploads", len(expired))
         if self._settings.retention_days:
             cutoff = now - timedelta(days=self._settings.retention_days)
             while old := await self._storage.files.completed_before(cutoff, SWEEP_BATCH):
                 for record in old:
                     await self._remove(record)
                 removed += len(old)
+                logger.info("Swept %d files past retention", len(old))
         return removed
-
-    async def sweep_forever(self) -> None:
-        while True:
-            try:
-                removed = await self.sweep()
-                if removed:
-                    logger.info("Swept %d expired files", removed)
-            except Exception:
-                logger.exception("File sweep failed")
-            await asyncio.sleep(self._settings.sweep_interval_seconds)
 
     async def _owned(self, user: User, file_id: str) -> FileRecord:
         record = await self._storage.files.get(file_id)

@@ -9,13 +9,13 @@ from fastapi import APIRouter, WebSocket
 
 from hypersend.auth.websocket import accept_authenticated
 from hypersend.errors import ApiError
-from hypersend.realtime.hub import Subscriber
+from hypersend.realtime.hub import CLOSE_BUS_LOST, Subscriber
 from hypersend.realtime.sockets import next_message
 from hypersend.services import Services, get_services
 
 router = APIRouter(tags=["realtime"])
 
-CLOSE_TIMEOUT = 5.0
+CLOSE_TIMEOUT = 30.0  # a slow client reads its close frame after what was queued before it
 
 
 @router.websocket("/ws")
@@ -23,6 +23,9 @@ async def events(websocket: WebSocket) -> None:
     services = get_services(websocket)
     principal = await accept_authenticated(websocket, services.auth)
     if principal is None:
+        return
+    if not services.bus.connected:  # events from other processes would be missed
+        await websocket.close(CLOSE_BUS_LOST, "Server lost its event bus: reconnect shortly")
         return
     subscriber = services.hub.subscribe(principal.user.id, principal.session.id)
     tasks = {

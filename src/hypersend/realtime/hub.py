@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 CLOSE_TOO_SLOW = 4008
 CLOSE_SESSION_ENDED = 4001
+CLOSE_BUS_LOST = 1013  # "try again later": the client reconnects and catches up
 
 
 class Subscriber:
@@ -69,6 +70,11 @@ class ConnectionHub:
     def end_user(self, user_id: str) -> None:
         for subscriber in self._by_user.get(user_id, ()):
             subscriber.close(CLOSE_SESSION_ENDED, "Account is not available")
+
+    def end_all(self, code: int, reason: str) -> None:
+        for subscribers in self._by_user.values():
+            for subscriber in subscribers:
+                subscriber.close(code, reason)
 
     def connection_count(self) -> int:
         return sum(len(subscribers) for subscribers in self._by_user.values())

@@ -27,6 +27,10 @@ class UserRepository(Protocol):
     async def create(self, user: User) -> None:
         """Insert a user; raise `DuplicateError` when the email is taken."""
 
+    async def create_first(self, user: User) -> bool:
+        """Insert `user` only if there are no users yet, atomically across processes; False
+        when another account exists (or won the race); `DuplicateError` as `create`."""
+
     async def get(self, user_id: str) -> User | None: ...
 
     async def get_by_email(self, email: str) -> User | None: ...
@@ -173,6 +177,11 @@ class TransferRepository(Protocol):
     ) -> bool:
         """Change the status if it is one of `only_from` (compare-and-set)."""
 
+    async def activate(
+        self, transfer_id: str, *, relay_node: str, only_from: tuple[str, ...]
+    ) -> bool:
+        """Mark it active, relayed by the process `relay_node` (compare-and-set)."""
+
     async def set_progress(self, transfer_id: str, bytes_relayed: int) -> None: ...
 
     async def list_for_user(
@@ -181,8 +190,11 @@ class TransferRepository(Protocol):
         """The transfers the user sends or receives, newest first; `open_only` keeps
         offered and active ones; `chat_id` keeps those offered in that chat."""
 
-    async def fail_unfinished(self, reason: str) -> int:
-        """Mark every offered or active transfer failed (the server restarted)."""
+    async def relay_nodes(self) -> set[str]:
+        """The processes that relay active transfers."""
+
+    async def fail_relayed_by(self, relay_nodes: list[str], reason: str) -> int:
+        """Mark the active transfers those (stopped) processes relayed failed."""
 
     async def expire_offers(self, now: datetime) -> list[Transfer]:
         """Mark offers past their expiry expired; return them."""

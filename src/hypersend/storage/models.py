@@ -149,3 +149,4 @@ class Transfer:
     expires_at: datetime
     bytes_relayed: int = 0
     reason: str = ""
+    relay_node: str | None = None  # the server process relaying it, while active

@@ -64,6 +64,15 @@ class RelayRegistry:
     def find(self, transfer_id: str) -> Relay | None:
         return self._relays.get(transfer_id)
 
+    def end(self, transfer_id: str, status: str) -> None:
+        """The transfer reached `status` (perhaps decided by another process)."""
+        relay = self._relays.get(transfer_id)
+        if relay is not None:
+            relay.end(status)
+
+    def __len__(self) -> int:
+        return len(self._relays)
+
     def drop(self, relay: Relay) -> None:
         if self._relays.get(relay.transfer_id) is relay:
             del self._relays[relay.transfer_id]

@@ -1,12 +1,12 @@
 """P2P transfers: offers, statuses and the relay registry. Bytes are never stored."""
 
-import asyncio
 import dataclasses
 import logging
 from datetime import timedelta
 
 from hypersend.chats.service import ChatService
 from hypersend.clock import utcnow
+from hypersend.cluster.coordination import Coordination
 from hypersend.errors import NotFound, Unprocessable
 from hypersend.ids import new_id
 from hypersend.realtime.bus import EventBus
@@ -19,18 +19,26 @@ logger = logging.getLogger("hypersend.transfers")
 
 OPEN = ("offered", "active")
 RESUMABLE = ("offered", "active", "failed")
-EXPIRY_CHECK_SECONDS = 5.0
+RELAY_STOPPED = "interrupted: the server process relaying it stopped"
 
 
 class TransferService:
     def __init__(
-        self, storage: Storage, bus: EventBus, chats: ChatService, offer_seconds: int
+        self,
+        storage: Storage,
+        bus: EventBus,
+        chats: ChatService,
+        offer_seconds: int,
+        *,
+        relays: RelayRegistry,
+        coordination: Coordination,
     ) -> None:
         self._storage = storage
         self._bus = bus
         self._chats = chats
         self._offer_lifetime = timedelta(seconds=offer_seconds)
-        self.relays = RelayRegistry()
+        self._relays = relays
+        self._coordination = coordination
 
     async def offer(
         self, user: User, *, receiver_id: str, filename: str, size: int, chat_id: str | None
@@ -84,8 +92,9 @@ class TransferService:
     async def finish(
         self, transfer_id: str, status: str, reason: str, *, only_from: tuple[str, ...] = OPEN
     ) -> bool:
-        """Move to a final status (if still open), save progress and end the relay."""
-        relay = self.relays.find(transfer_id)
+        """Move to a final status (if still open), save progress and end the relay, on
+        whichever process runs it."""
+        relay = self._relays.find(transfer_id)
         if relay is not None:
             await self._storage.transfers.set_progress(transfer_id, relay.relayed)
         changed = await self._storage.transfers.set_status(
@@ -93,32 +102,41 @@ class TransferService:
         )
         if relay is not None:
             relay.end(status if changed else relay.end_reason or status)
+        if changed:
+            await self._bus.transfer_ended(transfer_id, status)
         return changed
 
+    @staticmethod
+    def resumable(transfer: Transfer) -> bool:
+        return transfer.status in RESUMABLE
+
     async def activate(self, transfer_id: str) -> None:
-        await self._storage.transfers.set_status(transfer_id, "active", only_from=RESUMABLE)
+        """The receiver joined the relay on this process."""
+        await self._storage.transfers.activate(
+            transfer_id, relay_node=self._coordination.node_id, only_from=RESUMABLE
+        )
 
     async def save_progress(self, transfer_id: str, relayed: int) -> None:
         await self._storage.transfers.set_progress(transfer_id, relayed)
 
-    async def on_startup(self) -> None:
-        failed = await self._storage.transfers.fail_unfinished("server restarted")
-        if failed:
-            logger.info("Marked %d unfinished transfers failed after a restart", failed)
+    async def fail_stopped_relays(self) -> None:
+        """Active transfers whose relaying process has stopped fail (resumable): a restarted
+        process, or one whose liveness lapsed, relayed them. Transfers relayed by live
+        processes are left alone."""
+        nodes = await self._storage.transfers.relay_nodes()
+        stopped = sorted(nodes - await self._coordination.live_nodes(nodes))
+        if stopped:
+            failed = await self._storage.transfers.fail_relayed_by(stopped, RELAY_STOPPED)
+            logger.info("%d transfers failed: their relaying process stopped", failed)
 
-    async def expire_forever(self) -> None:
-        while True:
-            try:
-                for transfer in await self._storage.transfers.expire_offers(utcnow()):
-                    relay = self.relays.find(transfer.id)
-                    if relay is not None:
-                        relay.end("expired")
-            except Exception:
-                logger.exception("Transfer expiry failed")
-            await asyncio.sleep(EXPIRY_CHECK_SECONDS)
+    async def expire(self) -> None:
+        """Expire offers past their time, and fail the transfers of stopped processes."""
+        for transfer in await self._storage.transfers.expire_offers(utcnow()):
+            await self._bus.transfer_ended(transfer.id, "expired")
+        await self.fail_stopped_relays()
 
     async def _with_live_progress(self, transfer: Transfer) -> Transfer:
-        relay = self.relays.find(transfer.id)
+        relay = self._relays.find(transfer.id)
         if relay is None or transfer.status != "active":
             return transfer
         return dataclasses.replace(transfer, bytes_relayed=relay.relayed)

@@ -22,12 +22,29 @@ from hypersend.storage.mongo.documents import (
 class MongoUsers:
     def __init__(self, db: Database) -> None:
         self._users = db["users"]
+        self._claims = db["claims"]
 
     async def create(self, user: User) -> None:
         try:
             await self._users.insert_one(user_doc(user))
         except DuplicateKeyError as exc:
             raise DuplicateError(f"email {user.email!r} is taken") from exc
+
+    async def create_first(self, user: User) -> bool:
+        """Exactly one caller claims the first account (a unique `_id` in `claims`), however
+        many processes try at once; the claim is given back if the insert fails."""
+        if await self._users.count_documents({}, limit=1):
+            return False
+        try:
+            await self._claims.insert_one({"_id": "first_account", "user_id": user.id})
+        except DuplicateKeyError:
+            return False
+        try:
+            await self.create(user)
+        except BaseException:
+            await self._claims.delete_one({"_id": "first_account", "user_id": user.id})
+            raise
+        return True
 
     async def get(self, user_id: str) -> User | None:
         doc = await self._users.find_one({"_id": user_id})

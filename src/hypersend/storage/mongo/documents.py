@@ -235,6 +235,7 @@ def transfer_doc(transfer: Transfer) -> Document:
         "reason": transfer.reason,
         "created_at": transfer.created_at,
         "expires_at": transfer.expires_at,
+        "relay_node": transfer.relay_node,
     }
 
 
@@ -251,4 +252,5 @@ def to_transfer(doc: Document) -> Transfer:
         expires_at=doc["expires_at"],
         bytes_relayed=doc["bytes_relayed"],
         reason=doc["reason"],
+        relay_node=doc.get("relay_node"),
     )

@@ -42,6 +42,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("status", ASCENDING), ("expires_at", ASCENDING)]),
         IndexModel([("sender_id", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("receiver_id", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("status", ASCENDING), ("relay_node", ASCENDING)]),
     ],
 }
 

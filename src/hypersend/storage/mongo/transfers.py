@@ -30,6 +30,15 @@ class MongoTransfers:
         )
         return result.matched_count == 1
 
+    async def activate(
+        self, transfer_id: str, *, relay_node: str, only_from: tuple[str, ...]
+    ) -> bool:
+        result = await self._transfers.update_one(
+            {"_id": transfer_id, "status": {"$in": list(only_from)}},
+            {"$set": {"status": "active", "reason": "", "relay_node": relay_node}},
+        )
+        return result.matched_count == 1
+
     async def set_progress(self, transfer_id: str, bytes_relayed: int) -> None:
         await self._transfers.update_one(
             {"_id": transfer_id}, {"$set": {"bytes_relayed": bytes_relayed}}
@@ -46,9 +55,14 @@ class MongoTransfers:
         cursor = self._transfers.find(query).sort("_id", DESCENDING).limit(limit)
         return [to_transfer(doc) async for doc in cursor]
 
-    async def fail_unfinished(self, reason: str) -> int:
+    async def relay_nodes(self) -> set[str]:
+        nodes = await self._transfers.distinct("relay_node", {"status": "active"})
+        return {node for node in nodes if isinstance(node, str)}
+
+    async def fail_relayed_by(self, relay_nodes: list[str], reason: str) -> int:
         result = await self._transfers.update_many(
-            {"status": {"$in": OPEN}}, {"$set": {"status": "failed", "reason": reason}}
+            {"status": "active", "relay_node": {"$in": relay_nodes}},
+            {"$set": {"status": "failed", "reason": reason}},
         )
         return result.modified_count
 

@@ -44,26 +44,32 @@ class SqliteUsers:
         self._db = db
 
     async def create(self, user: User) -> None:
-        def insert(c: sqlite3.Connection) -> None:
-            try:
-                c.execute(
-                    "INSERT INTO users (id, email, name, password_hash, created_at, is_admin,"
-                    " disabled, quota_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        user.id,
-                        user.email,
-                        user.name,
-                        user.password_hash,
-                        to_db_time(user.created_at),
-                        int(user.is_admin),
-                        int(user.disabled),
-                        user.quota_bytes,
-                    ),
-                )
-            except sqlite3.IntegrityError as exc:
-                raise DuplicateError(f"email {user.email!r} is taken") from exc
+        await self._db.write(lambda c: self._insert(c, user, only_if_first=False))
 
-        await self._db.write(insert)
+    async def create_first(self, user: User) -> bool:
+        return await self._db.write(lambda c: self._insert(c, user, only_if_first=True))
+
+    @staticmethod
+    def _insert(c: sqlite3.Connection, user: User, *, only_if_first: bool) -> bool:
+        condition = " WHERE NOT EXISTS (SELECT 1 FROM users)" if only_if_first else ""
+        try:
+            cursor = c.execute(
+                "INSERT INTO users (id, email, name, password_hash, created_at, is_admin,"
+                f" disabled, quota_bytes) SELECT ?, ?, ?, ?, ?, ?, ?, ?{condition}",
+                (
+                    user.id,
+                    user.email,
+                    user.name,
+                    user.password_hash,
+                    to_db_time(user.created_at),
+                    int(user.is_admin),
+                    int(user.disabled),
+                    user.quota_bytes,
+                ),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise DuplicateError(f"email {user.email!r} is taken") from exc
+        return cursor.rowcount == 1
 
     async def get(self, user_id: str) -> User | None:
         row = await self._db.read(

@@ -124,22 +124,34 @@ MIGRATIONS: list[str] = [
     CREATE INDEX transfers_by_sender ON transfers(sender_id, id);
     CREATE INDEX transfers_by_receiver ON transfers(receiver_id, id);
     """,
+    # 6: which server process relays an active transfer (several processes share one store)
+    """
+    ALTER TABLE transfers ADD COLUMN relay_node TEXT;
+    CREATE INDEX transfers_by_relay_node ON transfers(relay_node) WHERE status = 'active';
+    """,
 ]
 
 
 def migrate(connection: sqlite3.Connection) -> int:
-    """Apply every migration not yet applied, each in its own transaction; return the version."""
-    version = int(connection.execute("PRAGMA user_version").fetchone()[0])
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        statements = [s.strip() for s in script.split(";") if s.strip()]
+    """Apply every migration not yet applied, each in its own transaction; return the version.
+
+    The version is read inside the write transaction, so processes that start together on
+    one database take turns: each migration runs exactly once."""
+    while True:
         connection.execute("BEGIN IMMEDIATE")
         try:
-            for statement in statements:
+            version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+            if version >= len(MIGRATIONS):
+                connection.commit()
+                return version
+            for statement in _statements(MIGRATIONS[version]):
                 connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {number}")
+            connection.execute(f"PRAGMA user_version = {version + 1}")
         except BaseException:
             connection.rollback()
             raise
         connection.commit()
-        version = number
-    return version
+
+
+def _statements(script: str) -> list[str]:
+    return [statement.strip() for statement in script.split(";") if statement.strip()]

@@ -21,6 +21,7 @@ def transfer_from_row(row: sqlite3.Row) -> Transfer:
         expires_at=from_db_time(row["expires_at"]),
         bytes_relayed=row["bytes_relayed"],
         reason=row["reason"],
+        relay_node=row["relay_node"],
     )
 
 
@@ -65,6 +66,19 @@ class SqliteTransfers:
         )
         return cursor.rowcount == 1
 
+    async def activate(
+        self, transfer_id: str, *, relay_node: str, only_from: tuple[str, ...]
+    ) -> bool:
+        marks = ",".join("?" * len(only_from))
+        cursor = await self._db.write(
+            lambda c: c.execute(
+                "UPDATE transfers SET status = 'active', reason = '', relay_node = ?"
+                f" WHERE id = ? AND status IN ({marks})",
+                (relay_node, transfer_id, *only_from),
+            )
+        )
+        return cursor.rowcount == 1
+
     async def set_progress(self, transfer_id: str, bytes_relayed: int) -> None:
         await self._db.write(
             lambda c: c.execute(
@@ -86,12 +100,22 @@ class SqliteTransfers:
         rows = await self._db.read(lambda c: c.execute(query, parameters).fetchall())
         return [transfer_from_row(row) for row in rows]
 
-    async def fail_unfinished(self, reason: str) -> int:
+    async def relay_nodes(self) -> set[str]:
+        rows = await self._db.read(
+            lambda c: c.execute(
+                "SELECT DISTINCT relay_node FROM transfers"
+                " WHERE status = 'active' AND relay_node IS NOT NULL"
+            ).fetchall()
+        )
+        return {row[0] for row in rows}
+
+    async def fail_relayed_by(self, relay_nodes: list[str], reason: str) -> int:
+        marks = ",".join("?" * len(relay_nodes))
         cursor = await self._db.write(
             lambda c: c.execute(
                 "UPDATE transfers SET status = 'failed', reason = ?"
-                " WHERE status IN ('offered', 'active')",
-                (reason,),
+                f" WHERE status = 'active' AND relay_node IN ({marks})",
+                (reason, *relay_nodes),
             )
         )
         return int(cursor.rowcount)

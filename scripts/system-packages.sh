@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The system programs HyperSend's tests drive for real: Chromium (the web app's end-to-end
+# tests), nginx and openssl (the deploy config's tests), redis-server (several server
+# processes sharing events). Installs the missing ones with apt-get as root (or with sudo);
+# otherwise names them and fails, so that no test meets a missing program.
+set -euo pipefail
+
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+command -v openssl >/dev/null || missing+=(openssl)
+command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=""
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    sudo="sudo"
+else
+    echo "The tests need these Debian packages: ${missing[*]}" >&2
+    echo "Install them as root: apt-get install ${missing[*]}" >&2
+    exit 1
+fi
+echo "Installing the system packages the tests drive: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,21 @@
+"""Periodic housekeeping jobs, run only by the process that holds the housekeeping lease."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+logger = logging.getLogger("hypersend.jobs")
+
+
+async def run_every(
+    seconds: float, job: Callable[[], Awaitable[object]], *, when: Callable[[], bool]
+) -> None:
+    """Run `job` every `seconds` while `when()` says this process is the housekeeper. A job
+    that fails is logged and tried again next time."""
+    while True:
+        if when():
+            try:
+                await job()
+            except Exception:
+                logger.exception("Housekeeping job %s failed", getattr(job, "__qualname__", job))
+        await asyncio.sleep(seconds)

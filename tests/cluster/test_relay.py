@@ -1,0 +1,161 @@
+"""P2P transfers whose two ends land on different server processes."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from hypersend.client import HyperSendClient
+from hypersend.client.p2p import TransferFailed
+from tests.cluster.conftest import Cluster
+from tests.support.accounts import signed_in
+from tests.support.files import random_file
+from tests.support.server import ServerProcess
+
+SIZE = 5 * 1024 * 1024 + 7
+
+
+def on(server: ServerProcess, client: HyperSendClient) -> HyperSendClient:
+    return HyperSendClient(server.url, tokens=client.tokens)
+
+
+def stored_files(server: ServerProcess) -> list[Path]:
+    return [p for p in (server.data_root / "files").rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("first", ["sender", "receiver"])
+async def test_ends_on_different_processes_meet(
+    cluster: Cluster, tmp_path: Path, first: str
+) -> None:
+    a, b = cluster.start(2)
+    alice = await signed_in(a.url, "Alice")
+    bob = await signed_in(b.url, "Bob")
+    try:
+        source = random_file(tmp_path / "across.bin", SIZE)
+        offer = await alice.offer_transfer((await bob.me()).id, source)
+        transfer_id = offer["transfer_id"]
+        inbox = tmp_path / "inbox"
+        inbox.mkdir()
+        if first == "sender":
+            sending = asyncio.create_task(alice.send_transfer(transfer_id, source))
+            await asyncio.sleep(0.3)
+            received = await bob.receive_transfer(transfer_id, inbox)
+            await sending
+        else:
+            receiving = asyncio.create_task(bob.receive_transfer(transfer_id, inbox))
+            await asyncio.sleep(0.3)
+            await alice.send_transfer(transfer_id, source)
+            received = await receiving
+        assert received.read_bytes() == source.read_bytes()
+        assert (await bob.transfer(transfer_id))["status"] == "completed"
+        assert stored_files(a) == []
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_a_second_receiver_on_another_process_is_refused(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    a, b = cluster.start(2)
+    alice = await signed_in(a.url, "Alice")
+    bob = await signed_in(a.url, "Bob")
+    try:
+        source = random_file(tmp_path / "once.bin", SIZE)
+        offer = await alice.offer_transfer((await bob.me()).id, source)
+        first = tmp_path / "first"
+        second = tmp_path / "second"
+        first.mkdir()
+        second.mkdir()
+        receiving = asyncio.create_task(bob.receive_transfer(offer["transfer_id"], first))
+        await asyncio.sleep(0.3)
+        with pytest.raises(TransferFailed, match="already connected"):
+            await on(b, bob).receive_transfer(offer["transfer_id"], second)
+        await alice.send_transfer(offer["transfer_id"], source)
+        assert (await receiving).read_bytes() == source.read_bytes()
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_killing_the_relaying_process_leaves_a_transfer_that_resumes_elsewhere(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    a, b, c = cluster.start(3, env={"LEASE_SECONDS": "2"})
+    size = 48 * 1024 * 1024
+    alice = await signed_in(a.url, "Alice")
+    bob = await signed_in(b.url, "Bob")
+    try:
+        source = random_file(tmp_path / "big.bin", size)
+        offer = await alice.offer_transfer((await bob.me()).id, source)
+        transfer_id = offer["transfer_id"]
+        inbox = tmp_path / "inbox"
+        inbox.mkdir()
+
+        def kill_b_midway(done: int, total: int) -> None:
+            if done >= 4 * 1024 * 1024 and b.process is not None:
+                b.kill()
+
+        receiving = asyncio.create_task(  # B relays: its end arrived first
+            bob.receive_transfer(transfer_id, inbox, progress=kill_b_midway)
+        )
+        await asyncio.sleep(0.5)
+        sending = asyncio.create_task(alice.send_transfer(transfer_id, source))
+        for task in (receiving, sending):
+            with pytest.raises((TransferFailed, OSError)):
+                await asyncio.wait_for(task, 30)
+        partial = inbox / "big.bin.part"
+        assert 0 < partial.stat().st_size < size
+
+        bob_on_c = on(c, bob)
+        received, _ = await asyncio.gather(
+            bob_on_c.receive_transfer(transfer_id, inbox),
+            alice.send_transfer(transfer_id, source),
+        )
+        assert received.read_bytes() == source.read_bytes()
+        assert (await alice.transfer(transfer_id))["status"] == "completed"
+        await bob_on_c.close()
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_only_a_stopped_processs_transfers_fail(cluster: Cluster, tmp_path: Path) -> None:
+    a, b = cluster.start(2, env={"LEASE_SECONDS": "2"})
+    alice = await signed_in(a.url, "Alice")
+    bob = await signed_in(a.url, "Bob")
+    try:
+        bob_id = (await bob.me()).id
+        source = random_file(tmp_path / "x.bin", SIZE)
+        on_a = (await alice.offer_transfer(bob_id, source))["transfer_id"]
+        on_b = (await alice.offer_transfer(bob_id, source))["transfer_id"]
+        bob_on_b = on(b, bob)
+        (tmp_path / "b").mkdir()
+        waiting = [  # each receiver waits for its sender, its transfer active on its process
+            asyncio.create_task(bob.receive_transfer(on_a, tmp_path)),
+            asyncio.create_task(bob_on_b.receive_transfer(on_b, tmp_path / "b")),
+        ]
+        for transfer_id in (on_a, on_b):
+            for _ in range(50):
+                if (await alice.transfer(transfer_id))["status"] == "active":
+                    break
+                await asyncio.sleep(0.05)
+        b.kill()
+        status = "active"
+        for _ in range(100):
+            status = (await alice.transfer(on_b))["status"]
+            if status == "failed":
+                break
+            await asyncio.sleep(0.1)
+        assert status == "failed"
+        assert (await alice.transfer(on_b))["reason"] == (
+            "interrupted: the server process relaying it stopped"
+        )
+        assert (await alice.transfer(on_a))["status"] == "active"
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+        await bob_on_b.close()
+    finally:
+        await alice.close()
+        await bob.close()
