@@ -2,7 +2,12 @@
 direct chats, delivery rate and send-to-receipt latency, server CPU and memory.
 
     .venv/bin/python bench/messaging.py [--users 200] [--group-size 10] [--rate 300]
-                                        [--seconds 20]
+                                        [--seconds 20] [--workers N] [--redis]
+
+Without `--workers`/`--redis` it measures, in one run and at the same offered load, one
+process alone (the baseline), one process with a Redis event bus, and two workers sharing
+Redis, and prints each against the baseline; with them, that one configuration. Redis is
+Debian's redis-server, started privately on a free port.
 
 Every user holds one `/ws` connection. Each tick sends one message through `POST /messages/`
 (round robin over the group chats, with `--direct-share` of them in direct chats); every
@@ -26,6 +31,7 @@ from pathlib import Path
 
 from common import ServerProcess, peak_rss_mib
 from tests.support.accounts import signed_in
+from tests.support.redis import RedisProcess
 
 from hypersend.client import EventStream, HyperSendClient
 
@@ -122,6 +128,74 @@ async def send_at_rate(routes: Iterator[Route], rate: float, tally: Tally) -> in
     return sent
 
 
+@dataclass(frozen=True)
+class Setup:
+    workers: int
+    redis: bool
+
+    def __str__(self) -> str:
+        processes = f"{self.workers} worker" + ("s" if self.workers > 1 else "")
+        return processes + (" + Redis" if self.redis else ", no Redis")
+
+
+@dataclass(frozen=True)
+class Result:
+    sent: int
+    expected: int
+    delivered: int
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+    cpu_percent: float
+    rss_mib: float
+
+
+async def measure(args: argparse.Namespace, setup: Setup, scratch: Path) -> Result:
+    redis = RedisProcess(scratch / "redis").start() if setup.redis else None
+    environment = {"REDIS_URL": redis.url} if redis else {}
+    server = ServerProcess(scratch / "data", environment, workers=setup.workers).start()
+    try:
+        print(f"[{setup}] signing in {args.users} users and creating their chats ...", flush=True)
+        clients, ids, groups, directs = await set_up(server.url, args.users, args.group_size)
+        routes = mixed(groups, directs, args.direct_share, int(args.rate * args.seconds))
+        streams = [await client.connect_events() for client in clients]
+        tally = Tally()
+        listeners = [
+            asyncio.create_task(listen(stream, user_id, tally))
+            for stream, user_id in zip(streams, ids, strict=True)
+        ]
+        print(f"[{setup}] sending {args.rate:.0f} messages/s for {args.seconds:.0f} s ...")
+        cpu_before, wall_before = server_cpu_seconds(server), time.perf_counter()
+        sent = await send_at_rate(routes, args.rate, tally)
+        tally.sending_done = True
+        tally.check_complete()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(tally.all_delivered.wait(), 5)
+        wall = time.perf_counter() - wall_before
+        cpu = server_cpu_seconds(server) - cpu_before
+        rss = peak_rss_mib(server)
+        for stream in streams:
+            await stream.close()
+        await asyncio.gather(*listeners, return_exceptions=True)
+        for client in clients:
+            await client.close()
+    finally:
+        server.stop()
+        if redis is not None:
+            redis.stop()
+    latencies = sorted(tally.latencies)
+    return Result(
+        sent=sent,
+        expected=tally.expected,
+        delivered=len(latencies),
+        per_second=len(latencies) / wall,
+        p50_ms=statistics.median(latencies) * 1000,
+        p99_ms=latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        cpu_percent=cpu / wall * 100,
+        rss_mib=rss,
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=200)
@@ -131,50 +205,35 @@ async def main() -> None:
         "--direct-share", type=float, default=0.25, help="part of them sent in direct chats"
     )
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, help="server processes on the one port")
+    parser.add_argument("--redis", action="store_true", help="share events through Redis")
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: /tmp)")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(dir=args.dir) as scratch:
-        server = ServerProcess(Path(scratch) / "data").start()
-        try:
-            print(f"signing in {args.users} users and creating their chats ...", flush=True)
-            clients, ids, groups, directs = await set_up(server.url, args.users, args.group_size)
-            routes = mixed(groups, directs, args.direct_share, int(args.rate * args.seconds))
-            streams = [await client.connect_events() for client in clients]
-            tally = Tally()
-            listeners = [
-                asyncio.create_task(listen(stream, user_id, tally))
-                for stream, user_id in zip(streams, ids, strict=True)
-            ]
-            print(f"sending {args.rate:.0f} messages/s for {args.seconds:.0f} s ...", flush=True)
-            cpu_before, wall_before = server_cpu_seconds(server), time.perf_counter()
-            sent = await send_at_rate(routes, args.rate, tally)
-            tally.sending_done = True
-            tally.check_complete()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(tally.all_delivered.wait(), 5)
-            wall = time.perf_counter() - wall_before
-            cpu = server_cpu_seconds(server) - cpu_before
-            rss = peak_rss_mib(server)
-            for stream in streams:
-                await stream.close()
-            await asyncio.gather(*listeners, return_exceptions=True)
-            for client in clients:
-                await client.close()
-        finally:
-            server.stop()
+    if args.workers is None and not args.redis:
+        setups = [Setup(1, redis=False), Setup(1, redis=True), Setup(2, redis=True)]
+    else:
+        setups = [Setup(args.workers or 1, redis=args.redis)]
+    results = []
+    for setup in setups:
+        with tempfile.TemporaryDirectory(dir=args.dir) as scratch:
+            results.append(await measure(args, setup, Path(scratch)))
 
-    delivered = len(tally.latencies)
-    latencies = sorted(tally.latencies)
-    p50 = statistics.median(latencies) * 1000
-    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-    print(f"users on /ws                {args.users}")
-    print(f"messages sent               {sent} ({sent / args.seconds:.0f}/s)")
-    print(f"deliveries                  {delivered} of {tally.expected} expected")
-    print(f"delivered messages/s        {delivered / wall:7.0f}   (target >= 2000)")
-    print(f"latency p50 / p99           {p50:7.1f} / {p99:.1f} ms   (target p99 < 50)")
-    print(f"server CPU                  {cpu / wall * 100:7.0f} % of one core")
-    print(f"server peak RSS             {rss:7.0f} MiB")
+    baseline = results[0]
+    print(
+        f"\n{args.users} users on /ws, {args.rate:.0f} messages/s offered for {args.seconds:.0f} s"
+    )
+    print(
+        f"{'setup':<22} {'delivered':>17} {'per s':>7} {'ratio':>6} {'p50 ms':>7} "
+        f"{'p99 ms':>7} {'CPU %':>6} {'RSS MiB':>8}"
+    )
+    for setup, result in zip(setups, results, strict=True):
+        print(
+            f"{setup!s:<22} {result.delivered:>8}/{result.expected:<8} {result.per_second:>7.0f}"
+            f" {result.per_second / baseline.per_second:>5.2f}x {result.p50_ms:>7.1f}"
+            f" {result.p99_ms:>7.1f} {result.cpu_percent:>6.0f} {result.rss_mib:>8.0f}"
+        )
+    print("targets: >= 2000 delivered/s at p99 < 50 ms; Redis costs one process <= 10 %")
 
 
 if __name__ == "__main__":
