@@ -3,8 +3,14 @@ from pathlib import Path
 
 import pytest
 
+from hypersend.client import HyperSendClient
 from tests.support.redis import RedisProcess
 from tests.support.server import ServerProcess
+
+
+def on(server: ServerProcess, client: HyperSendClient) -> HyperSendClient:
+    """The same signed-in session, talking to another process."""
+    return HyperSendClient(server.url, tokens=client.tokens)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from hypersend.client import AuthError, HyperSendClient, NotFoundError
 from hypersend.client.events import EventStream
-from tests.cluster.conftest import Cluster
+from tests.cluster.conftest import Cluster, on
 from tests.support.accounts import PASSWORD, signed_in, unique_email
 from tests.support.redis import RedisProcess
 from tests.support.server import ServerProcess, free_port
@@ -27,11 +27,6 @@ async def next_of(stream: EventStream, kind: str, seconds: float = 1.0) -> Event
             event: Event = await stream.next()
             if event["type"] == kind:
                 return event
-
-
-def on(server: ServerProcess, client: HyperSendClient) -> HyperSendClient:
-    """The same signed-in session, talking to another process."""
-    return HyperSendClient(server.url, tokens=client.tokens)
 
 
 async def health(server: ServerProcess) -> httpx.Response:

@@ -5,22 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from hypersend.client import HyperSendClient
 from hypersend.client.p2p import TransferFailed
-from tests.cluster.conftest import Cluster
+from tests.cluster.conftest import Cluster, on
 from tests.support.accounts import signed_in
 from tests.support.files import random_file
-from tests.support.server import ServerProcess
 
 SIZE = 5 * 1024 * 1024 + 7
-
-
-def on(server: ServerProcess, client: HyperSendClient) -> HyperSendClient:
-    return HyperSendClient(server.url, tokens=client.tokens)
-
-
-def stored_files(server: ServerProcess) -> list[Path]:
-    return [p for p in (server.data_root / "files").rglob("*") if p.is_file()]
 
 
 @pytest.mark.parametrize("first", ["sender", "receiver"])
@@ -48,7 +38,7 @@ async def test_ends_on_different_processes_meet(
             received = await receiving
         assert received.read_bytes() == source.read_bytes()
         assert (await bob.transfer(transfer_id))["status"] == "completed"
-        assert stored_files(a) == []
+        assert a.stored_files() == []
     finally:
         await alice.close()
         await bob.close()
@@ -156,6 +146,26 @@ async def test_only_a_stopped_processs_transfers_fail(cluster: Cluster, tmp_path
             task.cancel()
         await asyncio.gather(*waiting, return_exceptions=True)
         await bob_on_b.close()
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_a_cancel_through_another_process_ends_the_relay(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    a, b = cluster.start(2)
+    alice = await signed_in(a.url, "Alice")
+    bob = await signed_in(b.url, "Bob")
+    try:
+        source = random_file(tmp_path / "c.bin", SIZE)
+        offer = await alice.offer_transfer((await bob.me()).id, source)
+        sending = asyncio.create_task(alice.send_transfer(offer["transfer_id"], source))
+        await asyncio.sleep(0.3)  # the sender waits on A's relay
+        await bob.cancel_transfer(offer["transfer_id"])  # through B
+        with pytest.raises(TransferFailed):
+            await asyncio.wait_for(sending, 5)
+        assert (await alice.transfer(offer["transfer_id"]))["status"] == "cancelled"
     finally:
         await alice.close()
         await bob.close()

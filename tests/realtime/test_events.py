@@ -129,9 +129,11 @@ async def test_browser_style_first_frame_authentication(
         assert ready["user_id"] == (await alice.me()).id
 
 
-@pytest.mark.parametrize("first_frame", ['{"type": "auth", "token": "bad"}', "hello", "{}"])
+@pytest.mark.parametrize(
+    "first_frame", ['{"type": "auth", "token": "bad"}', "hello", "{}", b"\x00binary"]
+)
 async def test_websocket_without_a_valid_token_is_refused(
-    server: ServerProcess, first_frame: str
+    server: ServerProcess, first_frame: str | bytes
 ) -> None:
     async with websockets.connect(websocket_url(server.url, "/ws")) as ws:
         await ws.send(first_frame)
@@ -141,6 +143,19 @@ async def test_websocket_without_a_valid_token_is_refused(
             await ws.recv()
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1008
+
+
+async def test_a_socket_that_leaves_before_authenticating_leaves_no_traceback(
+    server: ServerProcess,
+) -> None:
+    tracebacks = server.log().count("Traceback")
+    for _ in range(3):
+        async with websockets.connect(websocket_url(server.url, "/ws")):
+            pass  # gone without a word
+    async with websockets.connect(websocket_url(server.url, "/ws")) as ws:
+        await ws.send(json.dumps({"type": "ping"}))
+        assert json.loads(await ws.recv())["type"] == "error"
+    assert server.log().count("Traceback") == tracebacks
 
 
 async def test_bad_bearer_header_fails_the_handshake(server: ServerProcess) -> None:

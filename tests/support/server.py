@@ -128,6 +128,10 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def stored_files(self) -> list[Path]:
+        """Every file under `DATA_ROOT/files` (uploads; never P2P bytes)."""
+        return [path for path in (self.data_root / "files").rglob("*") if path.is_file()]
+
     def _signal_group(self, sig: signal.Signals) -> None:
         if self.process is None:
             return

@@ -17,15 +17,11 @@ from tests.support.server import ServerProcess
 SIZE = 3 * 1024 * 1024 + 123
 
 
-def stored_files(server: ServerProcess) -> list[Path]:
-    return [p for p in (server.data_root / "files").rglob("*") if p.is_file()]
-
-
 async def test_relay_is_byte_identical_and_stores_nothing(
     server: ServerProcess, alice: HyperSendClient, bob: HyperSendClient, tmp_path: Path
 ) -> None:
     source = random_file(tmp_path / "film.bin", SIZE)
-    before = stored_files(server)
+    before = server.stored_files()
     async with await bob.connect_events() as bob_events:
         offer = await alice.offer_transfer((await bob.me()).id, source)
         assert offer["status"] == "offered"
@@ -42,7 +38,7 @@ async def test_relay_is_byte_identical_and_stores_nothing(
     final = await alice.transfer(offer["transfer_id"])
     assert final["status"] == "completed"
     assert final["bytes_relayed"] == SIZE
-    assert stored_files(server) == before
+    assert server.stored_files() == before
 
 
 async def test_the_receiver_may_connect_first(

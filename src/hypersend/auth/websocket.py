@@ -3,7 +3,7 @@
 import asyncio
 import json
 
-from fastapi import WebSocket
+from fastapi import WebSocket, WebSocketDisconnect
 
 from hypersend.auth.principals import Principal
 from hypersend.auth.service import AuthService
@@ -30,11 +30,16 @@ async def accept_authenticated(websocket: WebSocket, auth: AuthService) -> Princ
     await websocket.accept()
     try:
         frame = await asyncio.wait_for(websocket.receive_text(), AUTH_FRAME_TIMEOUT)
+    except WebSocketDisconnect:
+        return None  # gone before saying who it is: nothing to answer
+    except (TimeoutError, KeyError):  # silent, or a binary frame
+        frame = ""
+    try:
         message = json.loads(frame)
         if not isinstance(message, dict) or message.get("type") != "auth":
             raise ValueError("first frame must be {type: auth}")
         return await auth.authenticate(str(message.get("token", "")))
-    except (TimeoutError, ValueError, KeyError, ApiError):
+    except (ValueError, KeyError, ApiError):
         await websocket.send_json(
             {"type": "error", "code": "unauthorized", "detail": "Not authenticated"}
         )
