@@ -26,7 +26,7 @@ from common import (
     tcp_copy,
     timed,
 )
-from tests.support.accounts import signed_in
+from tests.support.accounts import contact_id, signed_in
 
 
 async def relay_rate(source: Path, scratch: Path) -> tuple[float, float]:
@@ -36,7 +36,7 @@ async def relay_rate(source: Path, scratch: Path) -> tuple[float, float]:
         receiver = await signed_in(server.url, "Receiver")
         inbox = scratch / "inbox"
         inbox.mkdir(exist_ok=True)
-        offer = await sender.offer_transfer((await receiver.me()).id, source)
+        offer = await sender.offer_transfer(await contact_id(sender, receiver), source)
         settle(scratch, source.stat().st_size)
         with timed() as elapsed:
             received, _ = await asyncio.gather(

@@ -1,13 +1,16 @@
 """Malformed requests get the contract's 4xx error shape, never a 500."""
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import jwt
 import pytest
 
 from hypersend.client import HyperSendClient
+from tests.support.files import random_file
 from tests.support.server import ServerProcess
 
 
@@ -109,3 +112,135 @@ async def test_openapi_documents_the_routes(http: httpx.AsyncClient) -> None:
     for path in ("/auth/register", "/auth/login", "/auth/refresh", "/auth/logout", "/users/me"):
         assert path in spec["paths"]
     assert (await http.get("/docs")).status_code == 200
+
+
+async def test_every_422_has_one_sentence_and_the_problems_listed(
+    http: httpx.AsyncClient,
+) -> None:
+    response = await http.post(
+        "/auth/register", json={"email": "not an email", "password": "short", "name": "N"}
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert isinstance(body["detail"], str)
+    assert "password" in body["detail"]
+    assert "email" in body["detail"]
+    assert {tuple(problem["loc"]) for problem in body["errors"]} >= {
+        ("body", "password"),
+        ("body", "email"),
+    }
+
+
+LONE_SURROGATE = '"\\ud800"'
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/messages/", '{"chat_id": "c", "text": ' + LONE_SURROGATE + "}"),
+        ("/messages/", '{"chat_id": ' + LONE_SURROGATE + ', "text": "hi"}'),
+        ("/chats/", '{"type": "group", "title": ' + LONE_SURROGATE + ', "member_ids": []}'),
+        ("/chats/", '{"type": "group", "title": "t", "member_ids": [' + LONE_SURROGATE + "]}"),
+        ("/files/upload/start", '{"filename": "a' + LONE_SURROGATE[1:] + ', "size": 5}'),
+        ("/p2p/transfers", '{"receiver_id": ' + LONE_SURROGATE + ', "filename": "a", "size": 1}'),
+        ("/auth/login", '{"email": ' + LONE_SURROGATE + ', "password": "x"}'),
+    ],
+)
+async def test_text_that_is_not_unicode_is_422_in_any_field(
+    http: httpx.AsyncClient, alice: HyperSendClient, path: str, body: str
+) -> None:
+    response = await http.post(
+        path,
+        content=body.encode(),
+        headers={**alice.api.auth_headers(), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert "surrogate" in response.json()["detail"]
+
+
+async def test_a_valid_surrogate_pair_is_an_emoji(
+    alice: HyperSendClient, bob: HyperSendClient, http: httpx.AsyncClient
+) -> None:
+    chat = await alice.open_direct_chat((await bob.me()).id)
+    response = await http.post(
+        "/messages/",
+        content=b'{"chat_id": "' + chat.id.encode() + b'", "text": "\\ud83d\\ude00"}',
+        headers={**alice.api.auth_headers(), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 201
+    assert response.json()["text"] == "\U0001f600"
+
+
+@pytest.mark.parametrize("token", ["x.²³.abc", "x.٣.abc", "x." + "9" * 40 + ".abc", "x.1.ünïcode"])
+async def test_refresh_tokens_with_odd_numbers_are_401(http: httpx.AsyncClient, token: str) -> None:
+    response = await http.post("/auth/refresh", json={"refresh_token": token})
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_token"
+
+
+@pytest.mark.parametrize(
+    ("range_header", "status"),
+    [
+        ("bytes=" + "9" * 5000 + "-", 400),
+        ("bytes=0-" + "9" * 5000, 400),
+        ("bytes=-" + "9" * 30, 400),
+        ("bytes=٣-", 400),
+        ("bytes=²-", 400),
+        ("bytes=99999999999999999-", 416),
+    ],
+)
+async def test_absurd_ranges_are_4xx(
+    alice: HyperSendClient, http: httpx.AsyncClient, tmp_path: Path, range_header: str, status: int
+) -> None:
+    info = await alice.upload_file(random_file(tmp_path / "r.bin", 1000))
+    response = await http.get(
+        f"/files/download/{info.file_id}",
+        headers={**alice.api.auth_headers(), "Range": range_header.encode()},
+    )
+    assert response.status_code == status
+    assert response.json()["code"] in ("bad_range", "range_not_satisfiable")
+
+
+@pytest.mark.parametrize(
+    "query", ["expires=" + "9" * 5000 + "&sig=ab", "expires=1&sig=ünïcode", "expires=-1&sig=a"]
+)
+async def test_malformed_signed_links_are_4xx(
+    alice: HyperSendClient, http: httpx.AsyncClient, tmp_path: Path, query: str
+) -> None:
+    info = await alice.upload_file(random_file(tmp_path / "s.bin", 10))
+    response = await http.get(f"/files/download/{info.file_id}?{query}")
+    assert 400 <= response.status_code < 500
+    assert set(response.json()) >= {"detail", "code"}
+
+
+@pytest.mark.parametrize(
+    "mime", ["image/pngé", "text/plain\r\nX-Evil: 1", "a/b\u0000", "nonsense", "/x", ""]
+)
+async def test_a_mime_that_is_not_a_media_type_is_refused_at_start(
+    alice: HyperSendClient, http: httpx.AsyncClient, mime: str
+) -> None:
+    response = await http.post(
+        "/files/upload/start",
+        json={"filename": "a.bin", "size": 10, "mime": mime},
+        headers=alice.api.auth_headers(),
+    )
+    assert response.status_code == 422
+    assert "mime" in response.json()["detail"]
+
+
+async def test_swagger_ui_works_offline(http: httpx.AsyncClient) -> None:
+    page = (await http.get("/docs")).text
+    assert "cdn." not in page
+    assets = re.findall(r"""(?:src|href)=["'](/[^"']+)["']""", page)
+    assert any(asset.endswith("swagger-ui-bundle.js") for asset in assets)
+    for asset in assets:
+        answer = await http.get(asset)
+        assert answer.status_code == 200, asset
+        assert len(answer.content) > 100
+
+
+async def test_operation_ids_are_unique(http: httpx.AsyncClient) -> None:
+    spec = (await http.get("/openapi.json")).json()
+    ids = [op["operationId"] for path in spec["paths"].values() for op in path.values()]
+    assert len(ids) == len(set(ids))

@@ -6,14 +6,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from hypersend import __version__
 from hypersend.admin.endpoints import router as admin_router
 from hypersend.auth.endpoints import router as auth_router
 from hypersend.body_limit import BodySizeLimit
+from hypersend.body_stall import BodyStallTimeout
 from hypersend.chats.endpoints import router as chats_router
 from hypersend.config import Settings
-from hypersend.errors import install_error_handlers
+from hypersend.error_responses import install_error_handlers
 from hypersend.files.endpoints import router as files_router
 from hypersend.health import router as health_router
 from hypersend.messages.endpoints import router as messages_router
@@ -64,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await services.close()
             await storage.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # Swagger UI at /docs from the package's own assets, not a CDN
         title="HyperSend",
         version=__version__,
         summary="Self-hosted chat and very large file transfer.",
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimit, limit=settings.max_json_body_bytes, exempt_prefixes=STREAMED_BODY_PREFIXES
     )
+    app.add_middleware(BodyStallTimeout, seconds=settings.body_stall_seconds)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -5,9 +5,11 @@ Routes that stream large bodies to disk (file chunks) are exempt and enforce the
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hypersend.errors import PayloadTooLarge, error_body
+from hypersend.error_responses import error_body
+from hypersend.errors import PayloadTooLarge
 
 
 class BodySizeLimit:
@@ -32,7 +34,9 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
-                    raise PayloadTooLarge(self._message)
+                    # The framework's own exception: raised while it reads the body, it is
+                    # the one kind it passes on rather than turning into a 400.
+                    raise HTTPException(PayloadTooLarge.status, self._message)
             return message
 
         await self.app(scope, limited_receive, send)

@@ -18,6 +18,7 @@ MiB = 1024 * KiB
 GiB = 1024 * MiB
 
 RegistrationPolicy = Literal["open", "invite", "closed"]
+UserDirectory = Literal["contacts", "everyone"]
 
 
 class Settings(BaseSettings):
@@ -59,12 +60,21 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, ge=1)
     refresh_token_days: int = Field(default=30, ge=1)
     registration_policy: RegistrationPolicy | None = None
+    user_directory: UserDirectory = Field(
+        default="contacts",
+        description="Whom /users/search finds: anyone by exact email, and by name or part of "
+        "an email the people one shares a chat with (`contacts`) or everyone (`everyone`)",
+    )
 
     login_failure_window_seconds: int = Field(default=900, ge=1)
-    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_account_and_client: int = Field(default=5, ge=1)
     login_max_failures_per_client: int = Field(default=30, ge=1)
+    login_max_failures_per_account: int = Field(default=100, ge=1)
 
     max_json_body_bytes: int = Field(default=1 * MiB, ge=1 * KiB)
+    body_stall_seconds: float = Field(
+        default=60, gt=0, description="A request body that sends nothing for this long ends (408)"
+    )
     max_message_chars: int = Field(default=4096, ge=1)
 
     max_file_size: int = Field(default=40 * GiB, ge=1)
@@ -82,6 +92,9 @@ class Settings(BaseSettings):
 
     ws_heartbeat_seconds: float = Field(default=25.0, gt=0)
     ws_queue_size: int = Field(default=1024, ge=8)
+    ws_max_sockets_per_user: int = Field(
+        default=32, ge=1, description="Open /ws sockets one user may hold on each server process"
+    )
 
     p2p_offer_expiry_seconds: int = Field(default=600, ge=1)
 

@@ -5,9 +5,10 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from hypersend import __version__
+from hypersend.json_body import JsonRoute
 from hypersend.services import ServicesDep
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=JsonRoute)
 
 
 @router.get("/health")

@@ -36,6 +36,7 @@ from hypersend.transfers.link import LinkClient, LinkServer, LinkSigner
 from hypersend.transfers.relay import RelayRegistry
 from hypersend.transfers.relaying import Relaying
 from hypersend.transfers.service import TransferService
+from hypersend.users.service import UserService
 
 EXPIRY_CHECK_SECONDS = 5.0
 
@@ -55,6 +56,7 @@ class Services:
     messages: MessageService
     transfers: TransferService
     relaying: Relaying
+    users: UserService
     redis: Redis | None = None
     link_server: LinkServer | None = None
 
@@ -143,6 +145,7 @@ def build_services(settings: Settings, storage: Storage, redis: Redis | None = N
         relaying=Relaying(
             transfers, relays, coordination, LinkClient(LinkSigner(settings.signing_key))
         ),
+        users=UserService(storage, settings.user_directory),
         redis=redis,
     )
 
@@ -156,8 +159,9 @@ def _login_throttle(settings: Settings, redis: Redis | None) -> LoginThrottle:
         return RedisFailures(redis, name, limit, window)
 
     return LoginThrottle(
-        counter("account", settings.login_max_failures_per_account),
+        counter("account-client", settings.login_max_failures_per_account_and_client),
         counter("client", settings.login_max_failures_per_client),
+        counter("account", settings.login_max_failures_per_account),
     )
 
 

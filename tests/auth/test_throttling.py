@@ -1,4 +1,4 @@
-"""Failed sign-ins are throttled per account and per client address."""
+"""Failed sign-ins are throttled per account and client, per client, and per account."""
 
 import pytest
 
@@ -85,3 +85,41 @@ async def test_an_untrusted_peer_cannot_pick_its_address(own_server: ServerProce
                 headers={"X-Forwarded-For": f"198.51.100.{attempt}"},
             )
             assert answer.status_code == (429 if attempt == 3 else 401)
+
+
+async def test_a_stranger_guessing_locks_out_only_themselves(server: ServerProcess) -> None:
+    email = unique_email("owner")
+    async with HyperSendClient(server.url) as client:
+        await client.register(email, PASSWORD, "Owner")
+
+        async def sign_in(password: str, address: str) -> int:
+            answer = await client.api.http.post(
+                "/auth/login",
+                json={"email": email, "password": password},
+                headers={"X-Forwarded-For": address},
+            )
+            return answer.status_code
+
+        stranger, owner = "198.51.100.77", "192.0.2.77"
+        assert [await sign_in("guess-guess", stranger) for _ in range(6)] == [401] * 5 + [429]
+        assert await sign_in(PASSWORD, stranger) == 429
+        assert await sign_in(PASSWORD, owner) == 200
+
+
+async def test_guessing_one_account_from_many_addresses_hits_its_ceiling(
+    own_server: ServerProcess,
+) -> None:
+    own_server.env["LOGIN_MAX_FAILURES_PER_ACCOUNT"] = "6"
+    own_server.start()
+    email = unique_email("target")
+    async with HyperSendClient(own_server.url) as client:
+        await client.register(email, PASSWORD, "Target")
+        statuses = []
+        for address in range(7):
+            answer = await client.api.http.post(
+                "/auth/login",
+                json={"email": email, "password": "guess-guess"},
+                headers={"X-Forwarded-For": f"203.0.113.{address}"},
+            )
+            statuses.append(answer.status_code)
+        assert statuses == [401] * 6 + [429]

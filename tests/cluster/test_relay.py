@@ -7,7 +7,7 @@ import pytest
 
 from hypersend.client.p2p import TransferFailed
 from tests.cluster.conftest import Cluster, on
-from tests.support.accounts import signed_in
+from tests.support.accounts import contact_id, signed_in
 from tests.support.files import random_file
 
 SIZE = 5 * 1024 * 1024 + 7
@@ -22,7 +22,7 @@ async def test_ends_on_different_processes_meet(
     bob = await signed_in(b.url, "Bob")
     try:
         source = random_file(tmp_path / "across.bin", SIZE)
-        offer = await alice.offer_transfer((await bob.me()).id, source)
+        offer = await alice.offer_transfer(await contact_id(alice, bob), source)
         transfer_id = offer["transfer_id"]
         inbox = tmp_path / "inbox"
         inbox.mkdir()
@@ -52,7 +52,7 @@ async def test_a_second_receiver_on_another_process_is_refused(
     bob = await signed_in(a.url, "Bob")
     try:
         source = random_file(tmp_path / "once.bin", SIZE)
-        offer = await alice.offer_transfer((await bob.me()).id, source)
+        offer = await alice.offer_transfer(await contact_id(alice, bob), source)
         first = tmp_path / "first"
         second = tmp_path / "second"
         first.mkdir()
@@ -77,7 +77,7 @@ async def test_killing_the_relaying_process_leaves_a_transfer_that_resumes_elsew
     bob = await signed_in(b.url, "Bob")
     try:
         source = random_file(tmp_path / "big.bin", size)
-        offer = await alice.offer_transfer((await bob.me()).id, source)
+        offer = await alice.offer_transfer(await contact_id(alice, bob), source)
         transfer_id = offer["transfer_id"]
         inbox = tmp_path / "inbox"
         inbox.mkdir()
@@ -115,7 +115,7 @@ async def test_only_a_stopped_processs_transfers_fail(cluster: Cluster, tmp_path
     alice = await signed_in(a.url, "Alice")
     bob = await signed_in(a.url, "Bob")
     try:
-        bob_id = (await bob.me()).id
+        bob_id = await contact_id(alice, bob)
         source = random_file(tmp_path / "x.bin", SIZE)
         on_a = (await alice.offer_transfer(bob_id, source))["transfer_id"]
         on_b = (await alice.offer_transfer(bob_id, source))["transfer_id"]
@@ -159,7 +159,7 @@ async def test_a_cancel_through_another_process_ends_the_relay(
     bob = await signed_in(b.url, "Bob")
     try:
         source = random_file(tmp_path / "c.bin", SIZE)
-        offer = await alice.offer_transfer((await bob.me()).id, source)
+        offer = await alice.offer_transfer(await contact_id(alice, bob), source)
         sending = asyncio.create_task(alice.send_transfer(offer["transfer_id"], source))
         await asyncio.sleep(0.3)  # the sender waits on A's relay
         await bob.cancel_transfer(offer["transfer_id"])  # through B

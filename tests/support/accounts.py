@@ -30,3 +30,10 @@ async def invited(server_url: str, admin: HyperSendClient, name: str) -> HyperSe
     await client.register(email, PASSWORD, name, invite_code=invite.code)
     await client.login(email, PASSWORD)
     return client
+
+
+async def contact_id(client: HyperSendClient, other: HyperSendClient) -> str:
+    """`other`'s user id, once the two share a (direct) chat, as P2P offers require."""
+    other_id = (await other.me()).id
+    await client.open_direct_chat(other_id)
+    return other_id

@@ -11,6 +11,7 @@ import websockets
 from hypersend.client import HyperSendClient, InvalidInput, NotFoundError
 from hypersend.client.http import websocket_url
 from hypersend.client.p2p import TransferFailed
+from tests.support.accounts import contact_id
 from tests.support.files import random_file
 from tests.support.server import ServerProcess
 
@@ -22,8 +23,9 @@ async def test_relay_is_byte_identical_and_stores_nothing(
 ) -> None:
     source = random_file(tmp_path / "film.bin", SIZE)
     before = server.stored_files()
+    bob_id = await contact_id(alice, bob)
     async with await bob.connect_events() as bob_events:
-        offer = await alice.offer_transfer((await bob.me()).id, source)
+        offer = await alice.offer_transfer(bob_id, source)
         assert offer["status"] == "offered"
         event = await asyncio.wait_for(bob_events.next(), 5)
         assert event["type"] == "transfer.offered"
@@ -45,7 +47,7 @@ async def test_the_receiver_may_connect_first(
     alice: HyperSendClient, bob: HyperSendClient, tmp_path: Path
 ) -> None:
     source = random_file(tmp_path / "a.bin", 100_000)
-    offer = await alice.offer_transfer((await bob.me()).id, source)
+    offer = await alice.offer_transfer(await contact_id(alice, bob), source)
     receiving = asyncio.create_task(bob.receive_transfer(offer["transfer_id"], tmp_path))
     await asyncio.sleep(0.5)
     await alice.send_transfer(offer["transfer_id"], tmp_path / "a.bin")
@@ -60,7 +62,7 @@ async def test_strangers_and_wrong_sides_are_refused(
     tmp_path: Path,
 ) -> None:
     source = random_file(tmp_path / "s.bin", 1000)
-    offer = await alice.offer_transfer((await bob.me()).id, source)
+    offer = await alice.offer_transfer(await contact_id(alice, bob), source)
     transfer_id = offer["transfer_id"]
     with pytest.raises(NotFoundError):
         await carol.transfer(transfer_id)
@@ -80,7 +82,7 @@ async def test_a_second_sender_is_refused(
     server: ServerProcess, alice: HyperSendClient, bob: HyperSendClient, tmp_path: Path
 ) -> None:
     source = random_file(tmp_path / "s.bin", 1000)
-    offer = await alice.offer_transfer((await bob.me()).id, source)
+    offer = await alice.offer_transfer(await contact_id(alice, bob), source)
     url = websocket_url(server.url, f"/p2p/transfers/{offer['transfer_id']}/send")
     headers = alice.api.auth_headers()
     async with websockets.connect(url, additional_headers=headers) as first:
@@ -99,7 +101,7 @@ async def test_either_side_can_cancel(
     alice: HyperSendClient, bob: HyperSendClient, tmp_path: Path, canceller: str
 ) -> None:
     source = random_file(tmp_path / "c.bin", 1000)
-    offer = await alice.offer_transfer((await bob.me()).id, source)
+    offer = await alice.offer_transfer(await contact_id(alice, bob), source)
     sending = asyncio.create_task(alice.send_transfer(offer["transfer_id"], source))
     await asyncio.sleep(0.3)
     await (alice if canceller == "sender" else bob).cancel_transfer(offer["transfer_id"])
@@ -114,7 +116,7 @@ async def test_a_broken_relay_resumes_from_the_receivers_offset(
     server: ServerProcess, alice: HyperSendClient, bob: HyperSendClient, tmp_path: Path
 ) -> None:
     source = random_file(tmp_path / "r.bin", SIZE)
-    offer = await alice.offer_transfer((await bob.me()).id, source)
+    offer = await alice.offer_transfer(await contact_id(alice, bob), source)
     transfer_id = offer["transfer_id"]
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -152,7 +154,7 @@ async def test_offers_expire(own_server: ServerProcess, tmp_path: Path) -> None:
         await signed_in(own_server.url, "Receiver") as receiver,
     ):
         offer = await sender.offer_transfer(
-            (await receiver.me()).id, random_file(tmp_path / "e.bin", 10)
+            await contact_id(sender, receiver), random_file(tmp_path / "e.bin", 10)
         )
         status = "offered"
         for _ in range(40):
@@ -173,7 +175,7 @@ async def test_a_restart_fails_the_transfers_it_relayed_and_they_resume(
         await signed_in(own_server.url, "Sender") as sender,
         await signed_in(own_server.url, "Receiver") as receiver,
     ):
-        receiver_id = (await receiver.me()).id
+        receiver_id = await contact_id(sender, receiver)
         source = random_file(tmp_path / "x.bin", SIZE)
         waiting = await sender.offer_transfer(receiver_id, source)
         relayed = await sender.offer_transfer(receiver_id, source)
@@ -207,6 +209,22 @@ async def test_bad_offers_are_422(alice: HyperSendClient, tmp_path: Path) -> Non
         await alice.offer_transfer((await alice.me()).id, random_file(tmp_path / "c", 5))
 
 
+async def test_offers_reach_only_people_one_shares_a_chat_with(
+    alice: HyperSendClient, bob: HyperSendClient, carol: HyperSendClient, tmp_path: Path
+) -> None:
+    source = random_file(tmp_path / "spam.bin", 5)
+    bob_id = (await bob.me()).id
+    with pytest.raises(InvalidInput) as refused:
+        await alice.offer_transfer(bob_id, source)
+    assert refused.value.code == "not_a_contact"
+    await carol.create_group("both", [(await alice.me()).id, bob_id])
+    assert (await alice.offer_transfer(bob_id, source))["status"] == "offered"
+    with pytest.raises(NotFoundError):  # a chat that is not theirs
+        await alice.offer_transfer(
+            bob_id, source, chat_id=(await carol.open_direct_chat(bob_id)).id
+        )
+
+
 async def test_a_paused_receiver_holds_the_sender_back_not_the_servers_memory(
     own_server: ServerProcess, tmp_path: Path
 ) -> None:
@@ -218,7 +236,7 @@ async def test_a_paused_receiver_holds_the_sender_back_not_the_servers_memory(
     bob = await signed_in(own_server.url, "Bob")
     try:
         source = random_file(tmp_path / "big.bin", size)
-        offer = await alice.offer_transfer((await bob.me()).id, source)
+        offer = await alice.offer_transfer(await contact_id(alice, bob), source)
         transfer_id = offer["transfer_id"]
         url = websocket_url(own_server.url, f"/p2p/transfers/{transfer_id}/receive")
         sent = 0

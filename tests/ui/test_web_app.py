@@ -114,7 +114,7 @@ async def test_a_new_user_chats_live_and_signs_out(
         await expect(page.get_by_text("No chats yet")).to_be_visible()
 
         await icon_button(page, "New chat").click()
-        await type_into(page, "Search people", "Bobby")
+        await type_into(page, "Search people", (await bob.me()).email)
         await page.get_by_role("checkbox", name="Bobby Tables", exact=False).click()
         await page.get_by_role("button", name="Start").click()
         await expect(page.get_by_role("textbox", name="Message")).to_be_visible()

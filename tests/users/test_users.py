@@ -13,19 +13,36 @@ async def test_me_includes_the_admin_flag(alice: HyperSendClient) -> None:
     assert data["is_admin"] is False or data["is_admin"] is True
 
 
-async def test_search_finds_by_name_or_email_but_never_the_caller(
+async def test_search_finds_strangers_only_by_exact_email_and_contacts_by_name(
     server: ServerProcess, alice: HyperSendClient
 ) -> None:
     unique = f"Zebulon {uuid.uuid4().hex[:8]}"
     bob = await signed_in(server.url, unique)
     bob_me = await bob.me()
     await bob.close()
-    by_name = await alice.search_users(unique.lower())
-    by_email = await alice.search_users(bob_me.email.upper())
-    assert bob_me.id in {u.id for u in by_name}
-    assert [u.id for u in by_email] == [bob_me.id]
-    alice_me = await alice.me()
-    assert alice_me.id not in {u.id for u in await alice.search_users("alice")}
+
+    async def found(text: str) -> list[str]:
+        return [user.id for user in await alice.search_users(text)]
+
+    assert await found(unique.lower()) == []  # no harvesting of strangers' emails by name
+    assert await found(bob_me.email.split("@")[0]) == []
+    assert await found(bob_me.email.upper()) == [bob_me.id]
+    await alice.open_direct_chat(bob_me.id)
+    assert await found(unique.lower()) == [bob_me.id]
+    assert await found(bob_me.email.split("@")[0]) == [bob_me.id]
+    assert (await alice.me()).id not in await found("alice")
+    assert (await alice.me()).id not in await found((await alice.me()).email)
+
+
+async def test_an_open_directory_finds_everyone_by_name(own_server: ServerProcess) -> None:
+    own_server.env["USER_DIRECTORY"] = "everyone"
+    own_server.start()
+    unique = f"Yolanda {uuid.uuid4().hex[:8]}"
+    async with (
+        await signed_in(own_server.url, unique) as yolanda,
+        await signed_in(own_server.url, "Seeker") as seeker,
+    ):
+        assert [user.id for user in await seeker.search_users(unique)] == [(await yolanda.me()).id]
 
 
 async def test_search_treats_wildcards_literally_and_caps_results(

@@ -24,6 +24,7 @@ from hypersend.admin.service import AdminService, UserUsage
 from hypersend.client import errors as client_errors
 from hypersend.client.admin import AccountInfo, InviteInfo
 from hypersend.config import Settings
+from hypersend.error_responses import describe_problems
 from hypersend.errors import ApiError
 from hypersend.services import build_services
 from hypersend.storage import open_storage
@@ -47,14 +48,14 @@ async def _translated(call: Awaitable[T]) -> T:
         return await call
     except ApiError as exc:
         body = {"detail": exc.detail, "code": exc.code}
-        raise client_errors.error_for(exc.status_code, body, {}) from exc
+        raise client_errors.error_for(exc.status, body, {}) from exc
 
 
 def _validated(model: type[Any], **fields: Any) -> Any:
     try:
         return model(**fields)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = describe_problems(exc.errors())
         raise client_errors.InvalidInput(422, "validation_error", problems) from exc
 
 

@@ -12,6 +12,7 @@ from hypersend.admin.schemas import (
     UserCreate,
     UserPatch,
 )
+from hypersend.json_body import JsonRoute
 from hypersend.users.schemas import UserOut
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -19,7 +20,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "The caller is not an admin"},
 }
 
-router = APIRouter(prefix="/admin", tags=["admin"], responses=_ERRORS)
+router = APIRouter(prefix="/admin", tags=["admin"], responses=_ERRORS, route_class=JsonRoute)
 
 
 @router.post("/invites", status_code=status.HTTP_201_CREATED)

@@ -9,10 +9,11 @@ from hypersend.auth.schemas import (
     TokenPair,
 )
 from hypersend.client_address import client_address
+from hypersend.json_body import JsonRoute
 from hypersend.services import ServicesDep
 from hypersend.users.schemas import UserOut
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=JsonRoute)
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)

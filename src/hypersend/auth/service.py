@@ -134,7 +134,7 @@ class AuthService:
             raise Unauthorized("Wrong email or password", code="invalid_credentials")
         if user.disabled:
             raise Forbidden("This account is disabled", code="account_disabled")
-        await self._throttle.record_success(email)
+        await self._throttle.record_success(email, client_address)
         if upgraded_hash:
             await self._storage.users.set_password_hash(user.id, upgraded_hash)
         now = utcnow()

@@ -1,4 +1,10 @@
-"""Failed-login throttling per account and per client address.
+"""Failed-login throttling per account and client address, per client, and per account.
+
+A stranger who types wrong passwords for someone's email locks only themselves out: the
+tight limit counts failures of one account from one client. Each client also has a limit
+across accounts (guessing many accounts), and each account a much higher one across clients
+(guessing from many addresses), which still stops brute force without handing anyone a
+cheap way to lock the owner out.
 
 The failures are counted in a sliding window: in this process's memory (one process), or in
 Redis sorted sets when several processes serve the same users, so that the limits hold for
@@ -115,16 +121,28 @@ class RedisFailures:
 
 
 class LoginThrottle:
-    def __init__(self, accounts: FailureCounter, clients: FailureCounter) -> None:
-        self._accounts = accounts
+    def __init__(
+        self, pairs: FailureCounter, clients: FailureCounter, accounts: FailureCounter
+    ) -> None:
+        self._pairs = pairs
         self._clients = clients
+        self._accounts = accounts
 
     async def retry_after(self, email: str, client: str) -> int:
-        return max(await self._accounts.retry_after(email), await self._clients.retry_after(client))
+        return max(
+            await self._pairs.retry_after(_pair(email, client)),
+            await self._clients.retry_after(client),
+            await self._accounts.retry_after(email),
+        )
 
     async def record_failure(self, email: str, client: str) -> None:
-        await self._accounts.record(email)
+        await self._pairs.record(_pair(email, client))
         await self._clients.record(client)
+        await self._accounts.record(email)
 
-    async def record_success(self, email: str) -> None:
-        await self._accounts.clear(email)
+    async def record_success(self, email: str, client: str) -> None:
+        await self._pairs.clear(_pair(email, client))
+
+
+def _pair(email: str, client: str) -> str:
+    return f"{email}\n{client}"

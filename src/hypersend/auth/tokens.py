@@ -7,6 +7,7 @@ one means the token was stolen or replayed, and the service revokes the whole se
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,8 +16,11 @@ import jwt
 from hypersend.clock import utcnow
 from hypersend.errors import Unauthorized
 from hypersend.ids import new_id
+from hypersend.signatures import same_text
 
 ALGORITHM = "HS256"
+
+_GENERATION = re.compile(r"[0-9]{1,18}")  # ASCII digits only: int() refuses many others
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +110,11 @@ class TokenCodec:
     def parse_refresh(self, token: str) -> RefreshToken:
         """Check the token's MAC; raise 401 for anything this server did not issue."""
         parts = token.split(".")
-        if len(parts) != 3 or not parts[1].isdigit():
+        if len(parts) != 3 or not _GENERATION.fullmatch(parts[1]):
             raise Unauthorized("Invalid refresh token", code="invalid_token")
         session_id, generation_text, mac = parts
         generation = int(generation_text)
-        if not hmac.compare_digest(mac, self._refresh_mac(session_id, generation)):
+        if not same_text(mac, self._refresh_mac(session_id, generation)):
             raise Unauthorized("Invalid refresh token", code="invalid_token")
         return RefreshToken(session_id, generation, mac)
 

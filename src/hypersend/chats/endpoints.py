@@ -2,9 +2,10 @@ from fastapi import APIRouter, Response, status
 
 from hypersend.auth.dependencies import CurrentUser
 from hypersend.chats.schemas import AddMember, ChatOut, CreateChat
+from hypersend.json_body import JsonRoute
 from hypersend.services import ServicesDep
 
-router = APIRouter(prefix="/chats", tags=["chats"])
+router = APIRouter(prefix="/chats", tags=["chats"], route_class=JsonRoute)
 
 
 @router.post(

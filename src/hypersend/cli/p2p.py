@@ -26,7 +26,7 @@ def register(commands: Any) -> None:
     whom.add_argument(
         "--resume", metavar="TRANSFER_ID", help="go on with a transfer whose relay broke"
     )
-    send.add_argument("--chat", help="offer it in this chat")
+    send.add_argument("--chat", help="offer it in this chat (default: your chat with them)")
     send.add_argument("--quiet", action="store_true", help="no progress bar")
     send.set_defaults(handler=_send)
 
@@ -53,7 +53,8 @@ async def _send(args: argparse.Namespace) -> int:
             transfer_id = args.resume
         else:
             receiver_id = await user_id_for(client, args.to)
-            offer = await client.offer_transfer(receiver_id, path, chat_id=args.chat)
+            chat_id = args.chat or (await client.open_direct_chat(receiver_id)).id
+            offer = await client.offer_transfer(receiver_id, path, chat_id=chat_id)
             transfer_id = offer["transfer_id"]
             print(f"Offered {path.name} to {args.to}: transfer {transfer_id}", flush=True)
         print(f"Waiting for the receiver (hypersend p2p receive {transfer_id})", file=sys.stderr)

@@ -67,5 +67,6 @@ def error_for(status: int, body: Any, headers: dict[str, str]) -> ApiError:
     code = body.get("code", "error") if isinstance(body, dict) else "error"
     if status == 429:
         retry_after = headers.get("retry-after", "1")
-        return RateLimited(status, code, detail, int(retry_after) if retry_after.isdigit() else 1)
+        wait = int(retry_after) if retry_after.isascii() and retry_after.isdigit() else 1
+        return RateLimited(status, code, detail, wait)
     return _BY_STATUS.get(status, ApiError)(status, code, detail)

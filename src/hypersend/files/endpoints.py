@@ -14,9 +14,10 @@ from hypersend.files.schemas import (
     StartUpload,
     UploadStarted,
 )
+from hypersend.json_body import JsonRoute
 from hypersend.services import ServicesDep
 
-router = APIRouter(prefix="/files", tags=["files"])
+router = APIRouter(prefix="/files", tags=["files"], route_class=JsonRoute)
 
 
 class LargeFileResponse(FileResponse):
@@ -35,13 +36,19 @@ async def start_upload(
     )
 
 
-@router.api_route(
-    "/upload/chunk/{file_id}", methods=["PUT", "POST"], openapi_extra=CHUNK_BODY_OPENAPI
-)
+@router.put("/upload/chunk/{file_id}", openapi_extra=CHUNK_BODY_OPENAPI)
 async def upload_chunk(
     file_id: str, chunk: IncomingChunkDep, user: CurrentUser, services: ServicesDep
 ) -> ChunkAccepted:
     """Raw chunk bytes as the body. Every chunk is `chunk_size` bytes except the last."""
+    return await services.files.receive_chunk(user, file_id, chunk)
+
+
+@router.post("/upload/chunk/{file_id}", openapi_extra=CHUNK_BODY_OPENAPI)
+async def upload_chunk_by_post(
+    file_id: str, chunk: IncomingChunkDep, user: CurrentUser, services: ServicesDep
+) -> ChunkAccepted:
+    """The same as `PUT`, for clients that can only POST."""
     return await services.files.receive_chunk(user, file_id, chunk)
 
 
@@ -75,7 +82,7 @@ async def download(
     principal: OptionalPrincipal,
     services: ServicesDep,
     range_header: Annotated[str | None, Header(alias="range")] = None,
-    expires: Annotated[int | None, Query()] = None,
+    expires: Annotated[int | None, Query(ge=0, le=2**63)] = None,
     sig: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Response:
     """The file's bytes, with Range and If-Range. Bearer token, or a signed link's query."""

@@ -5,6 +5,8 @@ import hashlib
 import hmac
 import time
 
+from hypersend.signatures import same_text
+
 
 class LinkSigner:
     def __init__(self, secret: str) -> None:
@@ -17,4 +19,4 @@ class LinkSigner:
     def is_valid(self, file_id: str, expires: int, signature: str) -> bool:
         if expires < time.time():
             return False
-        return hmac.compare_digest(signature, self.sign(file_id, expires))
+        return same_text(signature, self.sign(file_id, expires))

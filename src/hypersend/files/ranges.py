@@ -4,7 +4,8 @@ import re
 
 from hypersend.errors import BadRequest, RangeNotSatisfiable
 
-_PART = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+# ASCII digits only, and no more than any file size needs (int() of thousands of digits raises).
+_PART = re.compile(r"^\s*([0-9]{0,19})\s*-\s*([0-9]{0,19})\s*$", re.ASCII)
 MAX_RANGES = 100
 
 

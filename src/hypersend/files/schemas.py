@@ -14,10 +14,18 @@ def display_name(value: str) -> str:
     return name
 
 
+# A media type (RFC 6838: type/subtype, optional parameters), in printable ASCII: it goes out
+# as every download's Content-Type, so nothing else may be stored.
+_NAME = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+MEDIA_TYPE = rf'^{_NAME}/{_NAME}(\s*;\s*{_NAME}=({_NAME}|"[ !#-\[\]-~]*"))*$'
+
+
 class StartUpload(BaseModel):
     filename: str = Field(min_length=1, max_length=255)
     size: int = Field(gt=0, description="Bytes; the server's maximum is 40 GiB unless configured")
-    mime: str | None = Field(default=None, max_length=200)
+    mime: str | None = Field(
+        default=None, max_length=200, pattern=MEDIA_TYPE, description="e.g. image/png"
+    )
     chat_id: str | None = Field(default=None, max_length=64)
 
     _filename = field_validator("filename")(display_name)

@@ -3,10 +3,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from hypersend.auth.dependencies import CurrentUser
+from hypersend.json_body import JsonRoute
 from hypersend.messages.schemas import MessageOut, MessagePageOut, ReadPointer, SendMessage
 from hypersend.services import ServicesDep
 
-router = APIRouter(tags=["messages"])
+router = APIRouter(tags=["messages"], route_class=JsonRoute)
 
 PAGE_DEFAULT = 50
 PAGE_MAX = 100

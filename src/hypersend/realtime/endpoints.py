@@ -9,11 +9,12 @@ from fastapi import APIRouter, WebSocket
 
 from hypersend.auth.websocket import accept_authenticated
 from hypersend.errors import ApiError
-from hypersend.realtime.hub import CLOSE_BUS_LOST, Subscriber
+from hypersend.json_body import LONE_SURROGATE, JsonRoute, find_lone_surrogate
+from hypersend.realtime.hub import CLOSE_BUS_LOST, CLOSE_TOO_MANY, Subscriber
 from hypersend.realtime.sockets import next_message
 from hypersend.services import Services, get_services
 
-router = APIRouter(tags=["realtime"])
+router = APIRouter(tags=["realtime"], route_class=JsonRoute)
 
 CLOSE_TIMEOUT = 30.0  # a slow client reads its close frame after what was queued before it
 
@@ -26,6 +27,10 @@ async def events(websocket: WebSocket) -> None:
         return
     if not services.bus.connected:  # events from other processes would be missed
         await websocket.close(CLOSE_BUS_LOST, "Server lost its event bus: reconnect shortly")
+        return
+    # A bound per process: with several processes, a user may hold this many on each.
+    if services.hub.connections_of(principal.user.id) >= services.settings.ws_max_sockets_per_user:
+        await websocket.close(CLOSE_TOO_MANY, "Too many open event sockets for this account")
         return
     subscriber = services.hub.subscribe(principal.user.id, principal.session.id)
     tasks = {
@@ -80,6 +85,9 @@ async def _receive_commands(
             command = json.loads(text)
         except ValueError:
             subscriber.offer(_error("bad_frame", "Frame is not valid JSON"))
+            continue
+        if find_lone_surrogate(command):
+            subscriber.offer(_error("bad_frame", LONE_SURROGATE))
             continue
         await _handle(command, subscriber, services)
 

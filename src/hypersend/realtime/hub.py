@@ -12,6 +12,7 @@ from collections.abc import Iterable
 CLOSE_TOO_SLOW = 4008
 CLOSE_SESSION_ENDED = 4001
 CLOSE_BUS_LOST = 1013  # "try again later": the client reconnects and catches up
+CLOSE_TOO_MANY = 4029
 
 
 class Subscriber:
@@ -75,6 +76,9 @@ class ConnectionHub:
         for subscribers in self._by_user.values():
             for subscriber in subscribers:
                 subscriber.close(code, reason)
+
+    def connections_of(self, user_id: str) -> int:
+        return len(self._by_user.get(user_id, ()))
 
     def connection_count(self) -> int:
         return sum(len(subscribers) for subscribers in self._by_user.values())

@@ -35,8 +35,11 @@ class UserRepository(Protocol):
 
     async def get_by_email(self, email: str) -> User | None: ...
 
-    async def search(self, text: str, *, limit: int, exclude_id: str) -> list[User]:
-        """Users whose name or email contains `text` (case-insensitive), by name."""
+    async def search(
+        self, text: str, *, limit: int, exclude_id: str, contacts_of: str | None = None
+    ) -> list[User]:
+        """Enabled users whose name or email contains `text` (case-insensitive), by name;
+        with `contacts_of`, only those who share a chat with that user."""
 
     async def get_many(self, user_ids: list[str]) -> list[User]: ...
 
@@ -95,6 +98,9 @@ class ChatRepository(Protocol):
     async def members(self, chat_id: str) -> list[ChatMember]: ...
 
     async def member(self, chat_id: str, user_id: str) -> ChatMember | None: ...
+
+    async def share_a_chat(self, user_id: str, other_id: str) -> bool:
+        """Whether the two users are members of at least one chat together."""
 
     async def add_member(self, chat_id: str, user_id: str) -> bool:
         """Add a member; False when they already were one."""

@@ -7,12 +7,13 @@ from fastapi import APIRouter, Query, Response, WebSocket, status
 
 from hypersend.auth.dependencies import CurrentUser
 from hypersend.auth.websocket import accept_authenticated
+from hypersend.json_body import JsonRoute
 from hypersend.realtime.sockets import next_message
 from hypersend.services import ServicesDep, get_services
 from hypersend.transfers.relaying import Side
 from hypersend.transfers.schemas import OfferTransfer, TransferOut
 
-router = APIRouter(prefix="/p2p/transfers", tags=["p2p"])
+router = APIRouter(prefix="/p2p/transfers", tags=["p2p"], route_class=JsonRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from hypersend.signatures import same_text
 from hypersend.transfers.ends import RelayEnd
 from hypersend.transfers.relay import MAX_FRAME
 
@@ -103,7 +104,7 @@ class LinkSigner:
             signature = hello.pop("signature")
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
-        if not hmac.compare_digest(str(signature), self._signature(hello)):
+        if not same_text(str(signature), self._signature(hello)):
             return None
         if not isinstance(hello.get("expires"), int) or hello["expires"] < time.time():
             return None

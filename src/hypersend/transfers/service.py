@@ -49,6 +49,10 @@ class TransferService:
         if chat_id is not None:
             await self._chats.require_member(chat_id, user.id)
             await self._chats.require_member(chat_id, receiver_id)
+        elif not await self._storage.chats.share_a_chat(user.id, receiver_id):
+            raise Unprocessable(  # offers are no way to reach strangers
+                "You can offer files only to people you share a chat with", code="not_a_contact"
+            )
         now = utcnow()
         transfer = Transfer(
             id=new_id(),

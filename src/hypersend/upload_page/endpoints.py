@@ -22,9 +22,10 @@ from hypersend.auth.principals import Principal
 from hypersend.errors import NotFound, Unauthorized
 from hypersend.files.dependencies import CHUNK_BODY_OPENAPI, IncomingChunkDep
 from hypersend.files.schemas import ChunkAccepted, FileInfo, StartUpload, UploadStarted
+from hypersend.json_body import JsonRoute
 from hypersend.services import ServicesDep
 
-router = APIRouter(tags=["upload page"])
+router = APIRouter(tags=["upload page"], route_class=JsonRoute)
 
 CHUNK_PREFIX = "/upload-page/chunk/"
 

@@ -3,12 +3,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from hypersend.auth.dependencies import CurrentUser
+from hypersend.json_body import JsonRoute
 from hypersend.services import ServicesDep
 from hypersend.users.schemas import Me, UserSummary
 
-router = APIRouter(prefix="/users", tags=["users"])
-
-SEARCH_LIMIT = 20
+router = APIRouter(prefix="/users", tags=["users"], route_class=JsonRoute)
 
 
 @router.get("/me")
@@ -22,5 +21,7 @@ async def search(
     services: ServicesDep,
     q: Annotated[str, Query(min_length=1, max_length=100)],
 ) -> list[UserSummary]:
-    found = await services.storage.users.search(q.strip(), limit=SEARCH_LIMIT, exclude_id=user.id)
+    """People to start a chat with: anyone by exact email; by name or part of an email, the
+    people one shares a chat with (or everyone, as the server's `USER_DIRECTORY` says)."""
+    found = await services.users.search(user, q)
     return [UserSummary(id=u.id, name=u.name, email=u.email) for u in found]

@@ -10,6 +10,7 @@ from hypersend.storage.errors import DuplicateError
 from hypersend.storage.models import Invite, Session, User
 from hypersend.storage.mongo.documents import (
     Database,
+    Document,
     invite_doc,
     session_doc,
     to_invite,
@@ -23,6 +24,7 @@ class MongoUsers:
     def __init__(self, db: Database) -> None:
         self._users = db["users"]
         self._claims = db["claims"]
+        self._members = db["chat_members"]
 
     async def create(self, user: User) -> None:
         try:
@@ -54,12 +56,18 @@ class MongoUsers:
         doc = await self._users.find_one({"email": email})
         return to_user(doc) if doc else None
 
-    async def search(self, text: str, *, limit: int, exclude_id: str) -> list[User]:
+    async def search(
+        self, text: str, *, limit: int, exclude_id: str, contacts_of: str | None = None
+    ) -> list[User]:
         pattern = {"$regex": re.escape(text.lower()), "$options": "i"}
+        ids: Document = {"$ne": exclude_id}
+        if contacts_of is not None:
+            chats = await self._members.distinct("chat_id", {"user_id": contacts_of})
+            ids["$in"] = await self._members.distinct("user_id", {"chat_id": {"$in": chats}})
         cursor = (
             self._users.find(
                 {
-                    "_id": {"$ne": exclude_id},
+                    "_id": ids,
                     "disabled": False,
                     "$or": [{"name_key": pattern}, {"email": pattern}],
                 }

@@ -81,6 +81,11 @@ class MongoChats:
         found = await self._read.members({"chat_id": chat_id, "user_id": user_id})
         return found[0] if found else None
 
+    async def share_a_chat(self, user_id: str, other_id: str) -> bool:
+        chats = await self._members.distinct("chat_id", {"user_id": user_id})
+        together = {"user_id": other_id, "chat_id": {"$in": chats}}
+        return await self._members.count_documents(together, limit=1) > 0
+
     async def add_member(self, chat_id: str, user_id: str) -> bool:
         now = utcnow()
         try:

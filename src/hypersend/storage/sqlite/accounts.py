@@ -83,16 +83,29 @@ class SqliteUsers:
         )
         return user_from_row(row) if row else None
 
-    async def search(self, text: str, *, limit: int, exclude_id: str) -> list[User]:
+    async def search(
+        self, text: str, *, limit: int, exclude_id: str, contacts_of: str | None = None
+    ) -> list[User]:
         pattern = f"%{_escape_like(text.lower())}%"
-        rows = await self._db.read(
-            lambda c: c.execute(
-                "SELECT * FROM users WHERE id != ? AND disabled = 0"
-                " AND (lower(name) LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')"
-                " ORDER BY lower(name), id LIMIT ?",
-                (exclude_id, pattern, pattern, limit),
-            ).fetchall()
+        contacts = (
+            " AND id IN (SELECT theirs.user_id FROM chat_members AS mine"
+            " JOIN chat_members AS theirs ON theirs.chat_id = mine.chat_id"
+            " WHERE mine.user_id = :contacts_of)"
+            if contacts_of is not None
+            else ""
         )
+        query = (
+            "SELECT * FROM users WHERE id != :exclude AND disabled = 0"
+            " AND (lower(name) LIKE :pattern ESCAPE '\\' OR email LIKE :pattern ESCAPE '\\')"
+            f"{contacts} ORDER BY lower(name), id LIMIT :limit"
+        )
+        parameters = {
+            "exclude": exclude_id,
+            "pattern": pattern,
+            "contacts_of": contacts_of,
+            "limit": limit,
+        }
+        rows = await self._db.read(lambda c: c.execute(query, parameters).fetchall())
         return [user_from_row(row) for row in rows]
 
     async def get_many(self, user_ids: list[str]) -> list[User]:

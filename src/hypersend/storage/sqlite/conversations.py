@@ -174,6 +174,17 @@ class SqliteChats:
         )
         return member_from_row(row) if row else None
 
+    async def share_a_chat(self, user_id: str, other_id: str) -> bool:
+        row = await self._db.read(
+            lambda c: c.execute(
+                "SELECT 1 FROM chat_members AS mine JOIN chat_members AS theirs"
+                " ON theirs.chat_id = mine.chat_id AND theirs.user_id = ?"
+                " WHERE mine.user_id = ? LIMIT 1",
+                (other_id, user_id),
+            ).fetchone()
+        )
+        return row is not None
+
     async def add_member(self, chat_id: str, user_id: str) -> bool:
         now = to_db_time(utcnow())
 

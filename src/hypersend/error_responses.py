@@ -1,0 +1,93 @@
+"""Every error leaves the server in one shape: `{"detail": "<message>", "code": "<code>"}`.
+
+Validation errors add `errors`: each problem with its location, for programs; `detail` says
+them all in one sentence, for people.
+"""
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hypersend.errors import ApiError
+
+logger = logging.getLogger("hypersend")
+
+_CODES_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    416: "range_not_satisfiable",
+    422: "invalid_input",
+    429: "rate_limited",
+}
+
+
+def error_body(detail: str, code: str) -> dict[str, Any]:
+    return {"detail": detail, "code": code}
+
+
+def describe_problems(errors: Iterable[Mapping[str, Any]]) -> str:
+    """Pydantic's errors as one sentence: `password: String should have at least 8
+    characters; email: value is not a valid email address`."""
+    return "; ".join(_describe(error) for error in errors) or "Invalid input"
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    location: Sequence[Any] = error.get("loc", ())
+    if location and location[0] in ("body", "query", "path", "header") and len(location) > 1:
+        location = location[1:]
+    where = ".".join(str(part) for part in location)
+    message = str(error.get("msg", "invalid"))
+    reason = (error.get("ctx") or {}).get("error")
+    if reason is not None and str(reason) not in message:
+        message = f"{message}: {reason}"
+    return f"{where}: {message}" if where else message
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(
+        error_body(exc.detail, exc.code), status_code=exc.status, headers=exc.headers or None
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """The framework's own errors (an unknown path, a method a route does not take)."""
+    assert isinstance(exc, StarletteHTTPException)
+    code = _CODES_BY_STATUS.get(exc.status_code, "error")
+    return JSONResponse(
+        error_body(str(exc.detail), code), status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {key: value for key, value in error.items() if key in ("type", "loc", "msg")}
+        for error in exc.errors()
+    ]
+    body = {**error_body(describe_problems(exc.errors()), "validation_error"), "errors": problems}
+    return JSONResponse(body, status_code=422)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("Unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse(error_body("Internal server error", "internal_error"), status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)
