@@ -196,7 +196,10 @@ async def test_absurd_ranges_are_4xx(
     info = await alice.upload_file(random_file(tmp_path / "r.bin", 1000))
     response = await http.get(
         f"/files/download/{info.file_id}",
-        headers={**alice.api.auth_headers(), "Range": range_header.encode()},
+        headers=[
+            *((name.encode(), value.encode()) for name, value in alice.api.auth_headers().items()),
+            (b"Range", range_header.encode()),
+        ],
     )
     assert response.status_code == status
     assert response.json()["code"] in ("bad_range", "range_not_satisfiable")

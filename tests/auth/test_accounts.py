@@ -74,7 +74,8 @@ async def test_invalid_registration_is_422_and_stores_nothing(
             await client.api.json("POST", "/auth/register", json=body, authenticated=False)
         assert caught.value.status == 422
         assert caught.value.code == "validation_error"
-        assert any(field in error["loc"] for error in caught.value.detail)
+        assert field in caught.value.detail
+        assert any(field in problem["loc"] for problem in caught.value.problems)
         if isinstance(body.get("email"), str) and "@" in str(body["email"]):
             with pytest.raises(AuthError):
                 await client.login(str(body["email"]), PASSWORD)

@@ -1,10 +1,13 @@
 """P2P transfers whose two ends land on different server processes."""
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
+import websockets
 
+from hypersend.client.http import websocket_url
 from hypersend.client.p2p import TransferFailed
 from tests.cluster.conftest import Cluster, on
 from tests.support.accounts import contact_id, signed_in
@@ -166,6 +169,53 @@ async def test_a_cancel_through_another_process_ends_the_relay(
         with pytest.raises(TransferFailed):
             await asyncio.wait_for(sending, 5)
         assert (await alice.transfer(offer["transfer_id"]))["status"] == "cancelled"
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_a_paused_receiver_holds_back_a_sender_on_another_process(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    a, b = cluster.start(2)
+    size = 96 * 1024 * 1024
+    alice = await signed_in(a.url, "Alice")
+    bob = await signed_in(b.url, "Bob")
+    try:
+        source = random_file(tmp_path / "big.bin", size)
+        offer = await alice.offer_transfer(await contact_id(alice, bob), source)
+        url = websocket_url(b.url, f"/p2p/transfers/{offer['transfer_id']}/receive")
+        sent = 0
+
+        def on_progress(done: int, total: int) -> None:
+            nonlocal sent
+            sent = done
+
+        async with websockets.connect(  # B relays; A links the sender to it
+            url, additional_headers=bob.api.auth_headers(), max_size=2**21, max_queue=1
+        ) as receiver:
+            before = a.rss_bytes() + b.rss_bytes()
+            sending = asyncio.create_task(
+                alice.send_transfer(offer["transfer_id"], source, progress=on_progress)
+            )
+            await asyncio.sleep(3)  # the receiver reads nothing meanwhile
+            stalled_at = sent
+            await asyncio.sleep(1)
+            assert sent == stalled_at, "the sender kept going while nobody read"
+            assert 0 < stalled_at < size // 3
+            growth = a.rss_bytes() + b.rss_bytes() - before
+            assert growth < 32 * 1024 * 1024, f"the servers grew by {growth} bytes"
+            received = 0
+            async for frame in receiver:
+                if isinstance(frame, bytes):
+                    received += len(frame)
+                    continue
+                assert json.loads(frame)["type"] == "done"
+                await receiver.send(json.dumps({"type": "done"}))
+                break
+            await asyncio.wait_for(sending, 60)
+        assert received == size
+        assert (await alice.transfer(offer["transfer_id"]))["status"] == "completed"
     finally:
         await alice.close()
         await bob.close()

@@ -12,11 +12,15 @@ class ServerUnreachable(HyperSendError):
 
 
 class ApiError(HyperSendError):
-    def __init__(self, status: int, code: str, detail: Any) -> None:
+    def __init__(
+        self, status: int, code: str, detail: Any, problems: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(f"{status} {code}: {detail}")
         self.status = status
         self.code = code
         self.detail = detail
+        self.problems = problems or []
+        """A validation error's problems, each with its `loc`ation and `msg`."""
 
 
 class AuthError(ApiError):
@@ -69,4 +73,6 @@ def error_for(status: int, body: Any, headers: dict[str, str]) -> ApiError:
         retry_after = headers.get("retry-after", "1")
         wait = int(retry_after) if retry_after.isascii() and retry_after.isdigit() else 1
         return RateLimited(status, code, detail, wait)
-    return _BY_STATUS.get(status, ApiError)(status, code, detail)
+    problems = body.get("errors") if isinstance(body, dict) else None
+    error_type = _BY_STATUS.get(status, ApiError)
+    return error_type(status, code, detail, problems if isinstance(problems, list) else None)
