@@ -21,9 +21,9 @@ from tests.support.server import ServerProcess
 __all__ = [
     "ServerProcess",
     "add_source_options",
-    "page_reporting_paused",
     "peak_rss_mib",
     "rss_mib",
+    "server_cpu_seconds",
     "settle",
     "source_file",
     "tcp_copy",
@@ -37,11 +37,6 @@ PIECE = 1024 * 1024
 def add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size-gib", type=float, default=2.0)
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: /tmp)")
-    parser.add_argument(
-        "--keep-page-reporting",
-        action="store_true",
-        help="measure with the VM's free page reporting left on (see page_reporting_paused)",
-    )
 
 
 @asynccontextmanager
@@ -51,8 +46,7 @@ async def source_file(args: argparse.Namespace) -> AsyncIterator[tuple[Path, Pat
         scratch = Path(scratch_name)
         size = int(args.size_gib * 1024**3)
         print(f"making {size / 1024**3:.1f} GiB of random data ...", flush=True)
-        with page_reporting_paused(keep=args.keep_page_reporting):
-            yield scratch, await asyncio.to_thread(random_file, scratch / "source.bin", size)
+        yield scratch, await asyncio.to_thread(random_file, scratch / "source.bin", size)
 
 
 def _memory_kib(server: ServerProcess, field: str) -> list[int]:
@@ -72,6 +66,14 @@ def _memory_kib(server: ServerProcess, field: str) -> list[int]:
 def peak_rss_mib(server: ServerProcess) -> float:
     """The largest peak RSS (VmHWM) among the server's processes, in MiB."""
     return max(_memory_kib(server, "VmHWM"), default=0) / 1024
+
+
+def server_cpu_seconds(server: ServerProcess) -> float:
+    """User plus system CPU time of all the server's processes so far. CPU-seconds per GiB
+    is the measure that these VMs' memory reporting skews least (it adds system time to
+    whichever side touches fresh memory, but not wall time to the other)."""
+    ticks = sum(int(fields[11]) + int(fields[12]) for fields in server.process_stats().values())
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mib(server: ServerProcess) -> float:
@@ -96,10 +98,11 @@ def settle(scratch: Path, size: int) -> None:
     flushed (`sync`), then `size` bytes of page cache used and freed just before it, so the
     step's own page cache comes from memory the host still backs.
 
-    Why: these VMs hand freed memory back to the host (virtio free page reporting, see
-    /sys/module/page_reporting), and touching it again costs ~2.5 s of system time per GiB
-    (measured: 14 GiB in 36 s). Without this, whichever step happened to follow a large delete
-    ran several times faster than the others, and the "disk" seemed to swing fivefold.
+    Why: these VMs hand freed memory back to the host (virtio free page reporting), and
+    touching it again costs ~2.5 s of system time per GiB (measured: 14 GiB in 36 s). Without
+    this, whichever step happened to follow a large delete ran several times faster than the
+    others, and the "disk" seemed to swing fivefold. The benchmarks change no system setting
+    to avoid it: they report the server's CPU-seconds per GiB beside each throughput.
     """
     os.sync()
     prime = scratch / "prime.bin"
@@ -107,41 +110,6 @@ def settle(scratch: Path, size: int) -> None:
         for _ in range(max(1, size // len(PRIME_PIECE))):
             out.write(PRIME_PIECE)
     prime.unlink()  # dirty and deleted: never written to the disk
-
-
-PAGE_REPORTING_ORDER = Path("/sys/module/page_reporting/parameters/page_reporting_order")
-NOTHING_REPORTED = "11"  # above the largest page order (10): no freed block qualifies
-
-
-@contextmanager
-def page_reporting_paused(*, keep: bool = False) -> Iterator[None]:
-    """Pause the VM's free page reporting for the run, and put it back after.
-
-    These VMs report freed memory to the host (virtio free page reporting) as soon as 1 GiB
-    waits, and touching reported memory again costs ~2 s of system time per GiB. `settle()`
-    hands each step memory that was just touched, but reporting takes it back while the step
-    runs: measured here, writing 2 GiB into the page cache took 0.5 s right after `settle()`
-    and 4.3-4.6 s ten seconds later. So a step that runs longer than a second or two paid for
-    the VM's memory on top of its own work, and every ratio was skewed against the slower
-    side. With reporting paused (root only) memory costs the same in every step, as it does on
-    a machine that is not a VM of this kind.
-    """
-    if keep or not PAGE_REPORTING_ORDER.exists():
-        yield
-        return
-    original = PAGE_REPORTING_ORDER.read_text().strip()
-    try:
-        PAGE_REPORTING_ORDER.write_text(NOTHING_REPORTED)
-    except OSError:
-        print("VM free page reporting is on and cannot be paused (needs root): steps longer")
-        print("than a second or two pay ~2 s per GiB of page cache, which skews the ratios.")
-        yield
-        return
-    print(f"VM free page reporting paused for this run (order {original} -> {NOTHING_REPORTED})")
-    try:
-        yield
-    finally:
-        PAGE_REPORTING_ORDER.write_text(original)
 
 
 def tcp_copy(source: Path, target: Path, *, sha256: bool = False) -> float:

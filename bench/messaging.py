@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import ServerProcess, peak_rss_mib
+from common import ServerProcess, peak_rss_mib, server_cpu_seconds
 from tests.support.accounts import signed_in
 from tests.support.redis import RedisProcess
 
@@ -51,12 +51,6 @@ class Tally:
     def check_complete(self) -> None:
         if self.sending_done and len(self.latencies) >= self.expected:
             self.all_delivered.set()
-
-
-def server_cpu_seconds(server: ServerProcess) -> float:
-    """User plus system CPU time of the server's processes so far."""
-    ticks = sum(int(fields[11]) + int(fields[12]) for fields in server.process_stats().values())
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 async def listen(stream: EventStream, user_id: str, tally: Tally) -> None:

@@ -15,6 +15,7 @@ import os
 import shutil
 import statistics
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,6 +24,7 @@ from common import (
     ServerProcess,
     add_source_options,
     peak_rss_mib,
+    server_cpu_seconds,
     settle,
     source_file,
     tcp_copy,
@@ -135,11 +137,22 @@ async def curl_rate(url: str, scratch: Path, size: int) -> float | None:
     return size / elapsed[0] / GB
 
 
-async def hypersend_rates(
-    source: Path, scratch: Path, *, durable: bool, parallel: int
-) -> tuple[float, float, float | None, float]:
+@dataclass(frozen=True)
+class Rates:
+    """GB/s of each HyperSend path, the server's CPU-seconds per GiB on it, and peak RSS."""
+
+    up: float
+    down: float
+    down_curl: float | None
+    up_cpu: float
+    down_cpu: float
+    down_curl_cpu: float | None
+    rss: float
+
+
+async def hypersend_rates(source: Path, scratch: Path, *, durable: bool, parallel: int) -> Rates:
     """Upload and verified download through `hypersend.client`, the download by curl through
-    a signed link, and the server's peak RSS."""
+    a signed link, the server's CPU for each, and its peak RSS."""
     server = ServerProcess(
         scratch / f"hs-{durable}",
         {"DURABLE_UPLOADS": str(durable).lower(), "CHUNK_SIZE": str(CHUNK_SIZE)},
@@ -148,17 +161,33 @@ async def hypersend_rates(
         async with HyperSendClient(server.url) as client:
             await client.register("bench@example.test", "benchmark password", "Bench")
             await client.login("bench@example.test", "benchmark password")
-            settle(scratch, source.stat().st_size)
+            size = source.stat().st_size
+            gib = size / 1024**3
+            settle(scratch, size)
+            cpu = server_cpu_seconds(server)
             with timed() as up:
                 info = await client.upload_file(source, parallel=parallel, state_dir=scratch)
+            up_cpu, cpu = (server_cpu_seconds(server) - cpu) / gib, server_cpu_seconds(server)
             target = scratch / "hs-copy.bin"
-            settle(scratch, source.stat().st_size)
+            settle(scratch, size)
+            cpu = server_cpu_seconds(server)
             with timed() as down:
                 await client.download_file(info.file_id, target)
+            down_cpu = (server_cpu_seconds(server) - cpu) / gib
             target.unlink()
-            size = source.stat().st_size
-            by_curl = await curl_rate(await client.download_link(info.file_id), scratch, size)
-        return size / up[0] / GB, size / down[0] / GB, by_curl, peak_rss_mib(server)
+            link = await client.download_link(info.file_id)
+            cpu = server_cpu_seconds(server)
+            by_curl = await curl_rate(link, scratch, size)
+            curl_cpu = (server_cpu_seconds(server) - cpu) / gib if by_curl else None
+        return Rates(
+            up=size / up[0] / GB,
+            down=size / down[0] / GB,
+            down_curl=by_curl,
+            up_cpu=up_cpu,
+            down_cpu=down_cpu,
+            down_curl_cpu=curl_cpu,
+            rss=peak_rss_mib(server),
+        )
     finally:
         server.stop()
         shutil.rmtree(scratch / f"hs-{durable}", ignore_errors=True)
@@ -189,15 +218,18 @@ async def main() -> None:
                 nginx.stop()
                 shutil.rmtree(scratch / "nginx", ignore_errors=True)
             for durable in (False, True):
-                up, down, down_curl, rss = await hypersend_rates(
+                rates = await hypersend_rates(
                     source, scratch, durable=durable, parallel=args.parallel
                 )
-                record(f"up durable={durable}", up)
-                record("rss", rss)
+                record(f"up durable={durable}", rates.up)
+                record(f"up durable={durable} cpu", rates.up_cpu)
+                record("rss", rates.rss)
                 if not durable:
-                    record("down", down)
-                    if down_curl is not None:
-                        record("down curl", down_curl)
+                    record("down", rates.down)
+                    record("down cpu", rates.down_cpu)
+                    if rates.down_curl is not None and rates.down_curl_cpu is not None:
+                        record("down curl", rates.down_curl)
+                        record("down curl cpu", rates.down_curl_cpu)
             print("round:", ", ".join(f"{k} {v[-1]:.2f}" for k, v in runs.items()), flush=True)
     median = {name: statistics.median(values) for name, values in runs.items()}
     fast_up, durable_up, down = (
@@ -235,6 +267,10 @@ async def main() -> None:
             " (target 0.85)"
         )
     print(f"HyperSend server peak RSS               {max(runs['rss']):5.0f} MiB (target <150)")
+    print("HyperSend server CPU-seconds per GiB (user + system, all its processes):")
+    for name in ("up durable=False", "up durable=True", "down", "down curl"):
+        if f"{name} cpu" in median:
+            print(f"  {name:<36} {median[f'{name} cpu']:5.2f} s/GiB")
 
 
 if __name__ == "__main__":

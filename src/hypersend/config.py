@@ -79,7 +79,15 @@ class Settings(BaseSettings):
 
     max_file_size: int = Field(default=40 * GiB, ge=1)
     chunk_size: int = Field(default=8 * MiB, ge=64 * KiB)
-    default_user_quota: int = Field(default=0, ge=0, description="Bytes per user; 0 = unlimited")
+    default_user_quota: int = Field(
+        default=100 * GiB, ge=0, description="Bytes each user may store; 0 = unlimited"
+    )
+    max_uploading_bytes_per_user: int = Field(
+        default=48 * GiB,
+        ge=0,
+        description="Declared bytes of one user's unfinished uploads together; 0 = unlimited",
+    )
+
     min_free_disk_bytes: int = Field(default=1 * GiB, ge=0)
     durable_uploads: bool = True
     upload_expiry_hours: float = Field(

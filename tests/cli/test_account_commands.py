@@ -66,3 +66,31 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "could not be reached" in result.stderr
+
+
+def test_version_server_after_the_command_and_yourself(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    profile = tmp_path / "cli.json"
+    version = run_cli(profile, "--version")
+    assert version.returncode == 0
+    assert version.stdout.startswith("hypersend ")
+    email = unique_email("late")
+    registered = run_cli(
+        profile,
+        "register",
+        email,
+        "--name",
+        "Late Flag",
+        "--password-stdin",
+        "--server",
+        server.url,
+        stdin=PASSWORD + "\n",
+    )
+    assert registered.returncode == 0, registered.stderr
+    assert json.loads(profile.read_text())["server"] == server.url
+    assert run_cli(profile, "login", email, "--password-stdin", stdin=PASSWORD).returncode == 0
+    yourself = run_cli(profile, "dm", email.upper())
+    assert yourself.returncode == 1
+    assert "is your own account" in yourself.stderr
+    assert "Traceback" not in yourself.stderr

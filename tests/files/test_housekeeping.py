@@ -112,3 +112,17 @@ async def test_client_upload_resumes_across_a_server_restart(
         assert restarted
         copy = await client.download_file(info.file_id, tmp_path / "copy.bin")
         assert copy.read_bytes() == source.read_bytes()
+
+
+async def test_unfinished_uploads_of_one_user_are_bounded(own_server: ServerProcess) -> None:
+    own_server.env["MAX_UPLOADING_BYTES_PER_USER"] = str(3 * TEST_CHUNK_SIZE)
+    own_server.start()
+    async with await signed_in(own_server.url) as client:
+        first = await start(client, 2 * TEST_CHUNK_SIZE)
+        with pytest.raises(TooLargeError) as caught:
+            await start(client, 2 * TEST_CHUNK_SIZE)
+        assert caught.value.code == "too_many_unfinished_uploads"
+        for index in range(2):
+            answer = await put_chunk(client, str(first["file_id"]), index, b"y" * TEST_CHUNK_SIZE)
+            assert answer.status_code == 200
+        await start(client, 2 * TEST_CHUNK_SIZE)  # the first is complete: room again

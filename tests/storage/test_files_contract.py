@@ -17,6 +17,7 @@ async def test_chunks_complete_the_file_in_any_order_and_twice_is_harmless(
     await storage.files.create(record)
     digests = [hashlib.sha256(bytes([i])).digest() for i in range(3)]
     later = utcnow() + timedelta(hours=2)
+    assert await storage.files.bytes_uploading(owner.id) == 10
 
     for _ in range(2):
         receipt = await storage.files.record_chunk(record.id, 2, digests[2], expires_at=later)
@@ -38,6 +39,8 @@ async def test_chunks_complete_the_file_in_any_order_and_twice_is_harmless(
     assert done.content_hash == content_hash(digests)
     assert done.expires_at is None
     assert done.completed_at is not None
+    assert await storage.files.bytes_uploading(owner.id) == 0
+    assert await storage.files.bytes_used(owner.id) == 10
     again = await storage.files.record_chunk(record.id, 1, digests[1], expires_at=later)
     assert again.complete
 

@@ -36,6 +36,11 @@ async def _send(args: argparse.Namespace) -> int:
         if args.chat:
             await client.send_message(args.chat, file_id=info.file_id)
     print(f"{info.file_id}  {human_bytes(info.size)}  sha256-chunks {info.content_hash}")
+    if not args.quiet:
+        print(
+            f"Content hash: the SHA-256 of the SHA-256s of its {human_bytes(info.chunk_size)}"
+            " chunks (what `hypersend fetch` verifies); it differs from `sha256sum` of the file."
+        )
     return 0
 
 

@@ -68,6 +68,15 @@ class FileService:
         quota = user.quota_bytes if user.quota_bytes is not None else settings.default_user_quota
         if quota and await self._storage.files.bytes_used(user.id) + size > quota:
             raise PayloadTooLarge("File does not fit in your storage quota", code="over_quota")
+        unfinished_cap = settings.max_uploading_bytes_per_user
+        if unfinished_cap and await self._storage.files.bytes_uploading(user.id) + size > (
+            unfinished_cap
+        ):
+            raise PayloadTooLarge(
+                f"Your unfinished uploads would exceed {unfinished_cap} bytes: finish or delete"
+                " some first",
+                code="too_many_unfinished_uploads",
+            )
         free = await asyncio.to_thread(self.disk.free_bytes)
         if free - size < settings.min_free_disk_bytes:
             raise InsufficientStorage("The server does not have room for this file")

@@ -162,6 +162,9 @@ class FileRepository(Protocol):
     async def bytes_used(self, owner_id: str) -> int:
         """What a user's files take (complete and uploading), for quotas."""
 
+    async def bytes_uploading(self, owner_id: str) -> int:
+        """The declared sizes of a user's unfinished uploads."""
+
     async def bytes_used_by(self, owner_ids: list[str]) -> dict[str, int]:
         """`bytes_used` for several users in one query (users with no files are left out)."""
 

@@ -71,6 +71,15 @@ class MongoFiles:
     async def bytes_used(self, owner_id: str) -> int:
         return (await self.bytes_used_by([owner_id])).get(owner_id, 0)
 
+    async def bytes_uploading(self, owner_id: str) -> int:
+        cursor = await self._files.aggregate(
+            [
+                {"$match": {"owner_id": owner_id, "status": "uploading"}},
+                {"$group": {"_id": None, "size": {"$sum": "$size"}}},
+            ]
+        )
+        return sum([int(doc["size"]) async for doc in cursor])
+
     async def bytes_used_by(self, owner_ids: list[str]) -> dict[str, int]:
         cursor = await self._files.aggregate(
             [

@@ -132,6 +132,16 @@ class SqliteFiles:
         )
         return int(row[0])
 
+    async def bytes_uploading(self, owner_id: str) -> int:
+        row = await self._db.read(
+            lambda c: c.execute(
+                "SELECT coalesce(sum(size), 0) FROM files"
+                " WHERE owner_id = ? AND status = 'uploading'",
+                (owner_id,),
+            ).fetchone()
+        )
+        return int(row[0])
+
     async def bytes_used_by(self, owner_ids: list[str]) -> dict[str, int]:
         if not owner_ids:
             return {}
