@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The system programs HyperSend's tests drive for real: Chromium (the web app's end-to-end
 # tests), nginx and openssl (the deploy config's tests), redis-server (several server
-# processes sharing events). Installs the missing ones with apt-get as root (or with sudo);
-# otherwise names them and fails, so that no test meets a missing program.
+# processes sharing events), curl (a download tool that names files itself). Installs the
+# missing ones with apt-get as root (or with sudo); otherwise names them and fails, so that
+# no test meets a missing program.
 set -euo pipefail
 
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v curl >/dev/null || missing+=(curl)
 command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     retention_days: float = Field(default=0, ge=0, description="0 keeps completed files forever")
     sweep_interval_seconds: float = Field(default=300, gt=0)
     download_link_minutes: int = Field(default=60, ge=1)
+    accel_redirect_prefix: str = Field(
+        default="",
+        pattern=r"^(/[A-Za-z0-9._~/-]*/)?$",
+        description="Behind nginx: downloads answer X-Accel-Redirect to this internal location "
+        "over the files directory, and nginx sends the bytes (e.g. /_hypersend_files/)",
+    )
     upload_page_hours: int = Field(default=24, ge=1)
 
     ws_heartbeat_seconds: float = Field(default=25.0, gt=0)

@@ -44,10 +44,11 @@ async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 2.0)
 
 async def test_events_reach_sockets_on_every_process(cluster: Cluster) -> None:
     a, b, c = cluster.start(3)
-    alice = await signed_in(a.url, "Alice")
-    bob = await signed_in(b.url, "Bob")
-    carol = await signed_in(c.url, "Carol")
-    try:
+    async with (
+        await signed_in(a.url, "Alice") as alice,
+        await signed_in(b.url, "Bob") as bob,
+        await signed_in(c.url, "Carol") as carol,
+    ):
         group = await alice.create_group("three", [(await bob.me()).id, (await carol.me()).id])
         async with (
             await bob.connect_events() as bob_events,
@@ -66,9 +67,6 @@ async def test_events_reach_sockets_on_every_process(cluster: Cluster) -> None:
                 await carol.mark_read(sent.id)
                 read = await next_of(alice_events, "message.read")
                 assert read["last_read_message_id"] == sent.id
-    finally:
-        for client in (alice, bob, carol):
-            await client.close()
 
 
 async def test_logout_ends_the_session_on_every_process(cluster: Cluster) -> None:
@@ -93,18 +91,16 @@ async def test_logout_ends_the_session_on_every_process(cluster: Cluster) -> Non
 
 async def test_removal_from_a_group_is_enforced_by_every_process(cluster: Cluster) -> None:
     a, b = cluster.start(2)
-    owner = await signed_in(a.url, "Owner")
-    member = await signed_in(b.url, "Member")
-    try:
+    async with (
+        await signed_in(a.url, "Owner") as owner,
+        await signed_in(b.url, "Member") as member,
+    ):
         member_id = (await member.me()).id
         group = await owner.create_group("club", [member_id])
         await member.send_message(group.id, "hello from B")  # B now caches the members
         await owner.remove_member(group.id, member_id)
         with pytest.raises(NotFoundError):
             await member.send_message(group.id, "still here?")
-    finally:
-        await owner.close()
-        await member.close()
 
 
 async def test_a_disabled_account_is_refused_by_every_process(cluster: Cluster) -> None:
@@ -178,9 +174,10 @@ async def test_two_workers_share_one_port_and_one_redis(cluster: Cluster) -> Non
         if len(nodes) == 2:
             break
     assert len(nodes) == 2, "both workers answer"
-    alice = await signed_in(server.url, "Alice")
-    bob = await signed_in(server.url, "Bob")
-    try:
+    async with (
+        await signed_in(server.url, "Alice") as alice,
+        await signed_in(server.url, "Bob") as bob,
+    ):
         chat = await alice.open_direct_chat((await bob.me()).id)
         streams = [await bob.connect_events() for _ in range(6)]  # spread over both workers
         sent = await alice.send_message(chat.id, "to every socket")
@@ -188,18 +185,16 @@ async def test_two_workers_share_one_port_and_one_redis(cluster: Cluster) -> Non
             event = await next_of(stream, "message.created")
             assert event["message"]["id"] == sent.id  # type: ignore[index]
             await stream.close()
-    finally:
-        await alice.close()
-        await bob.close()
 
 
 async def test_losing_redis_closes_sockets_and_nothing_is_lost(
     cluster: Cluster, redis_server: RedisProcess
 ) -> None:
     a, b = cluster.start(2)
-    alice = await signed_in(a.url, "Alice")
-    bob = await signed_in(b.url, "Bob")
-    try:
+    async with (
+        await signed_in(a.url, "Alice") as alice,
+        await signed_in(b.url, "Bob") as bob,
+    ):
         chat = await alice.open_direct_chat((await bob.me()).id)
         before = await alice.send_message(chat.id, "before")
         stream = await bob.connect_events()
@@ -219,9 +214,6 @@ async def test_losing_redis_closes_sockets_and_nothing_is_lost(
             after = await alice.send_message(chat.id, "after")
             event = await next_of(live, "message.created", seconds=2)
             assert event["message"]["id"] == after.id  # type: ignore[index]
-    finally:
-        await alice.close()
-        await bob.close()
 
 
 async def _healthy(*servers: ServerProcess) -> bool:

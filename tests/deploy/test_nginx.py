@@ -28,6 +28,7 @@ CHUNK_SIZE = 2 * 1024 * 1024  # over nginx's default 1 MiB body limit
 
 @dataclass
 class Front:
+    node_url: str  # one HyperSend node itself, not through nginx
     http_url: str
     https_url: str
     tls: ssl.SSLContext
@@ -83,6 +84,7 @@ def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
         "CHUNK_SIZE": str(CHUNK_SIZE),
         "PUBLIC_URL": f"https://127.0.0.1:{https_port}/api",
         "REDIS_URL": redis.url,
+        "ACCEL_REDIRECT_PREFIX": "/_hypersend_files/",
     }
     servers = [  # two nodes on one database and one files volume, as the Compose file runs
         ServerProcess(folder / "data", environment, name=f"node{n}").launch() for n in (1, 2)
@@ -102,6 +104,7 @@ def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
             "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
             "/etc/nginx/certs/fullchain.pem": str(cert),
             "/etc/nginx/certs/privkey.pem": str(key),
+            "alias /data/files/;": f"alias {folder / 'data' / 'files'}/;",
         },
     )
     nginx = NginxProcess(folder / "nginx", site, [http_port, https_port])
@@ -112,6 +115,7 @@ def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
             http_url=f"http://127.0.0.1:{http_port}",
             https_url=f"https://127.0.0.1:{https_port}",
             tls=ssl.create_default_context(cafile=str(cert)),
+            node_url=servers[0].url,
         )
     finally:
         nginx.stop()
@@ -198,3 +202,55 @@ async def test_events_and_the_p2p_relay_go_through_nginx_websockets(
         ann.send_transfer(offer["transfer_id"], source),
     )
     assert received.read_bytes() == source.read_bytes()
+
+
+async def test_nginx_sends_download_bytes_after_hypersend_says_yes(
+    front: Front, ann: HyperSendClient, ben: HyperSendClient, tmp_path: Path
+) -> None:
+    source = random_file(tmp_path / "Résumé.pdf", 3 * CHUNK_SIZE + 777)
+    data = source.read_bytes()
+    info = await ann.upload_file(source, parallel=2)
+    url = f"{front.api}/files/download/{info.file_id}"
+    auth = ann.api.auth_headers()
+    async with (
+        httpx.AsyncClient(verify=front.tls) as proxied,
+        httpx.AsyncClient(base_url=front.node_url) as direct,
+    ):
+        redirected = await direct.get(f"/files/download/{info.file_id}", headers=auth)
+        assert redirected.headers["x-accel-redirect"].startswith("/_hypersend_files/")
+        assert redirected.content == b""  # the app sends no byte of the file
+
+        whole = await proxied.get(url, headers=auth)
+        assert whole.status_code == 200
+        assert whole.content == data
+        assert whole.headers["etag"] == f'"{info.content_hash}"'
+        assert whole.headers["content-type"] == "application/pdf"
+        assert whole.headers["content-disposition"] == (
+            "attachment; filename=\"Resume.pdf\"; filename*=UTF-8''R%C3%A9sum%C3%A9.pdf"
+        )
+        assert "x-accel-redirect" not in whole.headers
+        for header, expected in (
+            ("bytes=0-99", data[:100]),
+            ("bytes=100-", data[100:]),
+            ("bytes=-300", data[-300:]),
+        ):
+            part = await proxied.get(url, headers={**auth, "Range": header})
+            assert part.status_code == 206, header
+            assert part.content == expected
+            assert part.headers["content-range"].endswith(f"/{len(data)}")
+        matching = {**auth, "Range": "bytes=5-9", "If-Range": whole.headers["etag"]}
+        assert (await proxied.get(url, headers=matching)).content == data[5:10]
+        stale = {**auth, "Range": "bytes=5-9", "If-Range": '"another version"'}
+        changed = await proxied.get(url, headers=stale)
+        assert (changed.status_code, changed.content) == (200, data)
+
+        link = await ann.download_link(info.file_id)
+        assert (await proxied.get(link, headers={"Range": "bytes=-10"})).content == data[-10:]
+        tampered = link.replace("sig=", "sig=0")
+        assert (await proxied.get(tampered)).status_code in (403, 404)
+        stranger = await proxied.get(url, headers=ben.api.auth_headers())
+        assert stranger.status_code == 404
+        location = redirected.headers["x-accel-redirect"]
+        from_outside = await proxied.get(f"{front.https_url}{location}")
+        assert from_outside.status_code == 404
+        assert from_outside.content != data

@@ -1,5 +1,7 @@
 """Ranged downloads, signed links, sharing through chats, and access control."""
 
+import asyncio
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -36,7 +38,25 @@ async def test_whole_download_headers(
     assert response.headers["accept-ranges"] == "bytes"
     assert response.headers["etag"] == f'"{info.content_hash}"'
     disposition = response.headers["content-disposition"]
-    assert disposition == "attachment; filename*=utf-8''na%C3%AFve%20caf%C3%A9.bin"
+    assert disposition == (
+        "attachment; filename=\"naive cafe.bin\"; filename*=UTF-8''na%C3%AFve%20caf%C3%A9.bin"
+    )
+
+
+async def test_curl_saves_a_download_under_an_ascii_fallback_of_its_name(
+    alice: HyperSendClient, uploaded: tuple[FileInfo, bytes], tmp_path: Path
+) -> None:
+    info, data = uploaded
+    link = await alice.download_link(info.file_id)
+    saved = await asyncio.to_thread(
+        subprocess.run,
+        ["curl", "--silent", "--fail", "-O", "-J", link],
+        cwd=tmp_path,
+        capture_output=True,
+        check=False,
+    )
+    assert saved.returncode == 0, saved.stderr
+    assert (tmp_path / "naive cafe.bin").read_bytes() == data
 
 
 @pytest.mark.parametrize(

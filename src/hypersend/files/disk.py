@@ -38,7 +38,12 @@ class FileDisk:
 
     def path(self, file_id: str) -> Path:
         """Where a file's bytes live: derived from its server-made id, never a client's name."""
-        return self.root / file_id[-2:] / file_id
+        return self.root / self.relative_path(file_id)
+
+    @staticmethod
+    def relative_path(file_id: str) -> str:
+        """`path` below the files directory (what nginx's internal location serves)."""
+        return f"{file_id[-2:]}/{file_id}"
 
     def free_bytes(self) -> int:
         return shutil.disk_usage(self.root).free

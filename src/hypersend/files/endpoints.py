@@ -1,4 +1,6 @@
+import unicodedata
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from starlette.responses import FileResponse
@@ -96,12 +98,27 @@ async def download(
     await files.downloadable(record)
     if range_header:
         check_range(range_header, record.size)
-    return LargeFileResponse(
-        files.disk.path(record.id),
-        media_type=record.mime,
-        filename=record.filename,
-        headers={"ETag": f'"{record.content_hash}"', "Cache-Control": "private"},
-    )
+    headers = {
+        "ETag": f'"{record.content_hash}"',
+        "Cache-Control": "private",
+        "Content-Disposition": content_disposition(record.filename),
+    }
+    accel_prefix = services.settings.accel_redirect_prefix
+    if accel_prefix:  # every check is done: nginx sends the bytes (and handles Range)
+        location = accel_prefix + files.disk.relative_path(record.id)
+        return Response(headers={**headers, "X-Accel-Redirect": location}, media_type=record.mime)
+    return LargeFileResponse(files.disk.path(record.id), media_type=record.mime, headers=headers)
+
+
+def content_disposition(filename: str) -> str:
+    """RFC 6266: the UTF-8 name in `filename*`, and an ASCII `filename` beside it for the
+    tools that read only that one (`curl -OJ`, older browsers)."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    ascii_name = "".join("_" if ch in '"\\' or not ch.isprintable() else ch for ch in ascii_name)
+    ascii_name = ascii_name.strip()
+    if not ascii_name or ascii_name.startswith("."):  # nothing left of the name but its type
+        ascii_name = f"download{ascii_name}"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @router.delete("/{file_id}", status_code=status.HTTP_204_NO_CONTENT)
