@@ -297,3 +297,37 @@ async def test_each_side_lists_its_transfers_and_a_chat_shows_its_offers(
     assert elsewhere["transfer_id"] not in ids(await bob.transfers(open_only=True))
     assert ids(await bob.transfers(chat_id=chat.id)) == [in_chat["transfer_id"]]
     assert await carol.transfers() == []
+
+
+async def test_memory_stays_flat_over_a_thousand_short_transfers(
+    own_server: ServerProcess, tmp_path: Path
+) -> None:
+    """Every relay is dropped once both its ends have gone: a long-running server does not
+    keep one per transfer it ever relayed."""
+    from tests.support.accounts import signed_in
+
+    own_server.start()
+    source = random_file(tmp_path / "tiny.bin", 2048)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    async with (
+        await signed_in(own_server.url, "Sender") as sender,
+        await signed_in(own_server.url, "Receiver") as receiver,
+    ):
+        receiver_id = await contact_id(sender, receiver)
+
+        async def one_transfer() -> None:
+            offer = await sender.offer_transfer(receiver_id, source)
+            received, _ = await asyncio.gather(
+                receiver.receive_transfer(offer["transfer_id"], inbox),
+                sender.send_transfer(offer["transfer_id"], source),
+            )
+            received.unlink()
+
+        for _ in range(100):  # warm up: allocator pools, caches, the database's pages
+            await one_transfer()
+        before = own_server.rss_bytes()
+        for _ in range(900):
+            await one_transfer()
+        growth = own_server.rss_bytes() - before
+    assert growth < 2 * 1024 * 1024, f"the server grew by {growth} bytes"  # 5 MiB if kept

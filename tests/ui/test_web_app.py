@@ -247,3 +247,30 @@ async def _wait_for(
             return
         await asyncio.sleep(0.2)
     raise AssertionError("the message did not reach the server")
+
+
+async def test_enter_signs_in_to_the_chat_list_and_a_chat_shows_its_title(
+    page: Page, server: ServerProcess
+) -> None:
+    email = unique_email("enter")
+    ann = HyperSendClient(server.url)
+    await ann.register(email, PASSWORD, "Ann Enter")
+    await ann.login(email, PASSWORD)
+    bob = await signed_in(server.url, "Bob Keyboard")
+    try:
+        chat = await bob.open_direct_chat((await ann.me()).id)
+        await bob.send_message(chat.id, "press enter")
+        await type_into(page, "Email", email)
+        await type_into(page, "Password", PASSWORD)
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_text("Bob Keyboard")).to_be_visible()
+        await page.wait_for_timeout(1500)  # whatever the key may still do, it has done
+        await expect(page.get_by_role("textbox", name="Message")).to_have_count(0)
+        await page.get_by_text("Bob Keyboard").click()
+        await expect(page.get_by_role("textbox", name="Message")).to_be_visible()
+        await expect(bubble_text(page, "press enter")).to_be_visible()
+        header = page.locator("flt-semantics", has_text=re.compile("^Bob Keyboard$"))
+        await expect(header.first).to_be_visible()
+    finally:
+        await ann.close()
+        await bob.close()

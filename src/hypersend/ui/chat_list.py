@@ -73,7 +73,12 @@ class NewChatDialog(ft.AlertDialog):
         self._session = session
         self._on_open = on_open
         self._picked: dict[str, str] = {}
-        self.query = ft.TextField(label="Search people", autofocus=True, on_change=self._search)
+        self.query = ft.TextField(
+            label="Search people",
+            hint_text="A contact's name, or anyone's exact email",
+            autofocus=True,
+            on_change=self._search,
+        )
         self.results = ft.Column(tight=True)
         self.group_title = ft.TextField(label="Group name (for a group)")
         self.error = ft.Text(color=ft.Colors.ERROR, visible=False)

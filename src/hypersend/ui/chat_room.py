@@ -97,6 +97,8 @@ class ChatRoomScreen(ft.Column):
         client = self._session.client
         self._chat = await client.get_chat(self.chat_id)
         self.title.value = self._chat.title
+        with contextlib.suppress(RuntimeError):  # not shown yet: it shows the value then
+            self.title.update()  # the app bar's control, not a child of this screen
         page = await client.messages(self.chat_id, limit=PAGE_SIZE)
         self._messages = {m.id: m for m in page.messages}
         self._oldest = page.messages[0].id if page.messages else None
