@@ -70,7 +70,9 @@ def test_operator_creates_the_first_account_of_a_closed_server_directly(
     password = output.split("Password: ")[1].strip()
 
     code = ok(console, "admin", "invite", "--data-root", str(data)).strip()
-    listing = ok(console, "admin", "users", "--data-root", str(data))
+    signed_out = run_cli(console, "admin", "users", "--data-root", str(data))
+    assert f"Not signed in: acting on the local data folder {data}" in signed_out.stderr
+    listing = signed_out.stdout
     assert email in listing
     assert "admin" in listing
 
