@@ -2,8 +2,6 @@
 
 import asyncio
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 
@@ -15,7 +13,7 @@ from hypersend.client.events import EventStream
 from tests.cluster.conftest import Cluster, on
 from tests.support.accounts import PASSWORD, signed_in, unique_email
 from tests.support.redis import RedisProcess
-from tests.support.server import ServerProcess, free_port
+from tests.support.server import ServerProcess
 
 Event = dict[str, object]
 
@@ -219,40 +217,3 @@ async def test_losing_redis_closes_sockets_and_nothing_is_lost(
 async def _healthy(*servers: ServerProcess) -> bool:
     answers = [await health(server) for server in servers]
     return all(answer.status_code == 200 for answer in answers)
-
-
-def test_a_second_server_on_a_taken_port_refuses_to_start(server: ServerProcess) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "hypersend", "serve", "--port", str(server.port)],
-        env={**server.env, "DATA_ROOT": str(server.data_root)},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert result.returncode == 2
-    assert f"cannot listen on 127.0.0.1:{server.port}" in result.stderr
-    assert "another server" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
-def test_workers_without_redis_and_an_unreachable_redis_are_refused(
-    server: ServerProcess,
-) -> None:
-    def serve(*arguments: str, **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "hypersend", "serve", "--port", str(free_port()), *arguments],
-            env={**server.env, "DATA_ROOT": str(server.data_root), **env},
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-
-    many = serve("--workers", "2")
-    assert many.returncode == 2
-    assert "2 workers need REDIS_URL" in many.stderr
-    unreachable = serve(REDIS_URL="redis://127.0.0.1:1/0")
-    assert unreachable.returncode == 2
-    assert "Cannot reach Redis at REDIS_URL=redis://127.0.0.1:1/0" in unreachable.stderr
-    assert "Traceback" not in many.stderr + unreachable.stderr

@@ -2,7 +2,10 @@
 
 import argparse
 import os
+import sys
 from typing import Any
+
+from hypersend.cli.ports import PortTaken, require_free_port
 
 
 def register(commands: Any) -> None:
@@ -24,6 +27,11 @@ def run(args: argparse.Namespace) -> int:
     if args.server:  # the global --server: where the app's API is
         os.environ["API_URL"] = args.server
     if args.web:
+        try:
+            require_free_port(args.host, args.port)
+        except PortTaken as exc:
+            print(f"hypersend app: {exc}", file=sys.stderr)
+            return 2
         ft.run(
             main,
             view=ft.AppView.WEB_BROWSER if os.environ.get("DISPLAY") else None,

@@ -5,7 +5,6 @@ import asyncio
 import ctypes
 import ctypes.util
 import os
-import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hypersend import __version__
+from hypersend.cli.ports import PortTaken, require_free_port
 from hypersend.cluster.redis_client import RedisUnavailable, connect_redis
 from hypersend.config import Settings
 
@@ -92,29 +92,13 @@ def _checked_settings() -> Settings:
             f"{settings.workers} workers need REDIS_URL: several processes share events, "
             "caches and leases through Redis (see docs/administration.md)"
         )
-    _require_free_port(settings.host, settings.port)
+    try:
+        require_free_port(settings.host, settings.port)
+    except PortTaken as exc:
+        raise CannotServe(str(exc)) from exc
     if settings.uses_redis:
         asyncio.run(_require_redis(settings.redis_url))
     return settings
-
-
-def _require_free_port(host: str, port: int) -> None:
-    """Refuse a port that anything listens on: granian shares ports (SO_REUSEPORT), so a
-    forgotten server there would silently take half the requests."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except OSError as exc:
-        raise CannotServe(f"cannot listen on {host}:{port}: {exc}") from exc
-    family, kind, protocol, _, address = infos[0]
-    with socket.socket(family, kind, protocol) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise CannotServe(
-                f"cannot listen on {host}:{port}: {reason} (is another server running there?)"
-            ) from exc
 
 
 async def _require_redis(url: str) -> None:
