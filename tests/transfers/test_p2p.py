@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import websockets
 
-from hypersend.client import HyperSendClient, InvalidInput, NotFoundError
+from hypersend.client import HyperSendClient, InvalidInput, NotFoundError, Tokens
 from hypersend.client.http import websocket_url
 from hypersend.client.p2p import TransferFailed
 from tests.support.accounts import contact_id
@@ -331,3 +331,25 @@ async def test_memory_stays_flat_over_a_thousand_short_transfers(
             await one_transfer()
         growth = own_server.rss_bytes() - before
     assert growth < 2 * 1024 * 1024, f"the server grew by {growth} bytes"  # 5 MiB if kept
+
+
+async def test_both_ends_refresh_an_expired_access_token(
+    alice: HyperSendClient, bob: HyperSendClient, tmp_path: Path
+) -> None:
+    """`hypersend p2p send --resume` after the access token expired used to fail with
+    "Sign in again" while every other request refreshed it."""
+    source = random_file(tmp_path / "later.bin", 100_000)
+    offer = await alice.offer_transfer(await contact_id(alice, bob), source)
+    for client in (alice, bob):
+        assert client.tokens is not None
+        client.api.set_tokens(Tokens("an expired access token", client.tokens.refresh_token, 0))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    received, _ = await asyncio.gather(
+        bob.receive_transfer(offer["transfer_id"], inbox),
+        alice.send_transfer(offer["transfer_id"], source),
+    )
+    assert received.read_bytes() == source.read_bytes()
+    for client in (alice, bob):
+        assert client.tokens is not None
+        assert client.tokens.access_token != "an expired access token"

@@ -322,13 +322,8 @@ class WebSocketStream(BufferedReceiver):
             self._transport.write(data)
 
 
-@contextlib.asynccontextmanager
-async def open_websocket(
-    api: ApiSession, path: str, *, ping_interval: float = PING_INTERVAL
-) -> AsyncIterator[WebSocketStream]:
-    """A WebSocket to `path` on the server, signed in, pinging when quiet; closed (handshake
-    and all) on exit. HandshakeRefused when the server does not switch protocols (e.g. 403:
-    not signed in)."""
+async def _handshake(api: ApiSession, path: str) -> WebSocketStream:
+    """A WebSocket that the server has switched to, signed in with the current token."""
     connection = RawConnection(api)
     stream = await connection.open(WebSocketStream)
     try:
@@ -338,6 +333,28 @@ async def open_websocket(
         )
         async with asyncio.timeout(CONNECT_TIMEOUT):
             await stream.handshake(request, accept)
+    except BaseException:
+        await stream.close()
+        raise
+    return stream
+
+
+@contextlib.asynccontextmanager
+async def open_websocket(
+    api: ApiSession, path: str, *, ping_interval: float = PING_INTERVAL
+) -> AsyncIterator[WebSocketStream]:
+    """A WebSocket to `path` on the server, signed in, pinging when quiet; closed (handshake
+    and all) on exit. HandshakeRefused when the server does not switch protocols (e.g. 403:
+    not signed in)."""
+    sent_with = api.tokens
+    try:
+        stream = await _handshake(api, path)
+    except HandshakeRefused as refused:
+        # An expired access token: refresh it once, as every other request does.
+        if refused.status not in (401, 403) or not await api.refresh_after_401(sent_with):
+            raise
+        stream = await _handshake(api, path)
+    try:
         keeping_alive = asyncio.create_task(stream.keep_alive(ping_interval))
         try:
             yield stream
