@@ -1,5 +1,6 @@
 """Malformed requests get the contract's 4xx error shape, never a 500."""
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -247,3 +248,20 @@ async def test_operation_ids_are_unique(http: httpx.AsyncClient) -> None:
     spec = (await http.get("/openapi.json")).json()
     ids = [op["operationId"] for path in spec["paths"].values() for op in path.values()]
     assert len(ids) == len(set(ids))
+
+
+async def test_a_body_that_stops_arriving_ends_with_408(own_server: ServerProcess) -> None:
+    own_server.env["BODY_STALL_SECONDS"] = "1"
+    own_server.start()
+    reader, writer = await asyncio.open_connection("127.0.0.1", own_server.port)
+    try:
+        writer.write(
+            b"POST /auth/login HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000\r\n\r\n" + b'{"email": "'
+        )
+        await writer.drain()
+        async with asyncio.timeout(10):
+            head = await reader.readuntil(b"\r\n\r\n")
+    finally:
+        writer.close()
+    assert head.startswith(b"HTTP/1.1 408")

@@ -12,7 +12,6 @@ from hypersend import __version__
 from hypersend.admin.endpoints import router as admin_router
 from hypersend.auth.endpoints import router as auth_router
 from hypersend.body_limit import BodySizeLimit
-from hypersend.body_stall import BodyStallTimeout
 from hypersend.chats.endpoints import router as chats_router
 from hypersend.config import Settings
 from hypersend.error_responses import install_error_handlers
@@ -20,6 +19,7 @@ from hypersend.files.endpoints import router as files_router
 from hypersend.health import router as health_router
 from hypersend.messages.endpoints import router as messages_router
 from hypersend.realtime.endpoints import router as realtime_router
+from hypersend.request_body import RequestBodyGuard
 from hypersend.services import open_services
 from hypersend.storage import open_storage
 from hypersend.transfers.endpoints import router as transfers_router
@@ -41,6 +41,9 @@ ROUTERS = (
 )
 
 STREAMED_BODY_PREFIXES = ("/files/upload/chunk/", PAGE_CHUNK_PREFIX)
+# A refused body up to this size is read to its end, so that the client gets the answer
+# rather than a reset: one chunk of the default size, or any JSON body, fits.
+DRAIN_LIMIT = 16 * 1024 * 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -78,7 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimit, limit=settings.max_json_body_bytes, exempt_prefixes=STREAMED_BODY_PREFIXES
     )
-    app.add_middleware(BodyStallTimeout, seconds=settings.body_stall_seconds)
+    app.add_middleware(
+        RequestBodyGuard, stall_seconds=settings.body_stall_seconds, drain_limit=DRAIN_LIMIT
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

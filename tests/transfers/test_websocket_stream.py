@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 from websockets.utils import accept_key
 
-from hypersend.client import HyperSendClient, Tokens
+from hypersend.client import AuthError, HyperSendClient, Tokens
 from hypersend.client.buffered_receiver import BUFFER_SIZE
 from hypersend.client.http import ApiSession
 from hypersend.client.websocket_stream import (
@@ -43,10 +43,12 @@ async def test_text_messages_both_ways_and_a_clean_close(alice: HyperSendClient)
 async def test_a_socket_without_a_valid_token_is_refused(server: ServerProcess) -> None:
     api = ApiSession(server.url, tokens=Tokens("not-a-token", "not-a-token", 0))
     try:
-        with pytest.raises(HandshakeRefused) as refused:
+        with pytest.raises(AuthError) as refused:  # after one refresh, which fails too
             async with open_websocket(api, "/p2p/transfers/nope/send"):
                 pass
         assert refused.value.status == 403
+        assert isinstance(refused.value.__cause__, HandshakeRefused)
+        assert api.tokens is None  # the refresh token was refused: signed out
     finally:
         await api.close()
 

@@ -26,14 +26,18 @@ class EventStream:
 
     @classmethod
     async def open(cls, api: ApiSession) -> Self:
-        try:
-            connection = await api.websocket("/ws", ping_interval=20, max_size=2**20)
-        except websockets.InvalidStatus as exc:
-            if exc.response.status_code in (401, 403) and await api.refresh_after_401(api.tokens):
-                return await cls.open(api)
-            raise AuthError(401, "unauthorized", "The event stream refused the token") from exc
-        except OSError as exc:
-            raise ServerUnreachable(f"{api.base_url} could not be reached: {exc}") from exc
+        async def connect() -> ClientConnection:
+            try:
+                return await api.websocket("/ws", ping_interval=20, max_size=2**20)
+            except websockets.InvalidStatus as exc:
+                status = exc.response.status_code
+                raise AuthError(
+                    status, "unauthorized", "The event stream refused the token"
+                ) from exc
+            except OSError as exc:
+                raise ServerUnreachable(f"{api.base_url} could not be reached: {exc}") from exc
+
+        connection = await api.with_token(connect)
         ready = json.loads(await connection.recv())
         assert ready["type"] == "ready", ready
         return cls(connection)

@@ -2,8 +2,8 @@
 
 import asyncio
 import ssl
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import httpx
 import websockets
@@ -12,6 +12,7 @@ from hypersend.client.errors import AuthError, ServerUnreachable, error_for
 from hypersend.client.models import Tokens
 
 TokenListener = Callable[[Tokens | None], None]
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
@@ -92,8 +93,8 @@ class ApiSession:
         authenticated: bool = True,
     ) -> httpx.Response:
         """Send a request and return the response; raise a typed error for 4xx/5xx."""
-        for attempt in range(2):
-            sent_with = self.tokens
+
+        async def send() -> httpx.Response:
             all_headers = dict(headers or {})
             if authenticated:
                 all_headers.update(self.auth_headers())
@@ -103,16 +104,23 @@ class ApiSession:
                 )
             except httpx.TransportError as exc:
                 raise ServerUnreachable(f"{self.base_url} could not be reached: {exc}") from exc
-            if (
-                response.status_code == 401
-                and authenticated
-                and attempt == 0
-                and await self.refresh_after_401(sent_with)
-            ):
-                continue
             raise_for_error(response)
             return response
-        raise AssertionError("unreachable")
+
+        return await (self.with_token(send) if authenticated else send())
+
+    async def with_token(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run `attempt`, which sends the current access token. When the server refuses the
+        token (`AuthError`: it expired), refresh the tokens once and run it again. Every path
+        that signs in (JSON, chunk uploads, downloads, `/ws`, the P2P relay) goes through
+        here."""
+        sent_with = self.tokens
+        try:
+            return await attempt()
+        except AuthError:
+            if not await self.refresh_after_401(sent_with):
+                raise
+        return await attempt()
 
     async def json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = await self.request(method, path, **kwargs)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from hypersend.client.errors import AuthError, HyperSendError
+from hypersend.client.errors import HyperSendError
 from hypersend.client.http import ApiSession
 from hypersend.client.transfers import (
     PIECE,
@@ -108,8 +108,6 @@ async def _relay(api: ApiSession, path: str) -> AsyncIterator[WebSocketStream]:
         async with open_websocket(api, path) as ws:
             yield ws
     except HandshakeRefused as exc:
-        if exc.status in (401, 403):
-            raise AuthError(exc.status, "not_authenticated", "Sign in again") from exc
         raise TransferFailed(str(exc)) from exc
     except (OSError, TimeoutError) as exc:  # ConnectionError included
         raise TransferFailed(f"relay closed: {exc}") from exc

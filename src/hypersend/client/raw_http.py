@@ -77,20 +77,19 @@ class RawConnection:
         headers: dict[str, str],
     ) -> Any:
         """PUT `length` bytes of `source` from `offset`; the JSON answer, or a typed error.
-        A 401 refreshes the tokens once and sends again, as `ApiSession.request` does."""
-        for attempt in range(2):
-            sent_with = self._api.tokens
+        An expired token is refreshed once (`ApiSession.with_token`)."""
+
+        async def send() -> Any:
             all_headers = {**headers, **self._api.auth_headers()}
             status, response_headers, body = await self._exchange(
                 f"{self.target(path)}?{urlencode(params)}", source, offset, length, all_headers
             )
-            if status == 401 and attempt == 0 and await self._api.refresh_after_401(sent_with):
-                continue
             data = _json_or_text(body)
             if status >= 400:
                 raise error_for(status, data, response_headers)
             return data
-        raise AssertionError("unreachable")
+
+        return await self._api.with_token(send)
 
     @contextlib.asynccontextmanager
     async def get(self, path: str, headers: dict[str, str]) -> AsyncIterator[RawResponse]:

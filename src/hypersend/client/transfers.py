@@ -21,7 +21,6 @@ import httpx
 
 from hypersend.client.errors import (
     ApiError,
-    AuthError,
     ConflictError,
     HyperSendError,
     ServerUnreachable,
@@ -173,19 +172,18 @@ async def _download_into(
     # From the start, no Range: a whole-file answer goes out zero-copy (pathsend), which a
     # 206 cannot.
     headers = {"Range": f"bytes={have}-", "If-Range": f'"{info.content_hash}"'} if have else {}
-    connection, sent_with = RawConnection(api), api.tokens
-    try:
-        async with connection.get(f"/files/download/{info.file_id}", headers) as reply:
+
+    async def fetch() -> ContentHasher:
+        fed, start = hasher, have
+        async with RawConnection(api).get(f"/files/download/{info.file_id}", headers) as reply:
             if reply.status == 200:  # the file changed, or no range was taken: start over
-                have, hasher = 0, ContentHasher(info.chunk_size)
-            with open(partial, "r+b" if have else "wb") as out:  # noqa: ASYNC230 (seek only)
-                out.seek(have)
-                await _write_pieces(reply, out, hasher, have, info.size, progress)
-    except AuthError:
-        if not await api.refresh_after_401(sent_with):
-            raise
-        raise ServerUnreachable("token refreshed; retrying") from None
-    return hasher
+                fed, start = ContentHasher(info.chunk_size), 0
+            with open(partial, "r+b" if start else "wb") as out:  # noqa: ASYNC230 (seek only)
+                out.seek(start)
+                await _write_pieces(reply, out, fed, start, info.size, progress)
+        return fed
+
+    return await api.with_token(fetch)
 
 
 # Received pieces are written and hashed at once, each on a thread of its own that takes them

@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover (no C extension on this platform)
 from websockets.utils import accept_key, generate_key
 
 from hypersend.client.buffered_receiver import BUFFER_SIZE, BufferedReceiver
+from hypersend.client.errors import AuthError
 from hypersend.client.http import ApiSession
 from hypersend.client.raw_http import CONNECT_TIMEOUT, RawConnection
 
@@ -346,14 +347,16 @@ async def open_websocket(
     """A WebSocket to `path` on the server, signed in, pinging when quiet; closed (handshake
     and all) on exit. HandshakeRefused when the server does not switch protocols (e.g. 403:
     not signed in)."""
-    sent_with = api.tokens
-    try:
-        stream = await _handshake(api, path)
-    except HandshakeRefused as refused:
-        # An expired access token: refresh it once, as every other request does.
-        if refused.status not in (401, 403) or not await api.refresh_after_401(sent_with):
+
+    async def signed_in() -> WebSocketStream:
+        try:
+            return await _handshake(api, path)
+        except HandshakeRefused as refused:
+            if refused.status in (401, 403):  # the token: refreshed once by with_token
+                raise AuthError(refused.status, "not_authenticated", "Sign in again") from refused
             raise
-        stream = await _handshake(api, path)
+
+    stream = await api.with_token(signed_in)
     try:
         keeping_alive = asyncio.create_task(stream.keep_alive(ping_interval))
         try:
