@@ -52,6 +52,11 @@ class FileService:
         self._chats = chats
         self.disk = FileDisk(settings.files_dir, durable=settings.durable_uploads)
         self.links = LinkSigner(settings.signing_key)
+        # Chunks being received by this process (one index of one upload at a time). Per
+        # process: two processes may receive the same chunk at the same moment and both write
+        # it. With the same bytes that is harmless; only an uploader sending other bytes for
+        # one index can spoil a chunk of their own upload, and then the chunk digests no
+        # longer match the bytes, so the download's content-hash check fails, never silently.
         self._chunks_in_flight: set[tuple[str, int]] = set()
 
     async def start_upload(
