@@ -1,9 +1,10 @@
+import concurrent.futures
 import stat
 from pathlib import Path
 
 import pytest
 
-from hypersend.config import Settings
+from hypersend.config import Settings, load_or_create_secret
 
 
 def test_generated_secret_key_is_kept_owner_only_and_reused(tmp_path: Path) -> None:
@@ -40,3 +41,12 @@ def test_env_example_as_a_dot_env_gives_the_documented_defaults(
     defaults = Settings()
     assert from_example.registration_policy is None
     assert from_example.model_dump() == defaults.model_dump()
+
+
+def test_processes_starting_together_share_one_complete_generated_key(tmp_path: Path) -> None:
+    """Each process links a finished key into place; none reads one half written."""
+    with concurrent.futures.ProcessPoolExecutor(4) as pool:
+        keys = list(pool.map(load_or_create_secret, [tmp_path / "secret_key"] * 12))
+    assert len(set(keys)) == 1
+    assert len(keys[0]) > 40
+    assert [path.name for path in tmp_path.iterdir()] == ["secret_key"]

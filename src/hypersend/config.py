@@ -148,15 +148,24 @@ class Settings(BaseSettings):
 
 
 def load_or_create_secret(path: Path) -> str:
-    """Read the key at `path`, creating it (owner-only) the first time."""
+    """Read the key at `path`, creating it (owner-only) the first time.
+
+    Several processes may start together on one `DATA_ROOT`: the key is written to a file of
+    its own first and then linked into place (atomic; the first link wins), so no process
+    ever reads a key that is still being written."""
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+        handle.write(secrets.token_urlsafe(48))
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process linked its key first: use that one
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
