@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hypersend.error_responses import error_body
 from hypersend.errors import PayloadTooLarge
+from hypersend.request_body import content_length
 
 
 class BodySizeLimit:
@@ -22,8 +23,8 @@ class BodySizeLimit:
         if scope["type"] != "http" or scope["path"].startswith(self.exempt_prefixes):
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.limit:
+        declared = content_length(scope)
+        if declared is not None and declared > self.limit:
             await self._refuse(send)
             return
         received = 0

@@ -52,7 +52,7 @@ class RequestBodyGuard:
             return message
 
         await self.app(scope, timed_receive, send)
-        declared = _content_length(scope)
+        declared = content_length(scope)
         if complete or declared is None or declared > self.drain_limit:
             return
         while not complete and received <= self.drain_limit:
@@ -62,7 +62,8 @@ class RequestBodyGuard:
                 return
 
 
-def _content_length(scope: Scope) -> int | None:
+def content_length(scope: Scope) -> int | None:
+    """The declared `Content-Length`, when it is a plain number of sane length."""
     for name, value in scope["headers"]:
         if name == b"content-length":
             return int(value) if value.isdigit() and len(value) < 19 else None
