@@ -79,13 +79,17 @@ async def test_message_pages_and_idempotent_send(storage: Storage) -> None:
     await storage.chats.create(chat, [ann.id, ben.id])
     sent = [(await storage.messages.create(make_message(chat, ann, f"m{i}")))[0] for i in range(5)]
 
+    assert [m.seq for m in sent] == [1, 2, 3, 4, 5]
     newest = await storage.messages.page_before(chat.id, None, 2)
+    assert newest is not None
     assert [m.text for m in newest.messages] == ["m3", "m4"]
     assert newest.has_more
     older = await storage.messages.page_before(chat.id, newest.messages[0].id, 10)
+    assert older is not None
     assert [m.text for m in older.messages] == ["m0", "m1", "m2"]
     assert not older.has_more
     after = await storage.messages.page_after(chat.id, sent[1].id, 2)
+    assert after is not None
     assert [m.text for m in after.messages] == ["m2", "m3"]
     assert after.has_more
 
@@ -101,6 +105,51 @@ async def test_message_pages_and_idempotent_send(storage: Storage) -> None:
     )
     assert created_other
     assert other.id != once.id
+
+
+async def test_messages_are_numbered_in_the_order_they_were_written(storage: Storage) -> None:
+    """Ids made on several machines are only roughly time-ordered: a message written later
+    can carry a smaller id. Paging, read pointers and unread counts follow the numbers."""
+    ann, ben = await users(storage, "Ann", "Ben")
+    chat = make_chat(ann, title="order")
+    await storage.chats.create(chat, [ann.id, ben.id])
+    ids = ["01J0000000000000000000000C", "01J0000000000000000000000B", "01J0000000000000000000000A"]
+    written = [
+        (await storage.messages.create(replace(make_message(chat, ann, f"w{n}"), id=ids[n])))[0]
+        for n in range(3)
+    ]
+    assert [m.seq for m in written] == [1, 2, 3]
+    after_first = await storage.messages.page_after(chat.id, written[0].id, 10)
+    assert after_first is not None
+    assert [m.text for m in after_first.messages] == ["w1", "w2"]
+    whole = await storage.messages.page_before(chat.id, None, 10)
+    assert whole is not None
+    assert [m.text for m in whole.messages] == ["w0", "w1", "w2"]
+    before_last = await storage.messages.page_before(chat.id, written[2].id, 10)
+    assert before_last is not None
+    assert [m.text for m in before_last.messages] == ["w0", "w1"]
+
+    assert await storage.chats.advance_read_pointer(chat.id, ben.id, written[1].id) == ids[1]
+    assert await storage.chats.advance_read_pointer(chat.id, ben.id, written[0].id) == ids[1]
+    summary = await storage.chats.summary(chat.id, ben.id)
+    assert summary is not None
+    assert summary.unread_count == 1
+    assert summary.last_message is not None
+    assert summary.last_message.text == "w2"
+    member = await storage.chats.member(chat.id, ben.id)
+    assert member is not None
+    assert member.last_read_seq == 2
+
+
+async def test_paging_from_a_message_of_another_chat_finds_nothing(storage: Storage) -> None:
+    (ann,) = await users(storage, "Ann")
+    here, there = make_chat(ann, title="here"), make_chat(ann, title="there")
+    await storage.chats.create(here, [ann.id])
+    await storage.chats.create(there, [ann.id])
+    elsewhere, _ = await storage.messages.create(make_message(there, ann, "elsewhere"))
+    assert await storage.messages.page_after(here.id, elsewhere.id, 10) is None
+    assert await storage.messages.page_before(here.id, elsewhere.id, 10) is None
+    assert await storage.messages.page_after(here.id, "01J00000000000000000000000", 10) is None
 
 
 async def test_deleted_messages_stay_as_tombstones_and_show_their_file(storage: Storage) -> None:

@@ -14,7 +14,8 @@ import pytest
 from hypersend.ids import new_id
 from hypersend.storage.mongo import MongoStorage
 from hypersend.storage.mongo.importer import TargetNotEmpty, copy_snapshot, target_counts
-from hypersend.storage.sqlite import SqliteStorage, open_sqlite_storage
+from hypersend.storage.sql import SqlStorage
+from hypersend.storage.sqlite import open_sqlite_storage
 from hypersend.storage.sqlite.snapshot import TABLES, SnapshotError, SqliteSnapshot
 from tests.storage.factories import make_message, make_user
 from tests.support.accounts import invited, signed_in
@@ -69,7 +70,7 @@ async def mongo() -> AsyncIterator[MongoStorage]:
 
 
 @pytest.fixture
-async def sqlite(deployment: Deployment) -> AsyncIterator[SqliteStorage]:
+async def sqlite(deployment: Deployment) -> AsyncIterator[SqlStorage]:
     storage = await open_sqlite_storage(deployment.database, durable=False)
     yield storage
     await storage.close()
@@ -87,7 +88,7 @@ async def copy(database: Path, mongo: MongoStorage, *, page_size: int = 1000) ->
 
 
 async def assert_same_records(
-    sqlite: SqliteStorage, mongo: MongoStorage, snapshot: SqliteSnapshot
+    sqlite: SqlStorage, mongo: MongoStorage, snapshot: SqliteSnapshot
 ) -> None:
     """What every repository answers about every record is the same on both backends."""
     users = [user for page in snapshot.users() for user in page]
@@ -126,7 +127,7 @@ async def assert_same_records(
 
 
 async def test_copy_reads_back_the_same_through_every_repository(
-    deployment: Deployment, sqlite: SqliteStorage, mongo: MongoStorage
+    deployment: Deployment, sqlite: SqlStorage, mongo: MongoStorage
 ) -> None:
     progress = await copy(deployment.database, mongo, page_size=2)
     snapshot = SqliteSnapshot.open(deployment.database)
@@ -147,7 +148,7 @@ async def test_copy_reads_back_the_same_through_every_repository(
 
 
 async def test_the_copied_database_keeps_its_rules(
-    deployment: Deployment, sqlite: SqliteStorage, mongo: MongoStorage
+    deployment: Deployment, sqlite: SqlStorage, mongo: MongoStorage
 ) -> None:
     await copy(deployment.database, mongo)
     chats = await sqlite.chats.list_for_user(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from hypersend.storage.sql.database import SqlConnection
 from hypersend.storage.sqlite.database import SqliteDatabase
 from hypersend.storage.sqlite.migrations import MIGRATIONS
 
@@ -26,7 +27,7 @@ async def test_a_failed_write_rolls_back_every_statement(tmp_path: Path) -> None
     db = SqliteDatabase(tmp_path / "hs.db", durable=False)
     await db.open()
 
-    def half_done(c: sqlite3.Connection) -> None:
+    def half_done(c: SqlConnection) -> None:
         c.execute(
             "INSERT INTO users (id, email, name, password_hash, created_at)"
             " VALUES ('u1', 'a@b.c', 'A', 'h', '2026-01-01T00:00:00.000000Z')"
@@ -49,7 +50,7 @@ async def test_reads_proceed_while_a_write_is_running(tmp_path: Path) -> None:
     started = asyncio.Event()
     loop = asyncio.get_running_loop()
 
-    def slow_write(c: sqlite3.Connection) -> None:
+    def slow_write(c: SqlConnection) -> None:
         loop.call_soon_threadsafe(started.set)
         c.execute("SELECT 1")
         time.sleep(0.5)
@@ -60,3 +61,38 @@ async def test_reads_proceed_while_a_write_is_running(tmp_path: Path) -> None:
     assert value == 42
     await writing
     await db.close()
+
+
+async def test_messages_stored_before_numbering_are_numbered_in_id_order(tmp_path: Path) -> None:
+    path = tmp_path / "hs.db"
+    with sqlite3.connect(path) as old:  # a database as version 6 left it
+        for script in MIGRATIONS[:6]:
+            old.executescript(script)
+        old.execute("PRAGMA user_version = 6")
+        old.executescript(
+            "INSERT INTO users (id, email, name, password_hash, created_at)"
+            " VALUES ('u1', 'a@b.c', 'A', 'h', 't'), ('u2', 'b@b.c', 'B', 'h', 't');"
+            "INSERT INTO chats (id, type, created_by, created_at, updated_at, last_message_id)"
+            " VALUES ('c1', 'group', 'u1', 't', 't', 'm3'), ('c2', 'group', 'u1', 't', 't', 'm9');"
+            "INSERT INTO chat_members (chat_id, user_id, joined_at, last_read_message_id)"
+            " VALUES ('c1', 'u1', 't', NULL), ('c1', 'u2', 't', 'm2'), ('c2', 'u1', 't', 'm9');"
+            "INSERT INTO messages (id, chat_id, sender_id, kind, text, created_at) VALUES"
+            " ('m3', 'c1', 'u1', 'text', 'three', 't'), ('m1', 'c1', 'u1', 'text', 'one', 't'),"
+            " ('m9', 'c2', 'u1', 'text', 'nine', 't'), ('m2', 'c1', 'u1', 'text', 'two', 't');"
+        )
+    old.close()
+    db = SqliteDatabase(path, durable=False)
+    await db.open()
+    messages = await db.read(
+        lambda c: c.execute("SELECT id, seq FROM messages ORDER BY chat_id, seq").fetchall()
+    )
+    chats = await db.read(lambda c: c.execute("SELECT id, last_seq FROM chats").fetchall())
+    pointers = await db.read(
+        lambda c: c.execute(
+            "SELECT chat_id, user_id, last_read_seq FROM chat_members ORDER BY chat_id, user_id"
+        ).fetchall()
+    )
+    await db.close()
+    assert [tuple(row) for row in messages] == [("m1", 1), ("m2", 2), ("m3", 3), ("m9", 1)]
+    assert sorted(tuple(row) for row in chats) == [("c1", 3), ("c2", 1)]
+    assert [tuple(row) for row in pointers] == [("c1", "u1", 0), ("c1", "u2", 2), ("c2", "u1", 1)]

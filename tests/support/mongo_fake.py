@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Self, cast
 
 import mongomock
-from pymongo import AsyncMongoClient, ReplaceOne
+from pymongo import AsyncMongoClient, ReplaceOne, UpdateOne
 
 Document = dict[str, Any]
 
@@ -45,14 +45,19 @@ class FakeCollection:
         return FakeCursor(self._collection.aggregate(pipeline))
 
     async def bulk_write(self, requests: list[Any], ordered: bool = True) -> None:
-        """mongomock's own bulk_write breaks on the newer driver's ReplaceOne (`sort`), so
-        the upserts the SQLite import sends run one by one."""
+        """mongomock's own bulk_write breaks on the newer driver's requests (`sort`), so
+        the upserts of an import and the updates of an upgrade run one by one."""
         for request in requests:
-            if not isinstance(request, ReplaceOne):
+            if isinstance(request, ReplaceOne):
+                self._collection.replace_one(
+                    request._filter, request._doc, upsert=bool(request._upsert)
+                )
+            elif isinstance(request, UpdateOne):
+                self._collection.update_one(
+                    request._filter, request._doc, upsert=bool(request._upsert)
+                )
+            else:
                 raise NotImplementedError(f"fake bulk_write: {type(request).__name__}")
-            self._collection.replace_one(
-                request._filter, request._doc, upsert=bool(request._upsert)
-            )
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._collection, name)

@@ -83,6 +83,8 @@ class MessageService:
             page = await self._storage.messages.page_after(chat_id, after, limit)
         else:
             page = await self._storage.messages.page_before(chat_id, before, limit)
+        if page is None:
+            raise NotFound("The message to page from is not in this chat")
         return MessagePageOut(
             messages=[MessageOut.of(m) for m in page.messages], has_more=page.has_more
         )

@@ -118,21 +118,26 @@ class ChatRepository(Protocol):
         """One chat as `list_for_user` shows it to that user; None if they are not a member."""
 
     async def advance_read_pointer(self, chat_id: str, user_id: str, message_id: str) -> str:
-        """Move the member's read pointer forward to `message_id` (never back); return it."""
+        """Move the member's read pointer forward to `message_id` (never back, by `seq`);
+        return where it points."""
 
 
 class MessageRepository(Protocol):
     async def create(self, message: Message) -> tuple[Message, bool]:
-        """Store a message and bump its chat's activity. When the sender already sent one
-        with the same `client_id`, store nothing and return (that message, False)."""
+        """Store a message with the chat's next `seq` and bump the chat's activity; return it
+        with its `seq`. Numbers are handed out in the order the writes commit, whichever
+        process writes, so a reader paging forward never skips one. When the sender already
+        sent one with the same `client_id`, store nothing and return (that message, False)."""
 
     async def get(self, message_id: str) -> Message | None: ...
 
-    async def page_before(self, chat_id: str, before: str | None, limit: int) -> MessagePage:
-        """The newest `limit` messages older than `before` (all, if None), oldest first."""
+    async def page_before(self, chat_id: str, before: str | None, limit: int) -> MessagePage | None:
+        """The newest `limit` messages before the message `before` (all, if None), oldest
+        first, in `seq` order; None when `before` is not a message of that chat."""
 
-    async def page_after(self, chat_id: str, after: str, limit: int) -> MessagePage:
-        """The oldest `limit` messages newer than `after`, oldest first."""
+    async def page_after(self, chat_id: str, after: str, limit: int) -> MessagePage | None:
+        """The oldest `limit` messages after the message `after`, in `seq` order; None when
+        `after` is not a message of that chat."""
 
     async def mark_deleted(self, message_id: str) -> None:
         """Forget the text and file of a message; it stays as a tombstone."""

@@ -60,6 +60,7 @@ class ChatMember:
     name: str
     joined_at: datetime
     last_read_message_id: str | None = None
+    last_read_seq: int = 0  # the `seq` of that message (0: nothing read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,7 @@ class Message:
     created_at: datetime
     deleted: bool = False
     client_id: str | None = None
+    seq: int = 0  # its place in the chat (1, 2, ...), given by the store when it is written
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from hypersend.storage.mongo.conversations import MongoChats, MongoMessages
 from hypersend.storage.mongo.documents import Document
 from hypersend.storage.mongo.files import MongoFiles
 from hypersend.storage.mongo.indexes import ensure_indexes
+from hypersend.storage.mongo.numbering import number_old_messages
 from hypersend.storage.mongo.transfers import MongoTransfers
 
 
@@ -41,6 +42,7 @@ class MongoStorage:
     async def connect(cls, client: AsyncMongoClient[Document], database: str) -> "MongoStorage":
         """Use `client`'s `database`, creating its indexes (idempotent)."""
         db = client[database]
+        await number_old_messages(db)
         await ensure_indexes(db)
         return cls(client, db)
 

@@ -1,6 +1,8 @@
 """Chats, their members and their messages in MongoDB."""
 
-from pymongo import ASCENDING, DESCENDING
+from dataclasses import replace
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from hypersend.clock import utcnow
@@ -110,17 +112,12 @@ class MongoChats:
         return found[0] if found else None
 
     async def advance_read_pointer(self, chat_id: str, user_id: str, message_id: str) -> str:
-        await self._members.update_one(
-            {
-                "chat_id": chat_id,
-                "user_id": user_id,
-                "$or": [
-                    {"last_read_message_id": None},
-                    {"last_read_message_id": {"$lt": message_id}},
-                ],
-            },
-            {"$set": {"last_read_message_id": message_id}},
-        )
+        message = await self._messages.find_one({"_id": message_id, "chat_id": chat_id})
+        if message is not None:
+            await self._members.update_one(
+                {"chat_id": chat_id, "user_id": user_id, "last_read_seq": {"$lt": message["seq"]}},
+                {"$set": {"last_read_message_id": message_id, "last_read_seq": message["seq"]}},
+            )
         doc = await self._members.find_one({"chat_id": chat_id, "user_id": user_id})
         return (
             str(doc["last_read_message_id"]) if doc and doc["last_read_message_id"] else message_id
@@ -132,8 +129,8 @@ class MongoChats:
         if chat_id is not None:
             mine["chat_id"] = chat_id
         read_pointers = {
-            doc["chat_id"]: doc["last_read_message_id"]
-            async for doc in self._members.find(mine, {"chat_id": 1, "last_read_message_id": 1})
+            doc["chat_id"]: doc["last_read_seq"]
+            async for doc in self._members.find(mine, {"chat_id": 1, "last_read_seq": 1})
         }
         if not read_pointers:
             return []
@@ -160,11 +157,9 @@ class MongoChats:
             for chat in chats
         ]
 
-    async def _unread_counts(
-        self, user_id: str, read_pointers: dict[str, str | None]
-    ) -> dict[str, int]:
+    async def _unread_counts(self, user_id: str, read_pointers: dict[str, int]) -> dict[str, int]:
         after_pointer = [
-            {"chat_id": chat_id, "_id": {"$gt": pointer or ""}}
+            {"chat_id": chat_id, "seq": {"$gt": pointer}}
             for chat_id, pointer in read_pointers.items()
         ]
         cursor = await self._messages.aggregate(
@@ -183,43 +178,63 @@ class MongoMessages:
         self._read = _Reader(db)
 
     async def create(self, message: Message) -> tuple[Message, bool]:
+        """The chat hands out the next number atomically; the message is written after it.
+        Without a transaction two writers' messages can become visible out of number order
+        for an instant (PostgreSQL and SQLite cannot do that), and a number is skipped when
+        the write then fails; paging follows the numbers either way."""
         if message.client_id is not None:
             existing = await self._by_client_id(message)
             if existing is not None:
                 return existing, False
+        chat = await self._chats.find_one_and_update(
+            {"_id": message.chat_id},
+            {
+                "$inc": {"last_seq": 1},
+                "$set": {"updated_at": message.created_at, "last_message_id": message.id},
+            },
+            projection={"last_seq": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        numbered = replace(message, seq=chat["last_seq"] if chat else 0)
         try:
-            await self._messages.insert_one(message_doc(message))
+            await self._messages.insert_one(message_doc(numbered))
         except DuplicateKeyError:  # the same client_id, sent at the same moment
             existing = await self._by_client_id(message)
             assert existing is not None
             return existing, False
-        await self._chats.update_one(
-            {"_id": message.chat_id},
-            {"$set": {"updated_at": message.created_at, "last_message_id": message.id}},
-        )
-        return message, True
+        return numbered, True
 
     async def get(self, message_id: str) -> Message | None:
         doc = await self._messages.find_one({"_id": message_id})
         return (await self._read.messages([doc]))[0] if doc else None
 
-    async def page_before(self, chat_id: str, before: str | None, limit: int) -> MessagePage:
+    async def page_before(self, chat_id: str, before: str | None, limit: int) -> MessagePage | None:
         query: Document = {"chat_id": chat_id}
         if before is not None:
-            query["_id"] = {"$lt": before}
-        docs = await self._messages.find(query).sort("_id", DESCENDING).limit(limit + 1).to_list()
+            seq = await self._seq_of(chat_id, before)
+            if seq is None:
+                return None
+            query["seq"] = {"$lt": seq}
+        docs = await self._messages.find(query).sort("seq", DESCENDING).limit(limit + 1).to_list()
         page = await self._read.messages(docs[:limit])
         page.reverse()
         return MessagePage(page, has_more=len(docs) > limit)
 
-    async def page_after(self, chat_id: str, after: str, limit: int) -> MessagePage:
+    async def page_after(self, chat_id: str, after: str, limit: int) -> MessagePage | None:
+        seq = await self._seq_of(chat_id, after)
+        if seq is None:
+            return None
         docs = await (
-            self._messages.find({"chat_id": chat_id, "_id": {"$gt": after}})
-            .sort("_id", ASCENDING)
+            self._messages.find({"chat_id": chat_id, "seq": {"$gt": seq}})
+            .sort("seq", ASCENDING)
             .limit(limit + 1)
             .to_list()
         )
         return MessagePage(await self._read.messages(docs[:limit]), has_more=len(docs) > limit)
+
+    async def _seq_of(self, chat_id: str, message_id: str) -> int | None:
+        doc = await self._messages.find_one({"_id": message_id, "chat_id": chat_id}, {"seq": 1})
+        return int(doc["seq"]) if doc else None
 
     async def mark_deleted(self, message_id: str) -> None:
         await self._messages.update_one(

@@ -105,6 +105,7 @@ def chat_doc(chat: Chat) -> Document:
         "created_at": chat.created_at,
         "updated_at": chat.updated_at,
         "last_message_id": None,
+        "last_seq": 0,
     }
     if chat.direct_key is not None:  # absent, not null: the unique index is sparse
         doc["direct_key"] = chat.direct_key
@@ -124,7 +125,11 @@ def to_chat(doc: Document) -> Chat:
 
 
 def member_doc(
-    chat_id: str, user_id: str, joined_at: datetime, last_read_message_id: str | None = None
+    chat_id: str,
+    user_id: str,
+    joined_at: datetime,
+    last_read_message_id: str | None = None,
+    last_read_seq: int = 0,
 ) -> Document:
     return {
         "_id": f"{chat_id}/{user_id}",
@@ -132,6 +137,7 @@ def member_doc(
         "user_id": user_id,
         "joined_at": joined_at,
         "last_read_message_id": last_read_message_id,
+        "last_read_seq": last_read_seq,
     }
 
 
@@ -142,6 +148,7 @@ def to_member(doc: Document, name: str) -> ChatMember:
         name=name,
         joined_at=doc["joined_at"],
         last_read_message_id=doc.get("last_read_message_id"),
+        last_read_seq=doc.get("last_read_seq", 0),
     )
 
 
@@ -154,6 +161,7 @@ def message_doc(message: Message) -> Document:
     doc: Document = {
         "_id": message.id,
         "chat_id": message.chat_id,
+        "seq": message.seq,
         "sender_id": message.sender_id,
         "kind": message.kind,
         "text": message.text,
@@ -179,6 +187,7 @@ def to_message(doc: Document, files: dict[str, FileRef]) -> Message:
         created_at=doc["created_at"],
         deleted=doc["deleted"],
         client_id=doc["client_id"],
+        seq=doc["seq"],
     )
 
 

@@ -60,7 +60,9 @@ async def copy_snapshot(snapshot: SqliteSnapshot, db: Database, progress: Progre
     await copy(
         "chat_members",
         snapshot.chat_members(),
-        lambda m: member_doc(m.chat_id, m.user_id, m.joined_at, m.last_read_message_id),
+        lambda m: member_doc(
+            m.chat_id, m.user_id, m.joined_at, m.last_read_message_id, m.last_read_seq
+        ),
     )
     await copy("files", snapshot.files(), file_doc)
     await copy("file_chunks", snapshot.file_chunks(), _chunk_doc)
@@ -73,7 +75,10 @@ async def target_counts(db: Database, tables: list[str]) -> dict[str, int]:
 
 
 def _chat_doc(record: ChatRecord) -> Document:
-    return chat_doc(record.chat) | {"last_message_id": record.last_message_id}
+    return chat_doc(record.chat) | {
+        "last_message_id": record.last_message_id,
+        "last_seq": record.last_seq,
+    }
 
 
 def _chunk_doc(record: ChunkRecord) -> Document:

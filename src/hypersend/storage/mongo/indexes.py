@@ -26,7 +26,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("user_id", ASCENDING), ("chat_id", ASCENDING)]),
     ],
     "messages": [
-        IndexModel([("chat_id", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("chat_id", ASCENDING), ("seq", ASCENDING)], unique=True),
         IndexModel("client_key", unique=True, sparse=True),  # sender/client_id, when sent
         IndexModel("file_id", partialFilterExpression={"file_id": {"$type": "string"}}),
     ],

@@ -1,9 +1,10 @@
-"""An asyncio front for the standard `sqlite3` module.
+"""An asyncio front for the standard `sqlite3` module: the `SqlDatabase` of one machine.
 
 Writes run one at a time on a dedicated thread, each function inside one transaction, so a
 repository method that needs several statements is atomic without any locking of its own.
-Reads run on a small pool of read-only connections: WAL mode lets them proceed while a write
-is in progress. The event loop never waits on the disk.
+Reads run on a small pool of read-only connections, each inside one read transaction (one
+snapshot): WAL mode lets them proceed while a write is in progress. The event loop never
+waits on the disk.
 """
 
 import asyncio
@@ -14,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from hypersend.storage.sql.database import SqlConnection, UniqueViolation
 from hypersend.storage.sqlite.migrations import migrate
 
 T = TypeVar("T")
@@ -35,23 +37,17 @@ class SqliteDatabase:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         await self._run(self._writer, self._writable, migrate)
 
-    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def write(self, work: Callable[[SqlConnection], T]) -> T:
         """Run `work` in one transaction on the writer thread; roll back if it raises."""
-
-        def transaction(connection: sqlite3.Connection) -> T:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(connection)
-            except BaseException:
-                connection.rollback()
+        try:
+            return await self._run(self._writer, self._writable, _transaction("IMMEDIATE", work))
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" not in str(exc):
                 raise
-            connection.commit()
-            return result
+            raise UniqueViolation(str(exc)) from exc
 
-        return await self._run(self._writer, self._writable, transaction)
-
-    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        return await self._run(self._readers, self._read_only, work)
+    async def read(self, work: Callable[[SqlConnection], T]) -> T:
+        return await self._run(self._readers, self._read_only, _transaction("DEFERRED", work))
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
@@ -98,3 +94,19 @@ class SqliteDatabase:
         with self._connections_lock:
             self._connections.append(connection)
         return connection
+
+
+def _transaction(
+    mode: str, work: Callable[[SqlConnection], T]
+) -> Callable[[sqlite3.Connection], T]:
+    def transaction(connection: sqlite3.Connection) -> T:
+        connection.execute(f"BEGIN {mode}")
+        try:
+            result = work(connection)
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()
+        return result
+
+    return transaction

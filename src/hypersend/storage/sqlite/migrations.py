@@ -129,6 +129,23 @@ MIGRATIONS: list[str] = [
     ALTER TABLE transfers ADD COLUMN relay_node TEXT;
     CREATE INDEX transfers_by_relay_node ON transfers(relay_node) WHERE status = 'active';
     """,
+    # 7: each chat numbers its messages (seq) as they are written; paging, read pointers and
+    # unread counts follow that order, which holds with many writers (ids are only roughly
+    # time-ordered across processes)
+    """
+    ALTER TABLE chats ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE chat_members ADD COLUMN last_read_seq INTEGER NOT NULL DEFAULT 0;
+    UPDATE messages SET seq = numbered.n FROM (
+        SELECT id, row_number() OVER (PARTITION BY chat_id ORDER BY id) AS n FROM messages
+    ) AS numbered WHERE numbered.id = messages.id;
+    UPDATE chats SET last_seq = coalesce(
+        (SELECT max(seq) FROM messages WHERE messages.chat_id = chats.id), 0);
+    UPDATE chat_members SET last_read_seq = coalesce(
+        (SELECT seq FROM messages WHERE messages.id = chat_members.last_read_message_id), 0);
+    DROP INDEX messages_by_chat;
+    CREATE UNIQUE INDEX messages_by_chat_seq ON messages(chat_id, seq);
+    """,
 ]
 
 

@@ -21,18 +21,18 @@ from hypersend.storage.models import (
     Transfer,
     User,
 )
-from hypersend.storage.sqlite.accounts import session_from_row, user_from_row
-from hypersend.storage.sqlite.conversations import (
+from hypersend.storage.sql.accounts import session_from_row, user_from_row
+from hypersend.storage.sql.conversations import (
     MEMBERS_SELECT,
     MESSAGES_SELECT,
     chat_from_row,
     member_from_row,
     message_from_row,
 )
-from hypersend.storage.sqlite.files import file_from_row
-from hypersend.storage.sqlite.invites import invite_from_row
+from hypersend.storage.sql.files import file_from_row
+from hypersend.storage.sql.invites import invite_from_row
+from hypersend.storage.sql.transfers import transfer_from_row
 from hypersend.storage.sqlite.migrations import MIGRATIONS
-from hypersend.storage.sqlite.transfers import transfer_from_row
 
 R = TypeVar("R")
 
@@ -43,6 +43,7 @@ PAGE_SIZE = 1000
 class ChatRecord:
     chat: Chat
     last_message_id: str | None
+    last_seq: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,7 @@ class SqliteSnapshot:
     def chats(self) -> Iterator[list[ChatRecord]]:
         return self._pages(
             "SELECT * FROM chats ORDER BY id",
-            lambda row: ChatRecord(chat_from_row(row), row["last_message_id"]),
+            lambda row: ChatRecord(chat_from_row(row), row["last_message_id"], row["last_seq"]),
         )
 
     def chat_members(self) -> Iterator[list[ChatMember]]:

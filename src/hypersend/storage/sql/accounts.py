@@ -1,15 +1,14 @@
-"""Users and sessions in SQLite."""
+"""Users and sessions in SQL (SQLite and PostgreSQL alike)."""
 
-import sqlite3
 from datetime import datetime
 
 from hypersend.storage.errors import DuplicateError
 from hypersend.storage.models import Session, User
-from hypersend.storage.sqlite.columns import from_db_time, to_db_time
-from hypersend.storage.sqlite.database import SqliteDatabase
+from hypersend.storage.sql.columns import from_db_time, to_db_time
+from hypersend.storage.sql.database import Row, SqlConnection, SqlDatabase, UniqueViolation
 
 
-def user_from_row(row: sqlite3.Row) -> User:
+def user_from_row(row: Row) -> User:
     return User(
         id=row["id"],
         email=row["email"],
@@ -22,7 +21,7 @@ def user_from_row(row: sqlite3.Row) -> User:
     )
 
 
-def session_from_row(row: sqlite3.Row) -> Session:
+def session_from_row(row: Row) -> Session:
     return Session(
         id=row["id"],
         user_id=row["user_id"],
@@ -39,23 +38,23 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-class SqliteUsers:
-    def __init__(self, db: SqliteDatabase) -> None:
+class SqlUsers:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
     async def create(self, user: User) -> None:
-        await self._db.write(lambda c: self._insert(c, user, only_if_first=False))
+        await self._insert(user, only_if_first=False)
 
     async def create_first(self, user: User) -> bool:
-        return await self._db.write(lambda c: self._insert(c, user, only_if_first=True))
+        return await self._insert(user, only_if_first=True)
 
-    @staticmethod
-    def _insert(c: sqlite3.Connection, user: User, *, only_if_first: bool) -> bool:
-        condition = " WHERE NOT EXISTS (SELECT 1 FROM users)" if only_if_first else ""
-        try:
-            cursor = c.execute(
+    async def _insert(self, user: User, *, only_if_first: bool) -> bool:
+        def insert(c: SqlConnection) -> bool:
+            if only_if_first and c.execute("SELECT 1 FROM users LIMIT 1").fetchone():
+                return False
+            c.execute(
                 "INSERT INTO users (id, email, name, password_hash, created_at, is_admin,"
-                f" disabled, quota_bytes) SELECT ?, ?, ?, ?, ?, ?, ?, ?{condition}",
+                " disabled, quota_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     user.id,
                     user.email,
@@ -67,9 +66,12 @@ class SqliteUsers:
                     user.quota_bytes,
                 ),
             )
-        except sqlite3.IntegrityError as exc:
+            return True
+
+        try:
+            return await self._db.write(insert)
+        except UniqueViolation as exc:
             raise DuplicateError(f"email {user.email!r} is taken") from exc
-        return cursor.rowcount == 1
 
     async def get(self, user_id: str) -> User | None:
         row = await self._db.read(
@@ -153,8 +155,8 @@ class SqliteUsers:
         return [user_from_row(row) for row in rows]
 
 
-class SqliteSessions:
-    def __init__(self, db: SqliteDatabase) -> None:
+class SqlSessions:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
     async def create(self, session: Session) -> None:

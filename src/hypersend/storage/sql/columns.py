@@ -1,4 +1,4 @@
-"""How values are written to and read from SQLite columns."""
+"""How values are written to and read from SQL columns (SQLite and PostgreSQL alike)."""
 
 from datetime import UTC, datetime
 

@@ -1,20 +1,19 @@
-"""File records and their received chunks in SQLite."""
+"""File records and their received chunks in SQL (SQLite and PostgreSQL alike)."""
 
-import sqlite3
 from datetime import datetime
 
 from hypersend.clock import utcnow
 from hypersend.content_hash import content_hash
 from hypersend.storage.models import ChunkReceipt, FileRecord
-from hypersend.storage.sqlite.columns import from_db_time, to_db_time
-from hypersend.storage.sqlite.database import SqliteDatabase
+from hypersend.storage.sql.columns import from_db_time, to_db_time
+from hypersend.storage.sql.database import Row, SqlConnection, SqlDatabase
 
 
 def _optional_time(text: str | None) -> datetime | None:
     return from_db_time(text) if text else None
 
 
-def file_from_row(row: sqlite3.Row) -> FileRecord:
+def file_from_row(row: Row) -> FileRecord:
     return FileRecord(
         id=row["id"],
         owner_id=row["owner_id"],
@@ -32,8 +31,8 @@ def file_from_row(row: sqlite3.Row) -> FileRecord:
     )
 
 
-class SqliteFiles:
-    def __init__(self, db: SqliteDatabase) -> None:
+class SqlFiles:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
     async def create(self, record: FileRecord) -> None:
@@ -83,9 +82,10 @@ class SqliteFiles:
     async def record_chunk(
         self, file_id: str, index: int, digest: bytes, *, expires_at: datetime
     ) -> ChunkReceipt:
-        def record(c: sqlite3.Connection) -> ChunkReceipt:
+        def record(c: SqlConnection) -> ChunkReceipt:
             c.execute(
-                "INSERT OR IGNORE INTO file_chunks (file_id, idx, sha256) VALUES (?, ?, ?)",
+                "INSERT INTO file_chunks (file_id, idx, sha256) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (file_id, index, digest),
             )
             total, status = c.execute(

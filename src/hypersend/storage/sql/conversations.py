@@ -1,7 +1,7 @@
-"""Chats, their members and their messages in SQLite."""
+"""Chats, their members and their messages in SQL (SQLite and PostgreSQL alike)."""
 
-import sqlite3
 from collections import defaultdict
+from dataclasses import replace
 
 from hypersend.clock import utcnow
 from hypersend.storage.errors import DuplicateError
@@ -13,21 +13,22 @@ from hypersend.storage.models import (
     Message,
     MessagePage,
 )
-from hypersend.storage.sqlite.columns import from_db_time, to_db_time
-from hypersend.storage.sqlite.database import SqliteDatabase
+from hypersend.storage.sql.columns import from_db_time, to_db_time
+from hypersend.storage.sql.database import Row, SqlConnection, SqlDatabase, UniqueViolation
 
 _MESSAGE_COLUMNS = (
-    "m.id, m.chat_id, m.sender_id, m.kind, m.text, m.file_id, m.client_id, m.created_at,"
-    " m.deleted, f.filename AS file_name, f.size AS file_size, f.mime AS file_mime"
+    "m.id, m.chat_id, m.seq, m.sender_id, m.kind, m.text, m.file_id, m.client_id,"
+    " m.created_at, m.deleted, f.filename AS file_name, f.size AS file_size, f.mime AS file_mime"
 )
 MESSAGES_SELECT = f"SELECT {_MESSAGE_COLUMNS} FROM messages m LEFT JOIN files f ON f.id = m.file_id"
 MEMBERS_SELECT = (
-    "SELECT cm.chat_id, cm.user_id, cm.joined_at, cm.last_read_message_id, u.name"
+    "SELECT cm.chat_id, cm.user_id, cm.joined_at, cm.last_read_message_id, cm.last_read_seq,"
+    " u.name"
     " FROM chat_members cm JOIN users u ON u.id = cm.user_id"
 )
 
 
-def chat_from_row(row: sqlite3.Row) -> Chat:
+def chat_from_row(row: Row) -> Chat:
     return Chat(
         id=row["id"],
         type=row["type"],
@@ -39,23 +40,25 @@ def chat_from_row(row: sqlite3.Row) -> Chat:
     )
 
 
-def member_from_row(row: sqlite3.Row) -> ChatMember:
+def member_from_row(row: Row) -> ChatMember:
     return ChatMember(
         chat_id=row["chat_id"],
         user_id=row["user_id"],
         name=row["name"],
         joined_at=from_db_time(row["joined_at"]),
         last_read_message_id=row["last_read_message_id"],
+        last_read_seq=row["last_read_seq"],
     )
 
 
-def message_from_row(row: sqlite3.Row) -> Message:
+def message_from_row(row: Row) -> Message:
     file = None
     if row["file_id"] is not None and row["file_name"] is not None:
         file = FileRef(row["file_id"], row["file_name"], row["file_size"], row["file_mime"])
     return Message(
         id=row["id"],
         chat_id=row["chat_id"],
+        seq=row["seq"],
         sender_id=row["sender_id"],
         kind=row["kind"],
         text=row["text"],
@@ -66,38 +69,41 @@ def message_from_row(row: sqlite3.Row) -> Message:
     )
 
 
-def _select_message(c: sqlite3.Connection, message_id: str) -> Message | None:
+def _seq_of(c: SqlConnection, chat_id: str, message_id: str) -> int | None:
+    row = c.execute(
+        "SELECT seq FROM messages WHERE id = ? AND chat_id = ?", (message_id, chat_id)
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def _select_message(c: SqlConnection, message_id: str) -> Message | None:
     row = c.execute(f"{MESSAGES_SELECT} WHERE m.id = ?", (message_id,)).fetchone()
     return message_from_row(row) if row else None
 
 
-def _summaries(c: sqlite3.Connection, user_id: str, chat_id: str | None) -> list[ChatSummary]:
-    """A user's chat list (or one chat of it) in three queries, from one snapshot."""
+def _summaries(c: SqlConnection, user_id: str, chat_id: str | None) -> list[ChatSummary]:
+    """A user's chat list (or one chat of it) in three queries (`read` gives one snapshot)."""
     only = "" if chat_id is None else " AND cm.chat_id = :chat"
     params = {"user": user_id, "chat": chat_id}
-    c.execute("BEGIN")
-    try:
-        chats = c.execute(
-            "SELECT c.*, (SELECT count(*) FROM messages x WHERE x.chat_id = c.id"
-            "   AND x.id > coalesce(cm.last_read_message_id, '')"
-            "   AND x.sender_id != cm.user_id AND x.deleted = 0) AS unread"
-            " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id"
-            f" WHERE cm.user_id = :user{only} ORDER BY c.updated_at DESC, c.id DESC",
-            params,
-        ).fetchall()
-        members = c.execute(
-            f"{MEMBERS_SELECT} WHERE cm.chat_id IN"
-            f" (SELECT cm.chat_id FROM chat_members cm WHERE cm.user_id = :user{only})"
-            " ORDER BY cm.joined_at, cm.user_id",
-            params,
-        ).fetchall()
-        last_messages = c.execute(
-            f"{MESSAGES_SELECT} WHERE m.id IN (SELECT c.last_message_id FROM chats c"
-            f" JOIN chat_members cm ON cm.chat_id = c.id WHERE cm.user_id = :user{only})",
-            params,
-        ).fetchall()
-    finally:
-        c.execute("COMMIT")
+    chats = c.execute(
+        "SELECT c.*, (SELECT count(*) FROM messages x WHERE x.chat_id = c.id"
+        "   AND x.seq > cm.last_read_seq"
+        "   AND x.sender_id != cm.user_id AND x.deleted = 0) AS unread"
+        " FROM chat_members cm JOIN chats c ON c.id = cm.chat_id"
+        f" WHERE cm.user_id = :user{only} ORDER BY c.updated_at DESC, c.id DESC",
+        params,
+    ).fetchall()
+    members = c.execute(
+        f"{MEMBERS_SELECT} WHERE cm.chat_id IN"
+        f" (SELECT cm.chat_id FROM chat_members cm WHERE cm.user_id = :user{only})"
+        " ORDER BY cm.joined_at, cm.user_id",
+        params,
+    ).fetchall()
+    last_messages = c.execute(
+        f"{MESSAGES_SELECT} WHERE m.id IN (SELECT c.last_message_id FROM chats c"
+        f" JOIN chat_members cm ON cm.chat_id = c.id WHERE cm.user_id = :user{only})",
+        params,
+    ).fetchall()
     members_by_chat: defaultdict[str, list[ChatMember]] = defaultdict(list)
     for row in members:
         members_by_chat[row["chat_id"]].append(member_from_row(row))
@@ -113,35 +119,35 @@ def _summaries(c: sqlite3.Connection, user_id: str, chat_id: str | None) -> list
     ]
 
 
-class SqliteChats:
-    def __init__(self, db: SqliteDatabase) -> None:
+class SqlChats:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
     async def create(self, chat: Chat, member_ids: list[str]) -> None:
-        def insert(c: sqlite3.Connection) -> None:
-            try:
-                c.execute(
-                    "INSERT INTO chats (id, type, title, direct_key, created_by, created_at,"
-                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        chat.id,
-                        chat.type,
-                        chat.title,
-                        chat.direct_key,
-                        chat.created_by,
-                        to_db_time(chat.created_at),
-                        to_db_time(chat.updated_at),
-                    ),
-                )
-            except sqlite3.IntegrityError as exc:
-                raise DuplicateError(f"direct chat {chat.direct_key} exists") from exc
+        def insert(c: SqlConnection) -> None:
+            c.execute(
+                "INSERT INTO chats (id, type, title, direct_key, created_by, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    chat.id,
+                    chat.type,
+                    chat.title,
+                    chat.direct_key,
+                    chat.created_by,
+                    to_db_time(chat.created_at),
+                    to_db_time(chat.updated_at),
+                ),
+            )
             joined = to_db_time(chat.created_at)
             c.executemany(
                 "INSERT INTO chat_members (chat_id, user_id, joined_at) VALUES (?, ?, ?)",
                 [(chat.id, user_id, joined) for user_id in dict.fromkeys(member_ids)],
             )
 
-        await self._db.write(insert)
+        try:
+            await self._db.write(insert)
+        except UniqueViolation as exc:
+            raise DuplicateError(f"direct chat {chat.direct_key} exists") from exc
 
     async def get(self, chat_id: str) -> Chat | None:
         row = await self._db.read(
@@ -188,9 +194,10 @@ class SqliteChats:
     async def add_member(self, chat_id: str, user_id: str) -> bool:
         now = to_db_time(utcnow())
 
-        def insert(c: sqlite3.Connection) -> bool:
+        def insert(c: SqlConnection) -> bool:
             cursor = c.execute(
-                "INSERT OR IGNORE INTO chat_members (chat_id, user_id, joined_at) VALUES (?, ?, ?)",
+                "INSERT INTO chat_members (chat_id, user_id, joined_at) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (chat_id, user_id, now),
             )
             if cursor.rowcount:
@@ -221,12 +228,13 @@ class SqliteChats:
         return found[0] if found else None
 
     async def advance_read_pointer(self, chat_id: str, user_id: str, message_id: str) -> str:
-        def advance(c: sqlite3.Connection) -> str:
+        def advance(c: SqlConnection) -> str:
             c.execute(
-                "UPDATE chat_members SET last_read_message_id = ?"
-                " WHERE chat_id = ? AND user_id = ?"
-                " AND (last_read_message_id IS NULL OR last_read_message_id < ?)",
-                (message_id, chat_id, user_id, message_id),
+                "UPDATE chat_members SET last_read_message_id = :message, last_read_seq = m.seq"
+                " FROM messages m WHERE m.id = :message AND m.chat_id = :chat"
+                " AND chat_members.chat_id = :chat AND chat_members.user_id = :user"
+                " AND chat_members.last_read_seq < m.seq",
+                {"message": message_id, "chat": chat_id, "user": user_id},
             )
             row = c.execute(
                 "SELECT last_read_message_id FROM chat_members WHERE chat_id = ? AND user_id = ?",
@@ -237,12 +245,12 @@ class SqliteChats:
         return await self._db.write(advance)
 
 
-class SqliteMessages:
-    def __init__(self, db: SqliteDatabase) -> None:
+class SqlMessages:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
     async def create(self, message: Message) -> tuple[Message, bool]:
-        def insert(c: sqlite3.Connection) -> tuple[Message, bool]:
+        def insert(c: SqlConnection) -> tuple[Message, bool]:
             if message.client_id is not None:
                 row = c.execute(
                     "SELECT id FROM messages WHERE sender_id = ? AND client_id = ?",
@@ -252,12 +260,18 @@ class SqliteMessages:
                     existing = _select_message(c, row[0])
                     assert existing is not None
                     return existing, False
+            (seq,) = c.execute(
+                "UPDATE chats SET updated_at = ?, last_message_id = ?, last_seq = last_seq + 1"
+                " WHERE id = ? RETURNING last_seq",
+                (to_db_time(message.created_at), message.id, message.chat_id),
+            ).fetchone()
             c.execute(
-                "INSERT INTO messages (id, chat_id, sender_id, kind, text, file_id, client_id,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO messages (id, chat_id, seq, sender_id, kind, text, file_id,"
+                " client_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     message.id,
                     message.chat_id,
+                    seq,
                     message.sender_id,
                     message.kind,
                     message.text,
@@ -266,41 +280,48 @@ class SqliteMessages:
                     to_db_time(message.created_at),
                 ),
             )
-            c.execute(
-                "UPDATE chats SET updated_at = ?, last_message_id = ? WHERE id = ?",
-                (to_db_time(message.created_at), message.id, message.chat_id),
-            )
-            return message, True
+            return replace(message, seq=seq), True
 
         return await self._db.write(insert)
 
     async def get(self, message_id: str) -> Message | None:
         return await self._db.read(lambda c: _select_message(c, message_id))
 
-    async def page_before(self, chat_id: str, before: str | None, limit: int) -> MessagePage:
-        def load(c: sqlite3.Connection) -> list[sqlite3.Row]:
+    async def page_before(self, chat_id: str, before: str | None, limit: int) -> MessagePage | None:
+        def load(c: SqlConnection) -> list[Row] | None:
             if before is None:
                 return c.execute(
-                    f"{MESSAGES_SELECT} WHERE m.chat_id = ? ORDER BY m.id DESC LIMIT ?",
+                    f"{MESSAGES_SELECT} WHERE m.chat_id = ? ORDER BY m.seq DESC LIMIT ?",
                     (chat_id, limit + 1),
                 ).fetchall()
+            seq = _seq_of(c, chat_id, before)
+            if seq is None:
+                return None
             return c.execute(
-                f"{MESSAGES_SELECT} WHERE m.chat_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
-                (chat_id, before, limit + 1),
+                f"{MESSAGES_SELECT} WHERE m.chat_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?",
+                (chat_id, seq, limit + 1),
             ).fetchall()
 
         rows = await self._db.read(load)
+        if rows is None:
+            return None
         page = [message_from_row(row) for row in rows[:limit]]
         page.reverse()
         return MessagePage(page, has_more=len(rows) > limit)
 
-    async def page_after(self, chat_id: str, after: str, limit: int) -> MessagePage:
-        rows = await self._db.read(
-            lambda c: c.execute(
-                f"{MESSAGES_SELECT} WHERE m.chat_id = ? AND m.id > ? ORDER BY m.id LIMIT ?",
-                (chat_id, after, limit + 1),
+    async def page_after(self, chat_id: str, after: str, limit: int) -> MessagePage | None:
+        def load(c: SqlConnection) -> list[Row] | None:
+            seq = _seq_of(c, chat_id, after)
+            if seq is None:
+                return None
+            return c.execute(
+                f"{MESSAGES_SELECT} WHERE m.chat_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?",
+                (chat_id, seq, limit + 1),
             ).fetchall()
-        )
+
+        rows = await self._db.read(load)
+        if rows is None:
+            return None
         return MessagePage(
             [message_from_row(row) for row in rows[:limit]], has_more=len(rows) > limit
         )

@@ -1,14 +1,13 @@
-"""P2P transfer metadata in SQLite."""
+"""P2P transfer metadata in SQL (SQLite and PostgreSQL alike)."""
 
-import sqlite3
 from datetime import datetime
 
 from hypersend.storage.models import Transfer
-from hypersend.storage.sqlite.columns import from_db_time, to_db_time
-from hypersend.storage.sqlite.database import SqliteDatabase
+from hypersend.storage.sql.columns import from_db_time, to_db_time
+from hypersend.storage.sql.database import Row, SqlConnection, SqlDatabase
 
 
-def transfer_from_row(row: sqlite3.Row) -> Transfer:
+def transfer_from_row(row: Row) -> Transfer:
     return Transfer(
         id=row["id"],
         sender_id=row["sender_id"],
@@ -25,8 +24,8 @@ def transfer_from_row(row: sqlite3.Row) -> Transfer:
     )
 
 
-class SqliteTransfers:
-    def __init__(self, db: SqliteDatabase) -> None:
+class SqlTransfers:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
     async def create(self, transfer: Transfer) -> None:
@@ -121,7 +120,7 @@ class SqliteTransfers:
         return int(cursor.rowcount)
 
     async def expire_offers(self, now: datetime) -> list[Transfer]:
-        def expire(c: sqlite3.Connection) -> list[Transfer]:
+        def expire(c: SqlConnection) -> list[Transfer]:
             rows = c.execute(
                 "SELECT * FROM transfers WHERE status = 'offered' AND expires_at < ?",
                 (to_db_time(now),),

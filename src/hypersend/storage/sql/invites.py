@@ -1,14 +1,13 @@
-"""Invite codes in SQLite."""
+"""Invite codes in SQL (SQLite and PostgreSQL alike)."""
 
-import sqlite3
 from datetime import datetime
 
 from hypersend.storage.models import Invite
-from hypersend.storage.sqlite.columns import from_db_time, to_db_time
-from hypersend.storage.sqlite.database import SqliteDatabase
+from hypersend.storage.sql.columns import from_db_time, to_db_time
+from hypersend.storage.sql.database import Row, SqlDatabase
 
 
-def invite_from_row(row: sqlite3.Row) -> Invite:
+def invite_from_row(row: Row) -> Invite:
     return Invite(
         code=row["code"],
         created_by=row["created_by"],
@@ -19,8 +18,8 @@ def invite_from_row(row: sqlite3.Row) -> Invite:
     )
 
 
-class SqliteInvites:
-    def __init__(self, db: SqliteDatabase) -> None:
+class SqlInvites:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
 
     async def create(self, invite: Invite) -> None:

@@ -1,0 +1,63 @@
+"""What the SQL repositories need from a database, whichever engine is behind it.
+
+The repositories in this package are written once, in the SQL that SQLite and PostgreSQL
+share, as plain functions of a connection. Each engine's database object runs those
+functions on worker threads, each call inside one transaction:
+
+- `write(work)` runs `work` as if it were the only writer: SQLite has one writer at a time;
+  PostgreSQL runs it SERIALIZABLE and runs it again when the engine reports a conflict, so a
+  write function may read, decide and write without locking anything itself.
+- `read(work)` runs `work` on one consistent snapshot (every statement sees the same moment).
+
+Parameters are written `?` (positional) or `:name` (named), as in the `sqlite3` module;
+the PostgreSQL connection translates them.
+"""
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+Parameters = Sequence[Any] | Mapping[str, Any]
+
+
+class Row(Protocol):
+    """One result row: by column name or by position."""
+
+    def __getitem__(self, key: str | int, /) -> Any: ...
+
+
+class SqlCursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def fetchmany(self, size: int = ..., /) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class SqlConnection(Protocol):
+    def execute(self, sql: str, parameters: Parameters = ..., /) -> SqlCursor: ...
+
+    def executemany(self, sql: str, parameters: Sequence[Parameters], /) -> SqlCursor: ...
+
+
+class UniqueViolation(Exception):
+    """A write broke a unique constraint; its whole transaction was rolled back."""
+
+
+class SqlDatabase(Protocol):
+    async def write(self, work: Callable[[SqlConnection], T]) -> T:
+        """Run `work` in one transaction, as the only writer; roll back if it raises.
+        A unique constraint broken anywhere in it raises `UniqueViolation`."""
+        ...
+
+    async def read(self, work: Callable[[SqlConnection], T]) -> T:
+        """Run `work` on one consistent, read-only snapshot."""
+        ...
+
+    async def close(self) -> None: ...
