@@ -5,6 +5,7 @@ import pytest
 
 from hypersend.client import HyperSendClient
 from tests.support.accounts import signed_in
+from tests.support.postgres import PostgresProcess
 from tests.support.server import ServerProcess
 
 
@@ -14,6 +15,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     process = ServerProcess(tmp_path_factory.mktemp("shared") / "data").start()
     yield process
     process.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresProcess]:
+    """One private PostgreSQL for the session; tests take fresh databases on it."""
+    process = PostgresProcess().start()
+    yield process
+    process.remove()
 
 
 @pytest.fixture

@@ -8,10 +8,12 @@ import secrets
 from functools import cached_property
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from hypersend.urls import redacted
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -28,6 +30,13 @@ class Settings(BaseSettings):
 
     data_root: Path = Path("./data")
     secret_key: SecretStr | None = None
+    database_url: str = Field(
+        default="",
+        description="PostgreSQL shared by several server processes (postgresql://...)",
+    )
+    database_pool_size: int = Field(
+        default=10, ge=1, le=200, description="Connections each process keeps to PostgreSQL"
+    )
     mongodb_uri: str = ""
     mongodb_database: str = "hypersend"
     redis_url: str = Field(
@@ -112,6 +121,19 @@ class Settings(BaseSettings):
 
     p2p_offer_expiry_seconds: int = Field(default=600, ge=1)
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_url(cls, value: str) -> str:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql:// (the PostgreSQL store)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_database(self) -> Self:
+        if self.database_url and self.mongodb_uri:
+            raise ValueError("set DATABASE_URL (PostgreSQL) or MONGODB_URI (MongoDB), not both")
+        return self
+
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
@@ -132,8 +154,20 @@ class Settings(BaseSettings):
         return self.data_root / "files"
 
     @property
+    def uses_postgresql(self) -> bool:
+        return bool(self.database_url)
+
+    @property
     def uses_mongodb(self) -> bool:
         return bool(self.mongodb_uri)
+
+    def database_description(self) -> str:
+        """Which database this is, for people (no password)."""
+        if self.uses_postgresql:
+            return f"PostgreSQL {redacted(self.database_url)}"
+        if self.uses_mongodb:
+            return f"MongoDB ({self.mongodb_database})"
+        return f"SQLite {self.database_path.resolve()}"
 
     @property
     def uses_redis(self) -> bool:

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hypersend.errors import ApiError
+from hypersend.storage.errors import StorageUnavailable
 
 logger = logging.getLogger("hypersend")
 
@@ -81,6 +82,15 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=422)
 
 
+async def _storage_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("Database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        error_body("The database is unavailable; try again shortly", "database_unavailable"),
+        status_code=503,
+        headers={"Retry-After": "2"},
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("Unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse(error_body("Internal server error", "internal_error"), status_code=500)
@@ -90,4 +100,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StorageUnavailable, _storage_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -108,7 +108,7 @@ async def _backend(args: argparse.Namespace) -> AsyncIterator[AdminBackend]:
 
         settings = Settings(data_root=args.data_root) if args.data_root else Settings()
         if not args.direct:  # signed out: say where this acts, as it is not a server
-            database = "MongoDB" if settings.uses_mongodb else str(settings.database_path)
+            database = settings.database_description()
             print(
                 f"Not signed in: acting on the local data folder {settings.data_root.resolve()}"
                 f" ({database}); sign in to manage a server through its API.",

@@ -15,6 +15,7 @@ from hypersend import __version__
 from hypersend.cli.ports import PortTaken, require_free_port
 from hypersend.cluster.redis_client import RedisUnavailable, connect_redis
 from hypersend.config import Settings
+from hypersend.storage.errors import StorageUnavailable
 
 # glibc mallopt parameters: keep large receive buffers in the heap instead of mapping and
 # unmapping them for every request body (measured: uploads 0.72 -> ~1.3 GB/s).
@@ -98,7 +99,22 @@ def _checked_settings() -> Settings:
         raise CannotServe(str(exc)) from exc
     if settings.uses_redis:
         asyncio.run(_require_redis(settings.redis_url))
+    if settings.uses_postgresql:
+        _require_postgresql(settings.database_url)
     return settings
+
+
+def _require_postgresql(url: str) -> None:
+    try:
+        from hypersend.storage.postgres.database import check_reachable
+    except ImportError as exc:
+        raise CannotServe(
+            'DATABASE_URL is set but psycopg is missing: pip install "hypersend[postgresql]"'
+        ) from exc
+    try:
+        check_reachable(url)
+    except StorageUnavailable as exc:
+        raise CannotServe(str(exc)) from exc
 
 
 async def _require_redis(url: str) -> None:
@@ -110,11 +126,7 @@ async def _require_redis(url: str) -> None:
 
 
 def _startup_line(settings: Settings) -> str:
-    database = (
-        f"MongoDB ({settings.mongodb_database})"
-        if settings.uses_mongodb
-        else f"SQLite {settings.database_path.resolve()}"
-    )
+    database = settings.database_description()
     processes = f"{settings.workers} worker" + ("s" if settings.workers > 1 else "")
     if settings.uses_redis:
         processes += " sharing Redis"

@@ -3,12 +3,13 @@
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+
+from hypersend.urls import redacted
 
 CONNECT_TIMEOUT = 5.0
 COMMAND_TIMEOUT = 5.0
@@ -22,16 +23,6 @@ T = TypeVar("T")
 
 class RedisUnavailable(Exception):
     """Redis could not be reached at start-up."""
-
-
-def redacted(url: str) -> str:
-    """`url` without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 async def connect_redis(url: str) -> Redis:

@@ -7,3 +7,8 @@ class StorageError(Exception):
 
 class DuplicateError(StorageError):
     """A unique constraint (such as a user's email) would be broken."""
+
+
+class StorageUnavailable(StorageError):
+    """The database cannot be reached (or the write could not get through); nothing the
+    caller asked for was done, or it is not known whether it was: try again shortly."""

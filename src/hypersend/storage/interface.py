@@ -230,8 +230,18 @@ class Storage(Protocol):
 
 
 async def open_storage(settings: Settings) -> Storage:
-    """Open the backend the settings ask for: MongoDB when `MONGODB_URI` is set, else the
-    embedded SQLite database under `DATA_ROOT`."""
+    """Open the backend the settings ask for: PostgreSQL when `DATABASE_URL` is set, MongoDB
+    when `MONGODB_URI` is, else the embedded SQLite database under `DATA_ROOT`."""
+    if settings.uses_postgresql:
+        try:
+            from hypersend.storage.postgres import open_postgres_storage
+        except ImportError as exc:
+            raise RuntimeError(
+                'DATABASE_URL is set but psycopg is missing: pip install "hypersend[postgresql]"'
+            ) from exc
+        return await open_postgres_storage(
+            settings.database_url, pool_size=settings.database_pool_size
+        )
     if settings.uses_mongodb:
         try:
             from hypersend.storage.mongo import open_mongo_storage
