@@ -4,15 +4,20 @@ from pathlib import Path
 import pytest
 
 from hypersend.client import HyperSendClient
+from tests.conftest import store_settings
 from tests.support.accounts import invited, signed_in
 from tests.support.server import ServerProcess
 
 
 @pytest.fixture(scope="module")
-def invite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def invite_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
     """A server with the default policy: its first account is the admin, then invites only."""
     process = ServerProcess(
-        tmp_path_factory.mktemp("invite") / "data", registration_policy=None
+        tmp_path_factory.mktemp("invite") / "data",
+        env=store_settings(request),
+        registration_policy=None,
     ).start()
     yield process
     process.stop()
