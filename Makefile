@@ -22,7 +22,8 @@ run: $(VENV)/.installed
 
 test: system-packages lint typecheck unit
 
-# Chromium, nginx, openssl and redis-server, which the tests run for real (installed as root).
+# Chromium, nginx, openssl, redis-server and PostgreSQL, which the tests run for real
+# (installed as root).
 system-packages:
 	bash scripts/system-packages.sh
 

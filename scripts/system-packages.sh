@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The system programs HyperSend's tests drive for real: Chromium (the web app's end-to-end
 # tests), nginx and openssl (the deploy config's tests), redis-server (several server
-# processes sharing events), curl (a download tool that names files itself). Installs the
-# missing ones with apt-get as root (or with sudo); otherwise names them and fails, so that
-# no test meets a missing program.
+# processes sharing events), PostgreSQL (the shared store; the tests start their own with
+# initdb and pg_ctl in a temporary directory), curl (a download tool that names files
+# itself). Installs the missing ones with apt-get as root (or with sudo); otherwise names
+# them and fails, so that no test meets a missing program.
 set -euo pipefail
 
 missing=()
@@ -12,6 +13,8 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl)
 command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || command -v pg_ctl >/dev/null \
+    || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

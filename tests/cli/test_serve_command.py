@@ -55,3 +55,18 @@ def test_serve_refuses_bad_settings_in_one_line(
 def test_the_web_app_refuses_a_taken_port(server: ServerProcess) -> None:
     said = refused(server, "app", "--web", "--port", str(server.port))
     assert f"cannot listen on 127.0.0.1:{server.port}" in said
+
+
+def test_an_unreachable_postgresql_is_refused_naming_database_url(server: ServerProcess) -> None:
+    port = str(free_port())
+    said = refused(
+        server, "serve", "--port", port, DATABASE_URL=f"postgresql://hs:pw@127.0.0.1:{port}/hs"
+    )
+    assert (
+        f"cannot reach PostgreSQL at DATABASE_URL=postgresql://hs:***@127.0.0.1:{port}/hs" in said
+    )
+    assert "pw" not in said.replace("postgresql", "")
+    both = refused(
+        server, "serve", "--port", port, DATABASE_URL="postgresql://x/y", MONGODB_URI="mongodb://x"
+    )
+    assert "not both" in both

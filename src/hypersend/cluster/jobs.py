@@ -4,6 +4,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from hypersend.storage.errors import StorageUnavailable
+
 logger = logging.getLogger("hypersend.jobs")
 
 
@@ -16,6 +18,12 @@ async def run_every(
         if when():
             try:
                 await job()
+            except StorageUnavailable as exc:  # expected while the database restarts
+                logger.warning("Housekeeping job %s skipped: %s", _name(job), exc)
             except Exception:
-                logger.exception("Housekeeping job %s failed", getattr(job, "__qualname__", job))
+                logger.exception("Housekeeping job %s failed", _name(job))
         await asyncio.sleep(seconds)
+
+
+def _name(job: Callable[[], Awaitable[object]]) -> str:
+    return str(getattr(job, "__qualname__", job))

@@ -1,4 +1,4 @@
-"""PostgreSQL as a `SqlDatabase`: psycopg 3 connections from a pool, used on worker threads.
+"""PostgreSQL as a `SqlDatabase`: psycopg 3 connections, one per worker thread.
 
 Why psycopg's blocking API on threads rather than an asyncio driver: the repositories are
 written once as plain functions of a connection and run unchanged on SQLite (whose driver
@@ -11,13 +11,15 @@ psycopg's and asyncpg's asyncio APIs on the same queries.
   on a fresh transaction, with a short random back-off.
 - Every `read` is one REPEATABLE READ, READ ONLY transaction: one snapshot.
 - A connection found dead when its transaction starts (PostgreSQL restarted, a proxy
-  dropped it) is thrown away and the work tried on another: nothing was sent yet. Lost later,
-  the outcome of a write is unknown: `StorageUnavailable` (503 to clients), as when no
-  connection can be had at all.
+  dropped it) is replaced by a new one and the work tried on that: nothing was sent yet.
+  Lost later, the outcome of a write is unknown: `StorageUnavailable` (503 to clients), as
+  when no connection can be opened at all (which fails at once while PostgreSQL is down,
+  and works again as soon as it is back: no back-off to wait out).
 """
 
 import asyncio
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +27,6 @@ from typing import TypeVar
 
 import psycopg
 from psycopg import errors
-from psycopg_pool import ConnectionPool, PoolTimeout
 
 from hypersend.storage.errors import StorageUnavailable
 from hypersend.storage.postgres.placeholders import to_psycopg
@@ -36,8 +37,7 @@ from hypersend.urls import redacted
 
 T = TypeVar("T")
 
-CONNECT_SECONDS = 10.0  # to reach the database at start
-WAIT_SECONDS = 5.0  # for a free connection, then 503: the database is down or overwhelmed
+CONNECT_SECONDS = 5  # to open a connection (at start, or again after losing one)
 CONFLICT_RETRIES = 30
 _WRITE = "BEGIN ISOLATION LEVEL SERIALIZABLE"
 _READ = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
@@ -64,40 +64,30 @@ class _Connection:
 
 
 class PostgresDatabase:
+    """`pool_size` worker threads, each with a connection of its own, opened when first
+    needed and opened again when found dead: at most `pool_size` connections per process."""
+
     def __init__(self, url: str, *, pool_size: int) -> None:
         self.url = url
-        self._pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=pool_size,
-            open=False,
-            timeout=WAIT_SECONDS,
-            name="hypersend",
-            kwargs={"autocommit": True, "row_factory": named_rows},
-        )
         self._threads = ThreadPoolExecutor(pool_size, thread_name_prefix="postgres")
-        self._attempts_on_dead_connections = pool_size + 1
+        self._local = threading.local()
+        self._connections: set[psycopg.Connection[Row]] = set()
+        self._connections_lock = threading.Lock()
 
     async def open(self) -> None:
         """Connect and bring the schema up to date (once, however many processes start)."""
         try:
             await self._run(self._open)
         except BaseException:
-            self._threads.shutdown(wait=False)
+            await self.close()
             raise
 
     def _open(self) -> None:
-        check_reachable(self.url)  # fails at once, with PostgreSQL's reason
         try:
-            self._pool.open(wait=True, timeout=CONNECT_SECONDS)
-        except PoolTimeout as exc:
-            self._pool.close()
-            raise StorageUnavailable(
-                f"cannot reach PostgreSQL at DATABASE_URL={redacted(self.url)}"
-                f" within {CONNECT_SECONDS:.0f} s"
-            ) from exc
-        with self._pool.connection() as connection:
-            migrate(connection)
+            connection = self._connection()
+        except psycopg.Error as exc:
+            raise _unreachable(self.url, exc) from exc
+        migrate(connection)
 
     async def write(self, work: Callable[[SqlConnection], T]) -> T:
         return await self._run(lambda: self._transaction(_WRITE, work))
@@ -110,26 +100,32 @@ class PostgresDatabase:
 
     def _shutdown(self) -> None:
         self._threads.shutdown(wait=True)
-        self._pool.close()
+        with self._connections_lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
 
     async def _run(self, call: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._threads, call)
 
     def _transaction(self, begin: str, work: Callable[[SqlConnection], T]) -> T:
-        conflicts = dead = 0
+        conflicts = 0
         while True:
             try:
-                with self._pool.connection() as connection:
-                    try:
-                        connection.execute(begin)
-                    except psycopg.OperationalError:
-                        if not connection.broken:
-                            raise
-                        dead += 1
-                        if dead >= self._attempts_on_dead_connections:
-                            raise
-                        continue  # the pool drops it on return; nothing was sent yet
+                connection = self._connection()
+                try:
+                    connection.execute(begin)
+                except psycopg.OperationalError:
+                    if not connection.broken:
+                        raise
+                    self._forget(connection)  # dead since its last use: nothing was sent yet
+                    connection = self._connection()
+                    connection.execute(begin)
+                try:
                     return _run_and_commit(connection, work)
+                finally:
+                    if connection.broken:
+                        self._forget(connection)
             except (errors.SerializationFailure, errors.DeadlockDetected) as exc:
                 conflicts += 1
                 if conflicts > CONFLICT_RETRIES:
@@ -137,8 +133,30 @@ class PostgresDatabase:
                 time.sleep(random.uniform(0, 0.002 * min(conflicts, 10)))
             except errors.UniqueViolation as exc:
                 raise UniqueViolation(str(exc)) from exc
-            except (psycopg.OperationalError, PoolTimeout) as exc:
-                raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+            except psycopg.OperationalError as exc:
+                raise StorageUnavailable(f"PostgreSQL: {_reason(exc)}") from exc
+
+    def _connection(self) -> psycopg.Connection[Row]:
+        """This thread's connection, opened now if it has none."""
+        connection: psycopg.Connection[Row] | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = psycopg.connect(
+                self.url,
+                autocommit=True,
+                row_factory=named_rows,
+                connect_timeout=CONNECT_SECONDS,
+                application_name="hypersend",
+            )
+            self._local.connection = connection
+            with self._connections_lock:
+                self._connections.add(connection)
+        return connection
+
+    def _forget(self, connection: psycopg.Connection[Row]) -> None:
+        connection.close()
+        self._local.connection = None
+        with self._connections_lock:
+            self._connections.discard(connection)
 
 
 def _run_and_commit(connection: psycopg.Connection[Row], work: Callable[[SqlConnection], T]) -> T:
@@ -155,10 +173,19 @@ def _run_and_commit(connection: psycopg.Connection[Row], work: Callable[[SqlConn
 def check_reachable(url: str) -> None:
     """Connect once (for start-up checks); `StorageUnavailable` naming `DATABASE_URL` if not."""
     try:
-        with psycopg.connect(url, connect_timeout=int(CONNECT_SECONDS)) as connection:
+        with psycopg.connect(url, connect_timeout=CONNECT_SECONDS) as connection:
             connection.execute("SELECT 1")
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise StorageUnavailable(
-            f"cannot reach PostgreSQL at DATABASE_URL={redacted(url)}: {reason}"
-        ) from exc
+        raise _unreachable(url, exc) from exc
+
+
+def _unreachable(url: str, exc: psycopg.Error) -> StorageUnavailable:
+    return StorageUnavailable(
+        f"cannot reach PostgreSQL at DATABASE_URL={redacted(url)}: {_reason(exc)}"
+    )
+
+
+def _reason(exc: psycopg.Error) -> str:
+    """The telling last line of a driver error (connection errors list every address tried)."""
+    text = str(exc).strip()
+    return text.splitlines()[-1] if text else type(exc).__name__

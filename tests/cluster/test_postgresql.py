@@ -1,0 +1,105 @@
+"""Several server processes on one PostgreSQL: one order of messages that every process and
+every reader agrees on, and a database restart that costs requests in flight, not data."""
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hypersend.client import ApiError, HyperSendClient
+from hypersend.client.models import Message
+from tests.cluster.conftest import Cluster
+from tests.support.accounts import signed_in
+from tests.support.postgres import PostgresProcess
+from tests.support.server import ServerProcess
+
+SENDS_EACH = 40
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PostgresProcess]:
+    """A PostgreSQL of the test's own, free to be stopped and restarted."""
+    process = PostgresProcess().start()
+    yield process
+    process.remove()
+
+
+async def test_two_processes_writing_one_chat_give_one_order_a_reader_never_misses(
+    cluster: Cluster, postgres: PostgresProcess
+) -> None:
+    a, b = cluster.start(2, env={"DATABASE_URL": postgres.new_database()})
+    async with (
+        await signed_in(a.url, "Alice") as alice,
+        await signed_in(b.url, "Bob") as bob,
+        await signed_in(a.url, "Carol") as carol,
+    ):
+        ids = [(await bob.me()).id, (await carol.me()).id]
+        chat = await alice.create_group("busy", ids)
+        start = await alice.send_message(chat.id, "start")
+        sending = asyncio.gather(
+            *(alice.send_message(chat.id, f"a{n}") for n in range(SENDS_EACH)),
+            *(bob.send_message(chat.id, f"b{n}") for n in range(SENDS_EACH)),
+        )
+        seen: list[Message] = []
+        cursor = start.id
+        while len(seen) < 2 * SENDS_EACH:  # Carol catches up with after= while they write
+            page = await carol.messages(chat.id, after=cursor, limit=7)
+            seen.extend(page.messages)
+            if page.messages:
+                cursor = page.messages[-1].id
+            else:
+                await asyncio.sleep(0.01)
+        sent = await sending
+
+        assert sorted(m.id for m in seen) == sorted(m.id for m in sent)  # each exactly once
+        for reader in (alice, bob):  # both processes list the same order
+            everything = await reader.messages(chat.id, limit=100)
+            assert [m.id for m in everything.messages] == [start.id, *(m.id for m in seen)]
+
+
+async def test_a_database_restart_costs_requests_in_flight_not_data(
+    tmp_path: Path, private_postgres: PostgresProcess
+) -> None:
+    server = ServerProcess(
+        tmp_path / "data", {"DATABASE_URL": private_postgres.new_database()}
+    ).start()
+    try:
+        async with (
+            await signed_in(server.url, "Alice") as alice,
+            await signed_in(server.url, "Bob") as bob,
+        ):
+            chat = await alice.create_group("notes", [(await bob.me()).id])
+            before = await alice.send_message(chat.id, "before")
+            private_postgres.stop()
+            with pytest.raises(ApiError) as caught:
+                await alice.send_message(chat.id, "while it is down")
+            assert (caught.value.status, caught.value.code) == (503, "database_unavailable")
+            async with httpx.AsyncClient() as http:
+                assert (await http.get(f"{server.url}/health")).status_code == 503
+
+            private_postgres.start()
+            after = await alice.send_message(chat.id, "after")
+            page = await alice.messages(chat.id)
+            assert [m.id for m in page.messages] == [before.id, after.id]
+            assert [m.text for m in page.messages] == ["before", "after"]
+            async with httpx.AsyncClient() as http:
+                assert (await http.get(f"{server.url}/health")).status_code == 200
+    finally:
+        server.stop()
+
+
+async def test_two_processes_starting_together_on_an_empty_database(
+    cluster: Cluster, postgres: PostgresProcess
+) -> None:
+    servers = cluster.start(3, env={"DATABASE_URL": postgres.new_database()})
+    clients: list[HyperSendClient] = [
+        await signed_in(server.url, f"User {n}") for n, server in enumerate(servers)
+    ]
+    try:
+        for client in clients:
+            assert (await client.me()).name.startswith("User")
+    finally:
+        for client in clients:
+            await client.close()
