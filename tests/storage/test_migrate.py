@@ -1,8 +1,10 @@
-"""`hypersend migrate`: a SQLite deployment, written by a real server, copied into MongoDB
-reads back the same through every repository (on the driver-level fake here, and on a real
-server when `HYPERSEND_TEST_MONGODB_URI` is set)."""
+"""`hypersend migrate`: a SQLite deployment written by a real server, copied into MongoDB (on
+the driver-level fake here, and on a real server when `HYPERSEND_TEST_MONGODB_URI` is set)
+and into PostgreSQL and back, reads back the same through every repository; the round trip
+SQLite -> PostgreSQL -> SQLite gives back identical tables."""
 
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -12,15 +14,23 @@ from pathlib import Path
 import pytest
 
 from hypersend.ids import new_id
+from hypersend.storage import Storage
+from hypersend.storage.copying import TABLES, CopyError, copy_all
 from hypersend.storage.mongo import MongoStorage
-from hypersend.storage.mongo.importer import TargetNotEmpty, copy_snapshot, target_counts
+from hypersend.storage.mongo.copy_source import MongoCopySource
+from hypersend.storage.mongo.copy_target import MongoCopyTarget
+from hypersend.storage.postgres import open_postgres_storage
+from hypersend.storage.postgres.snapshot import open_postgres_snapshot
 from hypersend.storage.sql import SqlStorage
+from hypersend.storage.sql.copy_target import SqlCopyTarget
+from hypersend.storage.sql.snapshot import SnapshotError
 from hypersend.storage.sqlite import open_sqlite_storage
-from hypersend.storage.sqlite.snapshot import TABLES, SnapshotError, SqliteSnapshot
+from hypersend.storage.sqlite.snapshot import open_sqlite_snapshot
 from tests.storage.factories import make_message, make_user
 from tests.support.accounts import invited, signed_in
 from tests.support.files import random_file, start
 from tests.support.mongo_fake import fake_mongo_client
+from tests.support.postgres import PostgresProcess
 from tests.support.server import TEST_CHUNK_SIZE, ServerProcess
 
 REAL_MONGODB = os.environ.get("HYPERSEND_TEST_MONGODB_URI", "")
@@ -76,81 +86,144 @@ async def sqlite(deployment: Deployment) -> AsyncIterator[SqlStorage]:
     await storage.close()
 
 
-async def copy(database: Path, mongo: MongoStorage, *, page_size: int = 1000) -> list[str]:
+@pytest.fixture
+def postgresql_url(postgres: PostgresProcess) -> str:
+    return postgres.new_database()
+
+
+@pytest.fixture
+async def postgresql(postgresql_url: str) -> AsyncIterator[SqlStorage]:
+    storage = await open_postgres_storage(postgresql_url, pool_size=2)
+    yield storage
+    await storage.close()
+
+
+def nothing(table: str, copied: int) -> None:
+    """Progress, unreported."""
+
+
+async def copy_to_mongo(database: Path, mongo: MongoStorage, *, page_size: int = 1000) -> list[str]:
     """Copy, returning the progress calls as 'table:count'."""
     seen: list[str] = []
-    snapshot = SqliteSnapshot.open(database, page_size=page_size)
+    snapshot = open_sqlite_snapshot(database, page_size=page_size)
     try:
-        await copy_snapshot(snapshot, mongo.db, lambda table, n: seen.append(f"{table}:{n}"))
+        await copy_all(
+            snapshot, MongoCopyTarget(mongo.db), lambda table, n: seen.append(f"{table}:{n}")
+        )
     finally:
-        snapshot.close()
+        await snapshot.close()
     return seen
 
 
-async def assert_same_records(
-    sqlite: SqlStorage, mongo: MongoStorage, snapshot: SqliteSnapshot
-) -> None:
-    """What every repository answers about every record is the same on both backends."""
-    users = [user for page in snapshot.users() for user in page]
-    assert len(users) == 3
-    for user in users:
-        assert await mongo.users.get(user.id) == user
-        assert await mongo.chats.list_for_user(user.id) == await sqlite.chats.list_for_user(user.id)
-        for open_only in (False, True):
-            assert await mongo.transfers.list_for_user(
-                user.id, chat_id=None, open_only=open_only, limit=50
-            ) == await sqlite.transfers.list_for_user(
-                user.id, chat_id=None, open_only=open_only, limit=50
+async def assert_same_records(original: SqlStorage, copy: Storage, database: Path) -> None:
+    """What every repository answers about every record is the same on both stores."""
+    snapshot = open_sqlite_snapshot(database)
+    try:
+        users = [user async for page in snapshot.users() for user in page]
+        assert len(users) == 3
+        for user in users:
+            assert await copy.users.get(user.id) == user
+            assert await copy.chats.list_for_user(user.id) == await original.chats.list_for_user(
+                user.id
             )
-    assert await mongo.users.get_by_email(users[0].email) == users[0]
-    ids = [user.id for user in users]
-    assert await mongo.files.bytes_used_by(ids) == await sqlite.files.bytes_used_by(ids)
-    for sessions in snapshot.sessions():
-        for session in sessions:
-            assert await mongo.sessions.get(session.id) == session
-    assert await mongo.invites.list_all() == await sqlite.invites.list_all()
-    for chats in snapshot.chats():
-        for chat in (record.chat for record in chats):
-            assert await mongo.chats.get(chat.id) == chat
-            assert await mongo.chats.members(chat.id) == await sqlite.chats.members(chat.id)
-            assert await mongo.messages.page_before(
-                chat.id, None, 100
-            ) == await sqlite.messages.page_before(chat.id, None, 100)
-            if chat.direct_key:
-                assert await mongo.chats.get_direct(chat.direct_key) == chat
-    for files in snapshot.files():
-        for file in files:
-            assert await mongo.files.get(file.id) == file
-            assert await mongo.files.chunk_digests(file.id) == (
-                await sqlite.files.chunk_digests(file.id)
-            )
+            for open_only in (False, True):
+                assert await copy.transfers.list_for_user(
+                    user.id, chat_id=None, open_only=open_only, limit=50
+                ) == await original.transfers.list_for_user(
+                    user.id, chat_id=None, open_only=open_only, limit=50
+                )
+        assert await copy.users.get_by_email(users[0].email) == users[0]
+        ids = [user.id for user in users]
+        assert await copy.files.bytes_used_by(ids) == await original.files.bytes_used_by(ids)
+        async for sessions in snapshot.sessions():
+            for session in sessions:
+                assert await copy.sessions.get(session.id) == session
+        assert await copy.invites.list_all() == await original.invites.list_all()
+        async for chats in snapshot.chats():
+            for chat in (record.chat for record in chats):
+                assert await copy.chats.get(chat.id) == chat
+                assert await copy.chats.members(chat.id) == await original.chats.members(chat.id)
+                assert await copy.messages.page_before(
+                    chat.id, None, 100
+                ) == await original.messages.page_before(chat.id, None, 100)
+                if chat.direct_key:
+                    assert await copy.chats.get_direct(chat.direct_key) == chat
+        async for files in snapshot.files():
+            for file in files:
+                assert await copy.files.get(file.id) == file
+                assert await copy.files.chunk_digests(file.id) == (
+                    await original.files.chunk_digests(file.id)
+                )
+    finally:
+        await snapshot.close()
 
 
-async def test_copy_reads_back_the_same_through_every_repository(
+async def test_copy_to_mongodb_reads_back_the_same_through_every_repository(
     deployment: Deployment, sqlite: SqlStorage, mongo: MongoStorage
 ) -> None:
-    progress = await copy(deployment.database, mongo, page_size=2)
-    snapshot = SqliteSnapshot.open(deployment.database)
+    progress = await copy_to_mongo(deployment.database, mongo, page_size=2)
+    snapshot = open_sqlite_snapshot(deployment.database)
+    counts = await snapshot.counts()
+    await snapshot.close()
+    assert counts["messages"] == 9
+    assert counts["files"] == 2
+    assert counts["transfers"] == 1
+    assert await MongoCopyTarget(mongo.db).counts() == counts
+    # Every table reported, page by page (pages of 2 rows here).
+    assert progress[0] == "users:0"
+    assert "users:2" in progress
+    assert "users:3" in progress
+    assert f"messages:{counts['messages']}" in progress
+    await assert_same_records(sqlite, mongo, deployment.database)
+
+
+async def test_sqlite_to_postgresql_to_sqlite_gives_back_identical_tables(
+    deployment: Deployment,
+    sqlite: SqlStorage,
+    postgresql: SqlStorage,
+    postgresql_url: str,
+    tmp_path: Path,
+) -> None:
+    there = open_sqlite_snapshot(deployment.database, page_size=3)
     try:
-        counts = snapshot.counts()
-        assert counts["messages"] == 9
-        assert counts["files"] == 2
-        assert counts["transfers"] == 1
-        assert await target_counts(mongo.db, list(TABLES)) == counts
-        # Every table reported, page by page (pages of 2 rows here).
-        assert progress[0] == "users:0"
-        assert "users:2" in progress
-        assert "users:3" in progress
-        assert f"messages:{counts['messages']}" in progress
-        await assert_same_records(sqlite, mongo, snapshot)
+        await copy_all(there, SqlCopyTarget(postgresql), nothing)
     finally:
-        snapshot.close()
+        await there.close()
+    await assert_same_records(sqlite, postgresql, deployment.database)
+
+    back_path = tmp_path / "back" / "hypersend.db"
+    back = await open_sqlite_storage(back_path, durable=False)
+    source = open_postgres_snapshot(postgresql_url, page_size=3)
+    try:
+        await copy_all(source, SqlCopyTarget(back), nothing)
+    finally:
+        await source.close()
+        await back.close()
+    assert dump(back_path) == dump(deployment.database)
+
+
+async def test_mongodb_to_postgresql(
+    deployment: Deployment, sqlite: SqlStorage, mongo: MongoStorage, postgresql: SqlStorage
+) -> None:
+    await copy_to_mongo(deployment.database, mongo)
+    await copy_all(MongoCopySource(mongo.db, page_size=2), SqlCopyTarget(postgresql), nothing)
+    await assert_same_records(sqlite, postgresql, deployment.database)
+
+
+def dump(database: Path) -> dict[str, list[tuple[object, ...]]]:
+    with sqlite3.connect(database) as connection:
+        tables = {
+            table: connection.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            for table in TABLES
+        }
+    connection.close()
+    return tables
 
 
 async def test_the_copied_database_keeps_its_rules(
     deployment: Deployment, sqlite: SqlStorage, mongo: MongoStorage
 ) -> None:
-    await copy(deployment.database, mongo)
+    await copy_to_mongo(deployment.database, mongo)
     chats = await sqlite.chats.list_for_user(
         (await sqlite.users.list_page(after=None, limit=1))[0].id
     )
@@ -166,7 +239,8 @@ async def test_the_copied_database_keeps_its_rules(
     # A new message lands after the copied ones and counts as unread for the other member.
     other = next(m.user_id for m in direct.members if m.user_id != ann.id)
     before = next(s for s in await mongo.chats.list_for_user(other) if s.chat.id == direct.chat.id)
-    await mongo.messages.create(make_message(direct.chat, ann, "after the move"))
+    created, _ = await mongo.messages.create(make_message(direct.chat, ann, "after the move"))
+    assert created.seq == sent.seq + 1
     after = next(s for s in await mongo.chats.list_for_user(other) if s.chat.id == direct.chat.id)
     assert after.unread_count == before.unread_count + 1
     assert after.last_message is not None
@@ -174,33 +248,39 @@ async def test_the_copied_database_keeps_its_rules(
 
 
 async def test_running_it_again_finishes_or_changes_nothing(
-    deployment: Deployment, mongo: MongoStorage
+    deployment: Deployment, mongo: MongoStorage, postgresql: SqlStorage
 ) -> None:
-    await copy(deployment.database, mongo)
-    first = await target_counts(mongo.db, list(TABLES))
-    await copy(deployment.database, mongo)
-    assert await target_counts(mongo.db, list(TABLES)) == first
+    await copy_to_mongo(deployment.database, mongo)
+    first = await MongoCopyTarget(mongo.db).counts()
+    assert await copy_all(MongoCopySource(mongo.db), SqlCopyTarget(postgresql), nothing) == first
+    await copy_to_mongo(deployment.database, mongo)
+    assert await MongoCopyTarget(mongo.db).counts() == first
+    assert await copy_all(MongoCopySource(mongo.db), SqlCopyTarget(postgresql), nothing) == first
 
 
 async def test_a_database_already_in_use_is_refused(
     deployment: Deployment, mongo: MongoStorage
 ) -> None:
     await mongo.users.create(make_user("Somebody Else"))
-    with pytest.raises(TargetNotEmpty, match="already holds accounts"):
-        await copy(deployment.database, mongo)
+    with pytest.raises(CopyError, match="not in the source"):
+        await copy_to_mongo(deployment.database, mongo)
     assert await mongo.db["messages"].count_documents({}) == 0
 
 
 def test_a_missing_or_foreign_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SnapshotError, match="does not exist"):
-        SqliteSnapshot.open(tmp_path / "nothing.db")
+        open_sqlite_snapshot(tmp_path / "nothing.db")
     (tmp_path / "notes.db").write_text("not a database, just some text " * 200)
     with pytest.raises(SnapshotError, match="not a SQLite database"):
-        SqliteSnapshot.open(tmp_path / "notes.db")
+        open_sqlite_snapshot(tmp_path / "notes.db")
 
 
 def run_migrate(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("MONGODB_")}
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MONGODB_", "DATABASE_URL", "DATA_ROOT"))
+    }
     return subprocess.run(
         [sys.executable, "-m", "hypersend", "migrate", *args],
         env=environment | (env or {}),
@@ -213,19 +293,32 @@ def run_migrate(*args: str, env: dict[str, str] | None = None) -> subprocess.Com
 def test_the_command_says_what_is_missing(tmp_path: Path, deployment: Deployment) -> None:
     no_target = run_migrate("--data-root", str(deployment.data_root))
     assert no_target.returncode == 1
-    assert "--to mongodb://" in no_target.stderr
+    assert "--to postgresql://" in no_target.stderr
     no_source = run_migrate("--data-root", str(tmp_path), "--to", "mongodb://127.0.0.1:1")
     assert no_source.returncode == 1
     assert "hypersend.db does not exist" in no_source.stderr
-    unreachable = run_migrate(
-        "--data-root",
-        str(deployment.data_root),
-        "--to",
-        "mongodb://127.0.0.1:1",
-    )
-    assert unreachable.returncode == 1
-    assert "MongoDB:" in unreachable.stderr
-    assert "Traceback" not in unreachable.stderr
+    same = run_migrate("--data-root", str(deployment.data_root), "--to", str(deployment.database))
+    assert "the source and the target are the same store" in same.stderr
+    for target in ("mongodb://127.0.0.1:1", "postgresql://hs:secret@127.0.0.1:1/hs"):
+        unreachable = run_migrate("--data-root", str(deployment.data_root), "--to", target)
+        assert unreachable.returncode == 1
+        assert unreachable.stderr.startswith("hypersend migrate: ")
+        assert "Traceback" not in unreachable.stderr
+        assert "secret" not in unreachable.stderr
+
+
+def test_the_command_copies_sqlite_to_postgresql_and_back(
+    deployment: Deployment, postgresql_url: str, tmp_path: Path
+) -> None:
+    there = run_migrate("--data-root", str(deployment.data_root), "--to", postgresql_url)
+    assert there.returncode == 0, there.stderr
+    assert "Done: 3 accounts, 2 chats, 9 messages, 2 files are in PostgreSQL" in there.stdout
+    assert "set DATABASE_URL to it" in there.stdout
+    again = run_migrate("--data-root", str(deployment.data_root), "--to", postgresql_url)
+    assert again.returncode == 0, again.stderr
+    back = run_migrate("--to", str(tmp_path / "back"), env={"DATABASE_URL": postgresql_url})
+    assert back.returncode == 0, back.stderr
+    assert dump(tmp_path / "back" / "hypersend.db") == dump(deployment.database)
 
 
 if REAL_MONGODB:
@@ -236,7 +329,7 @@ if REAL_MONGODB:
             "--data-root", str(deployment.data_root), "--to", REAL_MONGODB, "--database", database
         )
         assert done.returncode == 0, done.stderr
-        assert "Done: every record is in MongoDB" in done.stdout
+        assert "in MongoDB" in done.stdout
         again = run_migrate(
             "--data-root", str(deployment.data_root), "--to", REAL_MONGODB, "--database", database
         )

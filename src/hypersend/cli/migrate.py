@@ -1,77 +1,131 @@
-"""`hypersend migrate`: move a deployment from the embedded SQLite database to MongoDB.
+"""`hypersend migrate`: copy a whole installation between any two stores: SQLite (a
+`DATA_ROOT` folder or a `.db` file), PostgreSQL (`postgresql://...`) and MongoDB
+(`mongodb://.../database`).
 
 Only the database moves: the files' bytes and the secret key stay under `DATA_ROOT`, which
-the server keeps using with MongoDB. Stop the server, run this, set `MONGODB_URI`, restart.
+the server keeps using. Stop the server, run this, point the server at the new store
+(`DATABASE_URL`, `MONGODB_URI`, or neither for SQLite), start it. The copy is checked
+table by table; an interrupted one is finished by running the same command again.
 """
 
 import argparse
 import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hypersend.config import Settings
+from hypersend.storage.copying import CopyError, CopySource, CopyTarget, copy_all
+from hypersend.storage.errors import StorageUnavailable
+from hypersend.urls import redacted
+
+DRIVERS = {
+    "postgresql": 'psycopg is missing: pip install "hypersend[postgresql]"',
+    "mongodb": 'PyMongo is missing: pip install "hypersend[mongodb]"',
+}
 
 
 def register(commands: Any) -> None:
     migrate = commands.add_parser(
         "migrate",
-        help="copy the embedded SQLite database into MongoDB",
+        help="copy the whole installation into another store (SQLite, PostgreSQL, MongoDB)",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     migrate.add_argument(
-        "--data-root", type=Path, help="the SQLite deployment's DATA_ROOT (default: DATA_ROOT)"
+        "--from",
+        dest="source",
+        help="the store to copy (default: the configured one: DATABASE_URL, MONGODB_URI,"
+        " else the SQLite database under DATA_ROOT)",
     )
     migrate.add_argument(
-        "--to", dest="uri", help="MongoDB connection string (default: MONGODB_URI)"
+        "--data-root", type=Path, help="copy the SQLite database under this DATA_ROOT"
     )
-    migrate.add_argument("--database", help="database name (default: MONGODB_DATABASE)")
+    migrate.add_argument(
+        "--to",
+        dest="target",
+        help="where to copy to: postgresql://..., mongodb://HOST/DATABASE, or a folder or"
+        " .db file for SQLite",
+    )
+    migrate.add_argument(
+        "--database", help="the MongoDB target's database (default: from --to, else hypersend)"
+    )
     migrate.set_defaults(handler=run)
+
+
+@dataclass(frozen=True)
+class Store:
+    """Where an installation's records live."""
+
+    kind: str  # sqlite | postgresql | mongodb
+    location: str  # a path, or a URL
+    database: str = ""  # MongoDB's database name
+
+    def __str__(self) -> str:
+        if self.kind == "sqlite":
+            return f"SQLite {self.location}"
+        if self.kind == "mongodb":
+            return f"MongoDB {redacted(self.location)} (database {self.database})"
+        return f"PostgreSQL {redacted(self.location)}"
+
+    def setting(self) -> str:
+        """How to point the server at this store."""
+        if self.kind == "postgresql":
+            return "set DATABASE_URL to it"
+        if self.kind == "mongodb":
+            return f"set MONGODB_URI to it and MONGODB_DATABASE={self.database}"
+        return "set neither DATABASE_URL nor MONGODB_URI, and DATA_ROOT to its folder"
+
+
+def store_at(text: str, *, mongodb_database: str) -> Store:
+    if text.startswith(("postgresql://", "postgres://")):
+        return Store("postgresql", text)
+    if text.startswith(("mongodb://", "mongodb+srv://")):
+        return Store("mongodb", text, _mongodb_database(text) or mongodb_database)
+    path = Path(text).expanduser()
+    return Store("sqlite", str((path / "hypersend.db" if path.suffix != ".db" else path).resolve()))
+
+
+def configured_store(settings: Settings) -> Store:
+    if settings.uses_postgresql:
+        return Store("postgresql", settings.database_url)
+    if settings.uses_mongodb:
+        return Store("mongodb", settings.mongodb_uri, settings.mongodb_database)
+    return Store("sqlite", str(settings.database_path.resolve()))
 
 
 async def run(args: argparse.Namespace) -> int:
     settings = Settings()
-    uri = args.uri or settings.mongodb_uri
-    if not uri:
-        return _fail("say where to copy to: --to mongodb://HOST:27017 (or set MONGODB_URI)")
-    database = args.database or settings.mongodb_database
-    data_root: Path = args.data_root or settings.data_root
+    if not args.target:
+        return _fail("say where to copy to: --to postgresql://... | mongodb://... | a folder")
+    if args.source:
+        source = store_at(args.source, mongodb_database=settings.mongodb_database)
+    elif args.data_root:
+        source = store_at(str(args.data_root), mongodb_database=settings.mongodb_database)
+    else:
+        source = configured_store(settings)
+    target = store_at(args.target, mongodb_database=args.database or "hypersend")
+    if args.database and target.kind == "mongodb":
+        target = Store("mongodb", target.location, args.database)
+    if source == target:
+        return _fail(f"the source and the target are the same store ({source})")
+    for store in (source, target):
+        if store.kind in DRIVERS and not _has_driver(store.kind):
+            return _fail(DRIVERS[store.kind])
     try:
-        from pymongo.errors import PyMongoError
-
-        from hypersend.storage.mongo import open_mongo_storage
-        from hypersend.storage.mongo.importer import TargetNotEmpty, copy_snapshot, target_counts
-    except ImportError:
-        return _fail('the MongoDB driver is missing: pip install "hypersend[mongodb]"')
-    from hypersend.storage.sqlite.snapshot import TABLES, SnapshotError, SqliteSnapshot
-
-    try:
-        snapshot = SqliteSnapshot.open(Settings(data_root=data_root).database_path)
-    except SnapshotError as exc:
+        async with _opened_source(source) as reading, _opened_target(target) as writing:
+            print(f"Copying {source} into {target}")
+            copied = await copy_all(reading, writing, _ProgressLines())
+    except Exception as exc:
+        if not _expected(exc):
+            raise
         return _fail(str(exc))
-    try:
-        expected = snapshot.counts()
-        print(f"Copying {snapshot_summary(expected)} into MongoDB database {database!r}")
-        storage = await open_mongo_storage(uri, database)
-        try:
-            await copy_snapshot(snapshot, storage.db, _ProgressLines())
-            copied = await target_counts(storage.db, list(TABLES))
-        finally:
-            await storage.close()
-    except TargetNotEmpty as exc:
-        return _fail(str(exc))
-    except PyMongoError as exc:
-        return _fail(f"MongoDB: {exc}")
-    finally:
-        snapshot.close()
     print()
-    missing = {table: n for table, n in expected.items() if copied[table] != n}
-    if missing:
-        details = ", ".join(f"{t}: {copied[t]} of {n}" for t, n in missing.items())
-        return _fail(f"the copy does not match the source ({details}); run it again")
     print(
-        f"Done: every record is in MongoDB. Keep DATA_ROOT={data_root} (the files' bytes and"
-        f" the secret key stay there), set MONGODB_URI (and MONGODB_DATABASE={database})"
+        f"Done: {snapshot_summary(copied)} are in {target}, checked table by table. Keep"
+        f" DATA_ROOT (the files' bytes and the secret key stay there), {target.setting()},"
         " and start the server."
     )
     return 0
@@ -82,6 +136,85 @@ def snapshot_summary(counts: dict[str, int]) -> str:
         f"{counts['users']} accounts, {counts['chats']} chats, {counts['messages']} messages,"
         f" {counts['files']} files"
     )
+
+
+@asynccontextmanager
+async def _opened_source(store: Store) -> AsyncIterator[CopySource]:
+    if store.kind == "sqlite":
+        from hypersend.storage.sqlite.snapshot import open_sqlite_snapshot
+
+        snapshot = open_sqlite_snapshot(Path(store.location))
+    elif store.kind == "postgresql":
+        from hypersend.storage.postgres.snapshot import open_postgres_snapshot
+
+        snapshot = open_postgres_snapshot(store.location)
+    else:
+        from hypersend.storage.mongo import open_mongo_storage
+        from hypersend.storage.mongo.copy_source import MongoCopySource
+
+        mongo = await open_mongo_storage(store.location, store.database)
+        try:
+            yield MongoCopySource(mongo.db)
+        finally:
+            await mongo.close()
+        return
+    try:
+        yield snapshot
+    finally:
+        await snapshot.close()
+
+
+@asynccontextmanager
+async def _opened_target(store: Store) -> AsyncIterator[CopyTarget]:
+    async with AsyncExitStack() as stack:
+        if store.kind == "mongodb":
+            from hypersend.storage.mongo import open_mongo_storage
+            from hypersend.storage.mongo.copy_target import MongoCopyTarget
+
+            mongo = await open_mongo_storage(store.location, store.database)
+            stack.push_async_callback(mongo.close)
+            yield MongoCopyTarget(mongo.db)
+            return
+        from hypersend.storage.sql.copy_target import SqlCopyTarget
+
+        if store.kind == "postgresql":
+            from hypersend.storage.postgres import open_postgres_storage
+
+            sql = await open_postgres_storage(store.location, pool_size=2)
+        else:
+            from hypersend.storage.sqlite import open_sqlite_storage
+
+            sql = await open_sqlite_storage(Path(store.location), durable=True)
+        stack.push_async_callback(sql.close)
+        yield SqlCopyTarget(sql)
+
+
+def _mongodb_database(uri: str) -> str:
+    from pymongo.uri_parser import parse_uri
+
+    return str(parse_uri(uri).get("database") or "")
+
+
+def _has_driver(kind: str) -> bool:
+    module = "psycopg" if kind == "postgresql" else "pymongo"
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+def _expected(exc: Exception) -> bool:
+    """Failures to report in one line: the stores' own, not HyperSend's bugs."""
+    from hypersend.storage.sql.snapshot import SnapshotError
+
+    if isinstance(exc, CopyError | SnapshotError | StorageUnavailable | OSError):
+        return True
+    kinds = {type(exc).__module__.split(".")[0]}
+    for cause in (exc.__cause__, exc.__context__):
+        if cause is not None:
+            kinds.add(type(cause).__module__.split(".")[0])
+    return bool(kinds & {"pymongo", "psycopg", "sqlite3", "bson"})
 
 
 class _ProgressLines:

@@ -23,7 +23,7 @@ from hypersend.storage.mongo.documents import (
 MEMBER_ORDER = [("joined_at", ASCENDING), ("user_id", ASCENDING)]
 
 
-class _Reader:
+class Lookups:
     """Lookups that chats and messages share: names of members, refs of files."""
 
     def __init__(self, db: Database) -> None:
@@ -57,7 +57,7 @@ class MongoChats:
         self._chats = db["chats"]
         self._members = db["chat_members"]
         self._messages = db["messages"]
-        self._read = _Reader(db)
+        self._read = Lookups(db)
 
     async def create(self, chat: Chat, member_ids: list[str]) -> None:
         try:
@@ -175,7 +175,7 @@ class MongoMessages:
     def __init__(self, db: Database) -> None:
         self._messages = db["messages"]
         self._chats = db["chats"]
-        self._read = _Reader(db)
+        self._read = Lookups(db)
 
     async def create(self, message: Message) -> tuple[Message, bool]:
         """The chat hands out the next number atomically; the message is written after it.
