@@ -9,7 +9,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /opt/hypersend
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install ".[mongodb]" \
+RUN pip install ".[postgresql,mongodb]" \
     && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin hypersend \
     && mkdir -p /data && chown hypersend:hypersend /data
 

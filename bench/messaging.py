@@ -2,12 +2,15 @@
 direct chats, delivery rate and send-to-receipt latency, server CPU and memory.
 
     .venv/bin/python bench/messaging.py [--users 200] [--group-size 10] [--rate 300]
-                                        [--seconds 20] [--workers N] [--redis]
+                                        [--seconds 20] [--workers N] [--redis] [--stores]
 
 Without `--workers`/`--redis` it measures, in one run and at the same offered load, one
 process alone (the baseline), one process with a Redis event bus, and two workers sharing
-Redis, and prints each against the baseline; with them, that one configuration. Redis is
-Debian's redis-server, started privately on a free port.
+Redis, and prints each against the baseline; with them, that one configuration. `--stores`
+compares stores instead: SQLite (the baseline), PostgreSQL, and two workers on PostgreSQL
+sharing Redis. Redis is Debian's redis-server and PostgreSQL Debian's server, each started
+privately on a free port (PostgreSQL with fsync on and `synchronous_commit=off`, which is
+what SQLite's WAL with `synchronous=NORMAL` promises too).
 
 Every user holds one `/ws` connection. Each tick sends one message through `POST /messages/`
 (round robin over the group chats, with `--direct-share` of them in direct chats); every
@@ -31,6 +34,7 @@ from pathlib import Path
 
 from common import ServerProcess, peak_rss_mib, server_cpu_seconds
 from tests.support.accounts import signed_in
+from tests.support.postgres import PostgresProcess
 from tests.support.redis import RedisProcess
 
 from hypersend.client import EventStream, HyperSendClient
@@ -126,10 +130,12 @@ async def send_at_rate(routes: Iterator[Route], rate: float, tally: Tally) -> in
 class Setup:
     workers: int
     redis: bool
+    store: str = "sqlite"  # or "postgresql"
 
     def __str__(self) -> str:
         processes = f"{self.workers} worker" + ("s" if self.workers > 1 else "")
-        return processes + (" + Redis" if self.redis else ", no Redis")
+        processes += " + Redis" if self.redis else ", no Redis"
+        return processes if self.store == "sqlite" else f"{processes}, PostgreSQL"
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,9 @@ class Result:
 async def measure(args: argparse.Namespace, setup: Setup, scratch: Path) -> Result:
     redis = RedisProcess(scratch / "redis").start() if setup.redis else None
     environment = {"REDIS_URL": redis.url} if redis else {}
+    postgres = PostgresProcess(crash_safe=True).start() if setup.store == "postgresql" else None
+    if postgres is not None:
+        environment["DATABASE_URL"] = postgres.new_database()
     server = ServerProcess(scratch / "data", environment, workers=setup.workers).start()
     try:
         print(f"[{setup}] signing in {args.users} users and creating their chats ...", flush=True)
@@ -177,6 +186,8 @@ async def measure(args: argparse.Namespace, setup: Setup, scratch: Path) -> Resu
         server.stop()
         if redis is not None:
             redis.stop()
+        if postgres is not None:
+            postgres.remove()
     latencies = sorted(tally.latencies)
     return Result(
         sent=sent,
@@ -201,10 +212,21 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, help="server processes on the one port")
     parser.add_argument("--redis", action="store_true", help="share events through Redis")
+    parser.add_argument(
+        "--stores",
+        action="store_true",
+        help="compare stores instead: SQLite, PostgreSQL, and 2 workers on PostgreSQL + Redis",
+    )
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: /tmp)")
     args = parser.parse_args()
 
-    if args.workers is None and not args.redis:
+    if args.stores:
+        setups = [
+            Setup(1, redis=False),
+            Setup(1, redis=False, store="postgresql"),
+            Setup(2, redis=True, store="postgresql"),
+        ]
+    elif args.workers is None and not args.redis:
         setups = [Setup(1, redis=False), Setup(1, redis=True), Setup(2, redis=True)]
     else:
         setups = [Setup(args.workers or 1, redis=args.redis)]
@@ -218,12 +240,12 @@ async def main() -> None:
         f"\n{args.users} users on /ws, {args.rate:.0f} messages/s offered for {args.seconds:.0f} s"
     )
     print(
-        f"{'setup':<22} {'delivered':>17} {'per s':>7} {'ratio':>6} {'p50 ms':>7} "
+        f"{'setup':<34} {'delivered':>17} {'per s':>7} {'ratio':>6} {'p50 ms':>7} "
         f"{'p99 ms':>7} {'CPU %':>6} {'RSS MiB':>8}"
     )
     for setup, result in zip(setups, results, strict=True):
         print(
-            f"{setup!s:<22} {result.delivered:>8}/{result.expected:<8} {result.per_second:>7.0f}"
+            f"{setup!s:<34} {result.delivered:>8}/{result.expected:<8} {result.per_second:>7.0f}"
             f" {result.per_second / baseline.per_second:>5.2f}x {result.p50_ms:>7.1f}"
             f" {result.p99_ms:>7.1f} {result.cpu_percent:>6.0f} {result.rss_mib:>8.0f}"
         )

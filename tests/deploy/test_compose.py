@@ -25,7 +25,7 @@ def nginx_conf() -> str:
 def test_the_stack_has_every_service_and_declares_its_volumes() -> None:
     stack = compose()
     services = stack["services"]
-    assert set(services) == {"server-1", "server-2", "redis", "app", "mongo", "nginx"}
+    assert set(services) == {"server-1", "server-2", "redis", "app", "postgres", "mongo", "nginx"}
     used = {
         volume.split(":")[0]
         for service in services.values()
@@ -37,17 +37,18 @@ def test_the_stack_has_every_service_and_declares_its_volumes() -> None:
 
 
 @pytest.mark.parametrize("name", ["server-1", "server-2"])
-def test_each_server_replica_shares_mongodb_redis_and_the_files_volume(name: str) -> None:
+def test_each_server_replica_shares_postgresql_redis_and_the_files_volume(name: str) -> None:
     server = compose()["services"][name]
     environment = server["environment"]
     setting_names = {name.upper() for name in Settings.model_fields}
     assert set(environment) <= setting_names, set(environment) - setting_names
-    assert environment["MONGODB_URI"] == "mongodb://mongo:27017"
+    assert environment["DATABASE_URL"].startswith("${DATABASE_URL:-postgresql://hypersend:")
+    assert environment["DATABASE_URL"].endswith("@postgres:5432/hypersend}")
     assert environment["REDIS_URL"] == "redis://redis:6379/0"
     assert environment["RELAY_LINK_HOST"] == server["hostname"] == name
     assert environment["PUBLIC_URL"].endswith("/api")
     assert f"hypersend-data:{environment['DATA_ROOT']}" in server["volumes"]
-    assert server["depends_on"]["mongo"]["condition"] == "service_healthy"
+    assert server["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert server["depends_on"]["redis"]["condition"] == "service_healthy"
     assert f"server {name}:{environment['PORT']};" in nginx_conf()
     assert "hash $hypersend_route consistent;" in nginx_conf()
@@ -56,11 +57,19 @@ def test_each_server_replica_shares_mongodb_redis_and_the_files_volume(name: str
     assert f'VOLUME ["{environment["DATA_ROOT"]}"]' in dockerfile
     assert re.search(r"^USER (?!root)\w+", dockerfile, re.MULTILINE)
     assert "HEALTHCHECK" in dockerfile
-    assert '".[mongodb]"' in dockerfile
+    assert '".[postgresql,mongodb]"' in dockerfile
 
 
-def test_mongodb_has_a_healthcheck_and_a_volume() -> None:
-    mongo = compose()["services"]["mongo"]
+def test_postgresql_is_the_store_and_mongodb_a_profile() -> None:
+    services = compose()["services"]
+    postgres = services["postgres"]
+    assert "pg_isready" in postgres["healthcheck"]["test"]
+    assert "postgres-data:/var/lib/postgresql/data" in postgres["volumes"]
+    assert postgres["environment"]["POSTGRES_USER"] == "hypersend"
+    assert postgres["environment"]["POSTGRES_DB"] == "hypersend"
+    assert "profiles" not in postgres
+    mongo = services["mongo"]
+    assert mongo["profiles"] == ["mongodb"]
     assert "mongosh" in mongo["healthcheck"]["test"]
     assert "mongo-data:/data/db" in mongo["volumes"]
 

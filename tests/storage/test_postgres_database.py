@@ -75,6 +75,27 @@ async def test_concurrent_writers_number_a_chats_messages_without_gaps(
     assert summary.last_message is not None
 
 
+async def test_one_message_for_a_client_id_sent_by_many_processes_at_once(
+    stores: list[SqlStorage],
+) -> None:
+    ann = make_user("Ann")
+    await stores[0].users.create(ann)
+    chat = make_chat(ann, title="retries")
+    await stores[0].chats.create(chat, [ann.id])
+    results = await asyncio.gather(
+        *(
+            store.messages.create(make_message(chat, ann, "once", client_id="retry-1"))
+            for store in stores
+            for _ in range(3)
+        )
+    )
+    assert sum(created for _, created in results) == 1
+    assert len({message.id for message, _ in results}) == 1
+    page = await stores[0].messages.page_before(chat.id, None, 10)
+    assert page is not None
+    assert [m.text for m in page.messages] == ["once"]
+
+
 async def test_only_one_first_account_however_many_race(stores: list[SqlStorage]) -> None:
     results = await asyncio.gather(
         *(store.users.create_first(make_user(f"First {n}")) for n, store in enumerate(stores))

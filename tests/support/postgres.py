@@ -29,12 +29,16 @@ def postgres_bin_dir() -> Path:
 
 
 class PostgresProcess:
-    """A throwaway PostgreSQL cluster; `restart()` keeps its port and data; `durable=False`
-    (the tests) turns fsync off, `durable=True` (benchmarks) keeps the server's defaults."""
+    """A throwaway PostgreSQL cluster; `restart()` keeps its port and data.
 
-    def __init__(self, *, durable: bool = False) -> None:
+    Commits return before their WAL is flushed (`synchronous_commit=off`), as SQLite's do in
+    HyperSend's default mode (WAL, `synchronous=NORMAL`): the last moment's commits may be
+    lost on power loss, nothing is corrupted. `crash_safe=False` (the tests) also turns fsync
+    off; benchmarks keep it on."""
+
+    def __init__(self, *, crash_safe: bool = False) -> None:
         self.port = free_port()
-        self.durable = durable
+        self.crash_safe = crash_safe
         self.root = Path(tempfile.mkdtemp(prefix="hypersend-postgres-"))
         self.data = self.root / "data"
         self.log_path = self.root / "postgres.log"
@@ -54,8 +58,9 @@ class PostgresProcess:
                 "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions",
             )  # fmt: skip
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
-        if not self.durable:
-            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        options += " -c synchronous_commit=off -c max_connections=200"
+        if not self.crash_safe:
+            options += " -c fsync=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log_path), "-o", options,
                   "-w", "-t", "60", "start")  # fmt: skip
         self.running = True

@@ -5,8 +5,8 @@ written once as plain functions of a connection and run unchanged on SQLite (who
 is blocking anyway) and here; `bench/postgres_drivers.py` measures the thread hop against
 psycopg's and asyncpg's asyncio APIs on the same queries.
 
-- Every `write` is SERIALIZABLE: it behaves as if it were the only writer, as on SQLite, so a
-  write function may read, decide and write without locks of its own. When PostgreSQL
+- A `write` is READ COMMITTED (PostgreSQL's default; what a write function must then take
+  care of: `storage/sql/database.py`), or SERIALIZABLE when it asks to be. When PostgreSQL
   reports a conflict with a concurrent transaction (or a deadlock) the function is run again
   on a fresh transaction, with a short random back-off.
 - Every `read` is one REPEATABLE READ, READ ONLY transaction: one snapshot.
@@ -39,7 +39,8 @@ T = TypeVar("T")
 
 CONNECT_SECONDS = 5  # to open a connection (at start, or again after losing one)
 CONFLICT_RETRIES = 30
-_WRITE = "BEGIN ISOLATION LEVEL SERIALIZABLE"
+_WRITE = "BEGIN ISOLATION LEVEL READ COMMITTED"
+_SERIALIZABLE = "BEGIN ISOLATION LEVEL SERIALIZABLE"
 _READ = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 
 
@@ -89,8 +90,9 @@ class PostgresDatabase:
             raise _unreachable(self.url, exc) from exc
         migrate(connection)
 
-    async def write(self, work: Callable[[SqlConnection], T]) -> T:
-        return await self._run(lambda: self._transaction(_WRITE, work))
+    async def write(self, work: Callable[[SqlConnection], T], *, serializable: bool = False) -> T:
+        begin = _SERIALIZABLE if serializable else _WRITE
+        return await self._run(lambda: self._transaction(begin, work))
 
     async def read(self, work: Callable[[SqlConnection], T]) -> T:
         return await self._run(lambda: self._transaction(_READ, work))
@@ -130,7 +132,7 @@ class PostgresDatabase:
                 conflicts += 1
                 if conflicts > CONFLICT_RETRIES:
                     raise StorageUnavailable(f"too many write conflicts: {exc}") from exc
-                time.sleep(random.uniform(0, 0.002 * min(conflicts, 10)))
+                time.sleep(random.uniform(0, 0.001 * 2 ** min(conflicts, 7)))
             except errors.UniqueViolation as exc:
                 raise UniqueViolation(str(exc)) from exc
             except psycopg.OperationalError as exc:

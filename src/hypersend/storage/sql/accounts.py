@@ -69,7 +69,7 @@ class SqlUsers:
             return True
 
         try:
-            return await self._db.write(insert)
+            return await self._db.write(insert, serializable=only_if_first)
         except UniqueViolation as exc:
             raise DuplicateError(f"email {user.email!r} is taken") from exc
 

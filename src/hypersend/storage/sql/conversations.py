@@ -81,6 +81,15 @@ def _select_message(c: SqlConnection, message_id: str) -> Message | None:
     return message_from_row(row) if row else None
 
 
+def _sent_before(c: SqlConnection, message: Message) -> Message | None:
+    """The message its sender already sent with the same `client_id`, if any."""
+    row = c.execute(
+        f"{MESSAGES_SELECT} WHERE m.sender_id = ? AND m.client_id = ?",
+        (message.sender_id, message.client_id),
+    ).fetchone()
+    return message_from_row(row) if row else None
+
+
 def _summaries(c: SqlConnection, user_id: str, chat_id: str | None) -> list[ChatSummary]:
     """A user's chat list (or one chat of it) in three queries (`read` gives one snapshot)."""
     only = "" if chat_id is None else " AND cm.chat_id = :chat"
@@ -250,16 +259,12 @@ class SqlMessages:
         self._db = db
 
     async def create(self, message: Message) -> tuple[Message, bool]:
+        """The chat's row hands out the number and stays locked until the commit, so
+        numbers commit in order, whichever process writes."""
+
         def insert(c: SqlConnection) -> tuple[Message, bool]:
-            if message.client_id is not None:
-                row = c.execute(
-                    "SELECT id FROM messages WHERE sender_id = ? AND client_id = ?",
-                    (message.sender_id, message.client_id),
-                ).fetchone()
-                if row:
-                    existing = _select_message(c, row[0])
-                    assert existing is not None
-                    return existing, False
+            if message.client_id is not None and (sent := _sent_before(c, message)):
+                return sent, False
             (seq,) = c.execute(
                 "UPDATE chats SET updated_at = ?, last_message_id = ?, last_seq = last_seq + 1"
                 " WHERE id = ? RETURNING last_seq",
@@ -282,7 +287,12 @@ class SqlMessages:
             )
             return replace(message, seq=seq), True
 
-        return await self._db.write(insert)
+        try:
+            return await self._db.write(insert)
+        except UniqueViolation:  # the same client_id, sent at the same moment elsewhere
+            if sent := await self._db.read(lambda c: _sent_before(c, message)):
+                return sent, False
+            raise
 
     async def get(self, message_id: str) -> Message | None:
         return await self._db.read(lambda c: _select_message(c, message_id))

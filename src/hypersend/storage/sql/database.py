@@ -4,9 +4,13 @@ The repositories in this package are written once, in the SQL that SQLite and Po
 share, as plain functions of a connection. Each engine's database object runs those
 functions on worker threads, each call inside one transaction:
 
-- `write(work)` runs `work` as if it were the only writer: SQLite has one writer at a time;
-  PostgreSQL runs it SERIALIZABLE and runs it again when the engine reports a conflict, so a
-  write function may read, decide and write without locking anything itself.
+- `write(work)` runs `work` in one transaction. SQLite has one writer at a time; on
+  PostgreSQL (READ COMMITTED) other processes' writes interleave with it statement by
+  statement. So a write that reads and then decides either starts by updating the row it
+  decides on (which locks it until the commit: later statements see everything committed
+  before), or is a single conditional statement, or asks for `serializable=True`: then it
+  runs as if it were the only writer, run again when PostgreSQL reports a conflict (for rare
+  writes only: concurrent serializable writes conflict often).
 - `read(work)` runs `work` on one consistent snapshot (every statement sees the same moment).
 
 Parameters are written `?` (positional) or `:name` (named), as in the `sqlite3` module;
@@ -51,9 +55,10 @@ class UniqueViolation(Exception):
 
 
 class SqlDatabase(Protocol):
-    async def write(self, work: Callable[[SqlConnection], T]) -> T:
-        """Run `work` in one transaction, as the only writer; roll back if it raises.
-        A unique constraint broken anywhere in it raises `UniqueViolation`."""
+    async def write(self, work: Callable[[SqlConnection], T], *, serializable: bool = False) -> T:
+        """Run `work` in one transaction (with `serializable`, as if it were the only
+        writer); roll back if it raises. A unique constraint broken anywhere in it raises
+        `UniqueViolation`."""
         ...
 
     async def read(self, work: Callable[[SqlConnection], T]) -> T:

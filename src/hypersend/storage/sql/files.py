@@ -83,6 +83,13 @@ class SqlFiles:
         self, file_id: str, index: int, digest: bytes, *, expires_at: datetime
     ) -> ChunkReceipt:
         def record(c: SqlConnection) -> ChunkReceipt:
+            # First the file's row, which stays locked until the commit: chunks of one file
+            # recorded at once by several processes take turns, so the count below sees
+            # every chunk committed before and exactly one of them completes the file.
+            c.execute(
+                "UPDATE files SET expires_at = ? WHERE id = ? AND status = 'uploading'",
+                (to_db_time(expires_at), file_id),
+            )
             c.execute(
                 "INSERT INTO file_chunks (file_id, idx, sha256) VALUES (?, ?, ?)"
                 " ON CONFLICT DO NOTHING",
@@ -97,10 +104,6 @@ class SqlFiles:
             if status == "complete":
                 return ChunkReceipt(received, True)
             if received < total:
-                c.execute(
-                    "UPDATE files SET expires_at = ? WHERE id = ?",
-                    (to_db_time(expires_at), file_id),
-                )
                 return ChunkReceipt(received, False)
             digests = c.execute(
                 "SELECT sha256 FROM file_chunks WHERE file_id = ? ORDER BY idx", (file_id,)

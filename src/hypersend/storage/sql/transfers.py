@@ -4,7 +4,7 @@ from datetime import datetime
 
 from hypersend.storage.models import Transfer
 from hypersend.storage.sql.columns import from_db_time, to_db_time
-from hypersend.storage.sql.database import Row, SqlConnection, SqlDatabase
+from hypersend.storage.sql.database import Row, SqlDatabase
 
 
 def transfer_from_row(row: Row) -> Transfer:
@@ -120,15 +120,11 @@ class SqlTransfers:
         return int(cursor.rowcount)
 
     async def expire_offers(self, now: datetime) -> list[Transfer]:
-        def expire(c: SqlConnection) -> list[Transfer]:
-            rows = c.execute(
-                "SELECT * FROM transfers WHERE status = 'offered' AND expires_at < ?",
+        rows = await self._db.write(
+            lambda c: c.execute(
+                "UPDATE transfers SET status = 'expired', reason = 'offer expired'"
+                " WHERE status = 'offered' AND expires_at < ? RETURNING *",
                 (to_db_time(now),),
             ).fetchall()
-            c.executemany(
-                "UPDATE transfers SET status = 'expired', reason = 'offer expired' WHERE id = ?",
-                [(row["id"],) for row in rows],
-            )
-            return [transfer_from_row(row) for row in rows]
-
-        return await self._db.write(expire)
+        )
+        return [transfer_from_row(row) for row in rows]

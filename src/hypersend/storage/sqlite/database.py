@@ -37,8 +37,9 @@ class SqliteDatabase:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         await self._run(self._writer, self._writable, migrate)
 
-    async def write(self, work: Callable[[SqlConnection], T]) -> T:
-        """Run `work` in one transaction on the writer thread; roll back if it raises."""
+    async def write(self, work: Callable[[SqlConnection], T], *, serializable: bool = False) -> T:
+        """Run `work` in one transaction on the writer thread; roll back if it raises. Every
+        write is serializable here: there is one writer at a time."""
         try:
             return await self._run(self._writer, self._writable, _transaction("IMMEDIATE", work))
         except sqlite3.IntegrityError as exc:
