@@ -22,6 +22,7 @@ import itertools
 import os
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ INSERT = (
 )
 
 BASELINE = "psycopg on threads (HyperSend)"
+RUN = uuid.uuid4().hex[:8]  # message ids stay unique when a measurement is repeated
 
 Operation = Callable[[int, int], Awaitable[None]]  # (task, iteration)
 
@@ -97,7 +99,7 @@ async def measure_threads(url: str, tasks: int, seconds: float) -> dict[str, tup
             c.execute(
                 "INSERT INTO messages (id, chat_id, seq, sender_id, kind, text, created_at)"
                 " VALUES (?, ?, ?, 'u0', 'text', 'hello', '2026-11-30T00:00:00.000000Z')",
-                (f"t-{task}-{iteration}", f"c{task}", seq),
+                (f"t-{RUN}-{task}-{iteration}", f"c{task}", seq),
             )
 
         return numbered
@@ -134,7 +136,7 @@ async def measure_psycopg_async(
         async with connection.transaction():
             row = await (await connection.execute(NUMBER, (f"c{task}",))).fetchone()
             assert row is not None
-            await connection.execute(INSERT, (f"p-{task}-{iteration}", f"c{task}", row[0]))
+            await connection.execute(INSERT, (f"p-{RUN}-{task}-{iteration}", f"c{task}", row[0]))
 
     try:
         return {
@@ -147,7 +149,7 @@ async def measure_psycopg_async(
 
 
 async def measure_asyncpg(url: str, tasks: int, seconds: float) -> dict[str, tuple[float, float]]:
-    import asyncpg  # type: ignore[import-not-found, unused-ignore]
+    import asyncpg  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
     pool: Any = await asyncpg.create_pool(url, min_size=tasks, max_size=tasks)
 
@@ -167,7 +169,7 @@ async def measure_asyncpg(url: str, tasks: int, seconds: float) -> dict[str, tup
             await connection.execute(
                 "INSERT INTO messages (id, chat_id, seq, sender_id, kind, text, created_at)"
                 " VALUES ($1, $2, $3, 'u0', 'text', 'hello', '2026-11-30T00:00:00.000000Z')",
-                f"a-{task}-{iteration}",
+                f"a-{RUN}-{task}-{iteration}",
                 f"c{task}",
                 seq,
             )

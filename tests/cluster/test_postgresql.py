@@ -11,7 +11,7 @@ import pytest
 from hypersend.client import ApiError, HyperSendClient
 from hypersend.client.models import Message
 from tests.cluster.conftest import Cluster
-from tests.support.accounts import signed_in
+from tests.support.accounts import PASSWORD, signed_in, unique_email
 from tests.support.postgres import PostgresProcess
 from tests.support.server import ServerProcess
 
@@ -103,3 +103,44 @@ async def test_two_processes_starting_together_on_an_empty_database(
     finally:
         for client in clients:
             await client.close()
+
+
+async def test_first_sign_ups_racing_on_two_processes_make_one_admin(
+    cluster: Cluster, postgres: PostgresProcess
+) -> None:
+    a, b = cluster.start(2, env={"DATABASE_URL": postgres.new_database()}, registration_policy=None)
+    first = [HyperSendClient(server.url) for server in (a, b, a, b)]
+    emails = [unique_email(f"first{n}") for n in range(len(first))]
+    try:
+        accounts = await asyncio.gather(
+            *(
+                client.register(email, PASSWORD, "First")
+                for email, client in zip(emails, first, strict=True)
+            ),
+            return_exceptions=True,
+        )
+        made = [n for n, account in enumerate(accounts) if not isinstance(account, Exception)]
+        assert len(made) == 1  # the others were told that an invite is needed
+        assert all("invite" in str(accounts[n]) for n in range(len(first)) if n not in made)
+        winner = first[made[0]]
+        await winner.login(emails[made[0]], PASSWORD)
+        assert (await winner.me()).is_admin
+    finally:
+        for client in first:
+            await client.close()
+
+
+async def test_a_direct_chat_opened_at_once_from_two_processes_is_one_chat(
+    cluster: Cluster, postgres: PostgresProcess
+) -> None:
+    a, b = cluster.start(2, env={"DATABASE_URL": postgres.new_database()})
+    async with (
+        await signed_in(a.url, "Alice") as alice,
+        await signed_in(b.url, "Bob") as bob,
+    ):
+        alice_id, bob_id = (await alice.me()).id, (await bob.me()).id
+        chats = await asyncio.gather(
+            *(alice.open_direct_chat(bob_id) for _ in range(3)),
+            *(bob.open_direct_chat(alice_id) for _ in range(3)),
+        )
+        assert len({chat.id for chat in chats}) == 1

@@ -9,7 +9,8 @@ psycopg's and asyncpg's asyncio APIs on the same queries.
   care of: `storage/sql/database.py`), or SERIALIZABLE when it asks to be. When PostgreSQL
   reports a conflict with a concurrent transaction (or a deadlock) the function is run again
   on a fresh transaction, with a short random back-off.
-- Every `read` is one REPEATABLE READ, READ ONLY transaction: one snapshot.
+- A `read` runs its statements as they come (each sees what is committed when it starts),
+  or, asked for a snapshot, in one REPEATABLE READ, READ ONLY transaction.
 - A connection found dead when its transaction starts (PostgreSQL restarted, a proxy
   dropped it) is replaced by a new one and the work tried on that: nothing was sent yet.
   Lost later, the outcome of a write is unknown: `StorageUnavailable` (503 to clients), as
@@ -41,7 +42,7 @@ CONNECT_SECONDS = 5  # to open a connection (at start, or again after losing one
 CONFLICT_RETRIES = 30
 _WRITE = "BEGIN ISOLATION LEVEL READ COMMITTED"
 _SERIALIZABLE = "BEGIN ISOLATION LEVEL SERIALIZABLE"
-_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 
 
 class _Connection:
@@ -94,8 +95,8 @@ class PostgresDatabase:
         begin = _SERIALIZABLE if serializable else _WRITE
         return await self._run(lambda: self._transaction(begin, work))
 
-    async def read(self, work: Callable[[SqlConnection], T]) -> T:
-        return await self._run(lambda: self._transaction(_READ, work))
+    async def read(self, work: Callable[[SqlConnection], T], *, snapshot: bool = False) -> T:
+        return await self._run(lambda: self._transaction(_SNAPSHOT if snapshot else None, work))
 
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self._shutdown)
@@ -110,24 +111,12 @@ class PostgresDatabase:
     async def _run(self, call: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._threads, call)
 
-    def _transaction(self, begin: str, work: Callable[[SqlConnection], T]) -> T:
+    def _transaction(self, begin: str | None, work: Callable[[SqlConnection], T]) -> T:
+        """Run `work` after `begin` (None: no transaction, for reads), again on conflicts."""
         conflicts = 0
         while True:
             try:
-                connection = self._connection()
-                try:
-                    connection.execute(begin)
-                except psycopg.OperationalError:
-                    if not connection.broken:
-                        raise
-                    self._forget(connection)  # dead since its last use: nothing was sent yet
-                    connection = self._connection()
-                    connection.execute(begin)
-                try:
-                    return _run_and_commit(connection, work)
-                finally:
-                    if connection.broken:
-                        self._forget(connection)
+                return self._attempt(begin, work)
             except (errors.SerializationFailure, errors.DeadlockDetected) as exc:
                 conflicts += 1
                 if conflicts > CONFLICT_RETRIES:
@@ -137,6 +126,29 @@ class PostgresDatabase:
                 raise UniqueViolation(str(exc)) from exc
             except psycopg.OperationalError as exc:
                 raise StorageUnavailable(f"PostgreSQL: {_reason(exc)}") from exc
+
+    def _attempt(self, begin: str | None, work: Callable[[SqlConnection], T]) -> T:
+        """Once, or twice when the connection turns out dead before anything that matters
+        reached the server: at `begin`, or anywhere in a read (reads can run again)."""
+        for last_try in (False, True):
+            connection = self._connection()
+            try:
+                if begin is None:
+                    return work(_Connection(connection))
+                connection.execute(begin)
+            except psycopg.OperationalError:
+                if not connection.broken:
+                    raise
+                self._forget(connection)  # dead since its last use (PostgreSQL restarted)
+                if last_try:
+                    raise
+                continue
+            try:
+                return _run_and_commit(connection, work)
+            finally:
+                if connection.broken:
+                    self._forget(connection)
+        raise AssertionError("unreachable")
 
     def _connection(self) -> psycopg.Connection[Row]:
         """This thread's connection, opened now if it has none."""

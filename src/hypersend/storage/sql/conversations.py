@@ -91,7 +91,7 @@ def _sent_before(c: SqlConnection, message: Message) -> Message | None:
 
 
 def _summaries(c: SqlConnection, user_id: str, chat_id: str | None) -> list[ChatSummary]:
-    """A user's chat list (or one chat of it) in three queries (`read` gives one snapshot)."""
+    """A user's chat list (or one chat of it) in three queries; read it in one snapshot."""
     only = "" if chat_id is None else " AND cm.chat_id = :chat"
     params = {"user": user_id, "chat": chat_id}
     chats = c.execute(
@@ -230,10 +230,10 @@ class SqlChats:
         )
 
     async def list_for_user(self, user_id: str) -> list[ChatSummary]:
-        return await self._db.read(lambda c: _summaries(c, user_id, None))
+        return await self._db.read(lambda c: _summaries(c, user_id, None), snapshot=True)
 
     async def summary(self, chat_id: str, user_id: str) -> ChatSummary | None:
-        found = await self._db.read(lambda c: _summaries(c, user_id, chat_id))
+        found = await self._db.read(lambda c: _summaries(c, user_id, chat_id), snapshot=True)
         return found[0] if found else None
 
     async def advance_read_pointer(self, chat_id: str, user_id: str, message_id: str) -> str:

@@ -11,7 +11,9 @@ functions on worker threads, each call inside one transaction:
   before), or is a single conditional statement, or asks for `serializable=True`: then it
   runs as if it were the only writer, run again when PostgreSQL reports a conflict (for rare
   writes only: concurrent serializable writes conflict often).
-- `read(work)` runs `work` on one consistent snapshot (every statement sees the same moment).
+- `read(work)` runs `work` outside any transaction: each statement sees what is committed
+  when it starts (a single statement needs no more). `read(work, snapshot=True)` runs it in
+  one read-only transaction, so that all its statements see the same moment.
 
 Parameters are written `?` (positional) or `:name` (named), as in the `sqlite3` module;
 the PostgreSQL connection translates them.
@@ -61,8 +63,8 @@ class SqlDatabase(Protocol):
         `UniqueViolation`."""
         ...
 
-    async def read(self, work: Callable[[SqlConnection], T]) -> T:
-        """Run `work` on one consistent, read-only snapshot."""
+    async def read(self, work: Callable[[SqlConnection], T], *, snapshot: bool = False) -> T:
+        """Run `work` read-only; with `snapshot`, every statement sees the same moment."""
         ...
 
     async def close(self) -> None: ...

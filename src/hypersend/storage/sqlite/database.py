@@ -2,8 +2,8 @@
 
 Writes run one at a time on a dedicated thread, each function inside one transaction, so a
 repository method that needs several statements is atomic without any locking of its own.
-Reads run on a small pool of read-only connections, each inside one read transaction (one
-snapshot): WAL mode lets them proceed while a write is in progress. The event loop never
+Reads run on a small pool of read-only connections (in one read transaction when they ask
+for a snapshot): WAL mode lets them proceed while a write is in progress. The event loop never
 waits on the disk.
 """
 
@@ -47,8 +47,10 @@ class SqliteDatabase:
                 raise
             raise UniqueViolation(str(exc)) from exc
 
-    async def read(self, work: Callable[[SqlConnection], T]) -> T:
-        return await self._run(self._readers, self._read_only, _transaction("DEFERRED", work))
+    async def read(self, work: Callable[[SqlConnection], T], *, snapshot: bool = False) -> T:
+        return await self._run(
+            self._readers, self._read_only, _transaction("DEFERRED", work) if snapshot else work
+        )
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
