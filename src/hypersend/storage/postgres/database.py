@@ -2,8 +2,10 @@
 
 Why psycopg's blocking API on threads rather than an asyncio driver: the repositories are
 written once as plain functions of a connection and run unchanged on SQLite (whose driver
-is blocking anyway) and here; `bench/postgres_drivers.py` measures the thread hop against
-psycopg's and asyncpg's asyncio APIs on the same queries.
+is blocking anyway) and here. `bench/postgres_drivers.py` measures it against psycopg's and
+asyncpg's asyncio APIs on the same queries: writes (what a chat server does per message) cost
+the same through all three; a single read costs about three times the client CPU on threads,
+and the hot paths read little (bench/README.md).
 
 - A `write` is READ COMMITTED (PostgreSQL's default; what a write function must then take
   care of: `storage/sql/database.py`), or SERIALIZABLE when it asks to be. When PostgreSQL
