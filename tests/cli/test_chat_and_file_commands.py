@@ -5,7 +5,7 @@ import threading
 import time
 from pathlib import Path
 
-from tests.support.cli import ok, run_cli, sign_up, start_cli
+from tests.support.cli import interrupt, ok, run_cli, sign_up, start_cli
 from tests.support.files import random_file
 from tests.support.server import TEST_CHUNK_SIZE, ServerProcess
 
@@ -63,6 +63,20 @@ def test_follow_prints_events_as_json_lines(server: ServerProcess, tmp_path: Pat
         follower.terminate()
         follower.wait(timeout=10)
         talker.join()
+
+
+def test_follow_stops_on_ctrl_c_after_reconnecting(
+    own_server: ServerProcess, tmp_path: Path
+) -> None:
+    own_server.start()
+    profile = tmp_path / "ann.json"
+    sign_up(own_server.url, profile, "Ann")
+    follower = start_cli(profile, "follow")
+    assert follower.stdout is not None
+    time.sleep(1)  # connected, or connecting: either way the restart makes it reconnect
+    own_server.restart()
+    assert json.loads(follower.stdout.readline()) == {"type": "reconnected"}
+    assert interrupt(follower, within=2) == 130
 
 
 def test_errors_are_clear(server: ServerProcess, tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """`hypersend p2p send/receive/list` end to end between two real CLI processes."""
 
+import time
 from pathlib import Path
 
-from tests.support.cli import ok, run_cli, sign_up, start_cli
+from tests.support.cli import interrupt, ok, run_cli, sign_up, start_cli
 from tests.support.files import random_file, sha256_of
 from tests.support.server import ServerProcess
 
@@ -60,3 +61,26 @@ def test_receiving_a_named_transfer_and_bad_input(server: ServerProcess, tmp_pat
     foreign = run_cli(sender, "p2p", "receive", "01NOTATRANSFER")
     assert foreign.returncode == 1
     assert "not found" in foreign.stderr.lower()
+
+
+def test_ctrl_c_stops_a_waiting_sender_or_receiver_at_once(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    sender, receiver = tmp_path / "s.json", tmp_path / "r.json"
+    sign_up(server.url, sender, "Sid")
+    receiver_email = sign_up(server.url, receiver, "Ria")
+    source = random_file(tmp_path / "clip.mov", 100_000)
+
+    sending = start_cli(sender, "p2p", "send", str(source), "--to", receiver_email, "--quiet")
+    assert sending.stdout is not None
+    transfer_id = sending.stdout.readline().split("transfer ")[1].strip()
+    assert sending.stderr is not None
+    assert "Waiting for the receiver" in sending.stderr.readline()
+    time.sleep(1)  # its relay socket is open, waiting for the receiver
+    assert interrupt(sending, within=2) == 130  # it used to wait 5 s for the relay's goodbye
+    assert f"{transfer_id}  cancelled" in ok(sender, "p2p", "list")
+
+    receiving = start_cli(receiver, "p2p", "receive", "-o", str(tmp_path / "in"), "--quiet")
+    assert receiving.stderr is not None
+    assert "Waiting for a transfer" in receiving.stderr.readline()
+    assert interrupt(receiving, within=2) == 130

@@ -1,5 +1,6 @@
 """Run the real `hypersend` command in a child process."""
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,14 @@ def start_cli(profile: Path, *args: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def interrupt(process: "subprocess.Popen[str]", *, within: float) -> int:
+    """Press Ctrl-C (SIGINT) and wait `within` seconds at most for the command to stop;
+    its exit code."""
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(timeout=within)
+    finally:
+        process.kill()
+        process.communicate()

@@ -143,6 +143,13 @@ class WebSocketStream(BufferedReceiver):
         except TimeoutError:
             self.abort()
 
+    def leave(self, code: int = 1001, reason: str = "going away") -> None:
+        """Say `code` and hang up at once, without waiting for the server's answer (the user
+        pressed Ctrl-C: nothing more will be read)."""
+        if self._transport is not None and not self._transport.is_closing():
+            self._send_close(code, reason)
+            self._transport.close()  # the close frame still goes out first
+
     async def keep_alive(self, interval: float) -> None:
         """Ping whenever nothing was sent for `interval` seconds, until the socket closes:
         proxies close connections that stay quiet (a receiver waiting for its sender)."""
@@ -357,11 +364,12 @@ async def open_websocket(
             raise
 
     stream = await api.with_token(signed_in)
+    keeping_alive = asyncio.create_task(stream.keep_alive(ping_interval))
     try:
-        keeping_alive = asyncio.create_task(stream.keep_alive(ping_interval))
-        try:
-            yield stream
-        finally:
-            keeping_alive.cancel()
+        yield stream
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        stream.leave()
+        raise
     finally:
-        await stream.close()
+        keeping_alive.cancel()
+        await stream.close()  # the closing handshake, unless it has left already
