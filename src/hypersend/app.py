@@ -14,7 +14,7 @@ from hypersend.auth.endpoints import router as auth_router
 from hypersend.body_limit import BodySizeLimit
 from hypersend.chats.endpoints import router as chats_router
 from hypersend.config import Settings
-from hypersend.error_responses import install_error_handlers
+from hypersend.error_responses import ERROR_RESPONSES, install_error_handlers
 from hypersend.files.endpoints import router as files_router
 from hypersend.health import router as health_router
 from hypersend.messages.endpoints import router as messages_router
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     app.add_middleware(
         BodySizeLimit, limit=settings.max_json_body_bytes, exempt_prefixes=STREAMED_BODY_PREFIXES
     )

@@ -11,7 +11,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from hypersend.errors import ApiError
 from hypersend.storage.errors import StorageUnavailable
@@ -32,6 +34,45 @@ _CODES_BY_STATUS = {
     422: "invalid_input",
     429: "rate_limited",
 }
+
+
+class ErrorBody(BaseModel):
+    """What every error answers."""
+
+    detail: str
+    code: str
+
+
+class Problem(BaseModel):
+    type: str
+    loc: list[str | int]
+    msg: str
+
+
+class ValidationErrorBody(ErrorBody):
+    """A 422 for input that breaks the documented rules: each problem, for programs."""
+
+    errors: list[Problem] = []
+
+
+def _error(description: str, model: type[BaseModel] = ErrorBody) -> dict[str, Any]:
+    return {"description": description, "model": model}
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _error("The body is not what the route reads (not JSON, not UTF-8)"),
+    401: _error("No valid access token (or upload ticket, or signed link)"),
+    403: _error("Signed in, but not allowed to do this"),
+    404: _error("Not found, or not the caller's to see"),
+    408: _error("The request body stopped arriving"),
+    409: _error("Conflicts with what is stored (an email taken, a chunk already different)"),
+    413: _error("The body, or the file, is larger than allowed"),
+    422: _error("Input that breaks the documented rules", ValidationErrorBody),
+    429: _error("Too many attempts: wait for Retry-After seconds"),
+    503: _error("The database is unavailable: try again after Retry-After seconds"),
+}
+"""What any route may answer besides its own successes; each route adds its particular
+ones (416 for ranges, 507 for full disks). Declared on every route of the API."""
 
 
 def error_body(detail: str, code: str) -> dict[str, Any]:
@@ -67,9 +108,22 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     """The framework's own errors (an unknown path, a method a route does not take)."""
     assert isinstance(exc, StarletteHTTPException)
     code = _CODES_BY_STATUS.get(exc.status_code, "error")
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:  # every method of the path, not just the first route's
+        headers["Allow"] = ", ".join(_allowed_methods(request))
     return JSONResponse(
-        error_body(str(exc.detail), code), status_code=exc.status_code, headers=exc.headers
+        error_body(str(exc.detail), code), status_code=exc.status_code, headers=headers
     )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        route_methods = getattr(route, "methods", None)
+        if match != Match.NONE and route_methods:
+            methods |= set(route_methods)
+    return sorted(methods)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -1,5 +1,5 @@
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -15,12 +15,7 @@ from hypersend.admin.schemas import (
 from hypersend.json_body import JsonRoute
 from hypersend.users.schemas import UserOut
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No valid access token"},
-    403: {"description": "The caller is not an admin"},
-}
-
-router = APIRouter(prefix="/admin", tags=["admin"], responses=_ERRORS, route_class=JsonRoute)
+router = APIRouter(prefix="/admin", tags=["admin"], route_class=JsonRoute)
 
 
 @router.post("/invites", status_code=status.HTTP_201_CREATED)

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Query, Request
 
 from hypersend.files.service import IncomingChunk
+from hypersend.request_body import content_length
 
 CHUNK_BODY_OPENAPI: dict[str, Any] = {
     "requestBody": {
@@ -20,13 +21,13 @@ def incoming_chunk(
     request: Request,
     index: Annotated[int, Query(ge=0)],
     x_chunk_sha256: Annotated[str | None, Header()] = None,
-    content_length: Annotated[int | None, Header()] = None,
 ) -> IncomingChunk:
-    """The chunk's index, its body (not read yet), and what the client declares of it."""
+    """The chunk's index, its body (not read yet), and what the client declares of it (its
+    `Content-Length` is HTTP's, not a parameter of the API: read from the request itself)."""
     return IncomingChunk(
         index=index,
         body=request.stream(),
-        declared_length=content_length,
+        declared_length=content_length(request.scope),
         expected_sha256=x_chunk_sha256,
     )
 
