@@ -4,7 +4,7 @@ and signed out. A bounded number of examples per operation keeps it to a minute 
 
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 @pytest.fixture(scope="module")
-def fuzzed_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ServerProcess]:
+def fuzzed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     server = ServerProcess(tmp_path_factory.mktemp("fuzzed") / "data").start()
     yield server
     server.stop()
@@ -46,6 +46,7 @@ async def test_signed_in_requests_meet_the_document(
 ) -> None:
     first: HyperSendClient = await signed_in(fuzzed_server.url, "The Admin")  # admin: not us
     fuzzer = await signed_in(fuzzed_server.url, "Fuzz Tester")
+    assert fuzzer.tokens is not None
     token = fuzzer.tokens.access_token
     await first.close()
     await fuzzer.close()
