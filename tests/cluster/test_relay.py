@@ -176,11 +176,14 @@ async def test_a_paused_receiver_holds_back_a_sender_on_another_process(
         source = random_file(tmp_path / "big.bin", size)
         offer = await alice.offer_transfer(await contact_id(alice, bob), source)
         url = websocket_url(b.url, f"/p2p/transfers/{offer['transfer_id']}/receive")
-        sent = 0
+        shown = 0  # the sender's progress: what the receiver has confirmed
 
         def on_progress(done: int, total: int) -> None:
-            nonlocal sent
-            sent = done
+            nonlocal shown
+            shown = done
+
+        async def relayed() -> int:
+            return int((await alice.transfer(offer["transfer_id"]))["bytes_relayed"])
 
         async with websockets.connect(  # B relays; A links the sender to it
             url, additional_headers=bob.api.auth_headers(), max_size=2**21, max_queue=1
@@ -190,15 +193,26 @@ async def test_a_paused_receiver_holds_back_a_sender_on_another_process(
                 alice.send_transfer(offer["transfer_id"], source, progress=on_progress)
             )
             await asyncio.sleep(3)  # the receiver reads nothing meanwhile
-            stalled_at = sent
+            stalled_at = await relayed()
             await asyncio.sleep(1)
-            assert sent == stalled_at, "the sender kept going while nobody read"
+            assert await relayed() == stalled_at, "the sender kept going while nobody read"
             # What is in flight is what three loopback TCP connections buffer (client to A,
             # the link A to B, B to the receiver): tens of MiB, not the file.
-            assert 0 < stalled_at < size // 2
+            assert stalled_at < size // 2
             growth = a.rss_bytes() + b.rss_bytes() - before
             assert growth < 32 * 1024 * 1024, f"the servers grew by {growth} bytes"
+            assert shown == 0
             received = 0
+            while received < 4 * 1024 * 1024:  # read some, and say so: through the link
+                frame = await receiver.recv()
+                assert isinstance(frame, bytes)
+                received += len(frame)
+            await receiver.send(json.dumps({"type": "received", "bytes": received}))
+            for _ in range(40):
+                if shown == received:
+                    break
+                await asyncio.sleep(0.05)
+            assert shown == received
             async for frame in receiver:
                 if isinstance(frame, bytes):
                     received += len(frame)

@@ -239,11 +239,14 @@ async def test_a_paused_receiver_holds_the_sender_back_not_the_servers_memory(
         offer = await alice.offer_transfer(await contact_id(alice, bob), source)
         transfer_id = offer["transfer_id"]
         url = websocket_url(own_server.url, f"/p2p/transfers/{transfer_id}/receive")
-        sent = 0
+        shown = 0  # the sender's progress: what the receiver has confirmed
 
         def on_progress(done: int, total: int) -> None:
-            nonlocal sent
-            sent = done
+            nonlocal shown
+            shown = done
+
+        async def relayed() -> int:
+            return int((await alice.transfer(transfer_id))["bytes_relayed"])
 
         async with websockets.connect(
             url, additional_headers=bob.api.auth_headers(), max_size=2**21, max_queue=1
@@ -253,15 +256,28 @@ async def test_a_paused_receiver_holds_the_sender_back_not_the_servers_memory(
                 alice.send_transfer(transfer_id, source, progress=on_progress)
             )
             await asyncio.sleep(3)  # the receiver reads nothing meanwhile
-            stalled_at = sent
+            stalled_at = await relayed()
             await asyncio.sleep(1)
-            assert sent == stalled_at, "the sender kept going while nobody read"
-            assert 0 < stalled_at < size // 3
+            assert await relayed() == stalled_at, "the sender kept going while nobody read"
+            assert stalled_at < size // 3
             growth = own_server.rss_bytes() - baseline
             assert growth < 24 * 1024 * 1024, f"server grew by {growth} bytes"
+            assert shown == 0  # bytes left the sender, but nobody has confirmed any
 
             digest = hashlib.sha256()
             received = 0
+            while received < 4 * 1024 * 1024:  # read some, and say so
+                frame = await receiver.recv()
+                assert isinstance(frame, bytes)
+                digest.update(frame)
+                received += len(frame)
+            await receiver.send(json.dumps({"type": "received", "bytes": received}))
+            for _ in range(40):
+                if shown == received:
+                    break
+                await asyncio.sleep(0.05)
+            assert shown == received  # exactly what the receiver holds, not what was sent
+
             async for frame in receiver:
                 if isinstance(frame, bytes):
                     digest.update(frame)
@@ -272,6 +288,7 @@ async def test_a_paused_receiver_holds_the_sender_back_not_the_servers_memory(
                 break
             await asyncio.wait_for(sending, 30)
         assert received == size
+        assert shown == size
         assert digest.hexdigest() == hashlib.sha256(source.read_bytes()).hexdigest()
         assert (await alice.transfer(transfer_id))["status"] == "completed"
     finally:

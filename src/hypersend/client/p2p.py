@@ -1,6 +1,10 @@
 """P2P transfers: the file streams from the sender's disk to the receiver's through the
 server's relay, and is never stored on the server. Both sides resume from the receiver's
-`.part` file after a break; the receiver verifies the SHA-256 the sender announces."""
+`.part` file after a break; the receiver verifies the SHA-256 the sender announces.
+
+Progress is what the receiver holds: it reports `{"type": "received", "bytes": N}` every
+`CONFIRM_EVERY` bytes written, and the relay passes it on to the sender as `{"type":
+"progress", "bytes": N}` (what left the sender's socket may still sit in buffers on the way)."""
 
 import asyncio
 import contextlib
@@ -21,6 +25,8 @@ from hypersend.client.transfers import (
     write_and_hash,
 )
 from hypersend.client.websocket_stream import HandshakeRefused, WebSocketStream, open_websocket
+
+CONFIRM_EVERY = 4 * 1024 * 1024
 
 
 class TransferFailed(HyperSendError):
@@ -48,19 +54,23 @@ async def send(
         if start.get("type") != "start":
             raise TransferFailed(str(start.get("detail", start)))
         offset = int(start["offset"])
-        digest = hashlib.sha256()
-        with open(path, "rb") as source:  # noqa: ASYNC230 (reads go to a thread)
-            await asyncio.to_thread(hash_prefix, source, digest, offset)
-            sent = offset
-            async for piece in _read_ahead(source, digest):
-                await ws.send_binary(piece)
-                sent += len(piece)
-                if progress:
-                    progress(sent, size)
-        await ws.send_text(json.dumps({"type": "done", "sha256": digest.hexdigest()}))
-        await ws.wait_closed()
+        if progress:
+            progress(offset, size)
+        hearing = asyncio.create_task(_hear_progress(ws, size, progress))
+        try:
+            digest = hashlib.sha256()
+            with open(path, "rb") as source:  # noqa: ASYNC230 (reads go to a thread)
+                await asyncio.to_thread(hash_prefix, source, digest, offset)
+                async for piece in _read_ahead(source, digest):
+                    await ws.send_binary(piece)
+            await ws.send_text(json.dumps({"type": "done", "sha256": digest.hexdigest()}))
+            await ws.wait_closed()
+        finally:
+            hearing.cancel()
         if ws.close_code != 1000:
             raise TransferFailed(f"relay closed: {ws.close_reason or 'interrupted'}")
+        if progress:
+            progress(size, size)
 
 
 async def receive(
@@ -78,6 +88,7 @@ async def receive(
             have = await asyncio.to_thread(hash_prefix, existing, digest, size)
     async with _relay(api, f"/p2p/transfers/{transfer_id}/receive?offset={have}") as ws:
         control: dict[str, Any] = {}
+        confirmed = have
         with open(partial, "ab") as out:  # noqa: ASYNC230 (writes go to a thread)
             async for item in ws.incoming():
                 if isinstance(item, memoryview):
@@ -85,6 +96,9 @@ async def receive(
                     have += len(item)
                     if progress:
                         progress(have, size)
+                    if have - confirmed >= CONFIRM_EVERY:
+                        confirmed = have
+                        await ws.send_text(json.dumps({"type": "received", "bytes": have}))
                     continue
                 control = _parse(item)
                 break
@@ -119,6 +133,15 @@ async def _control(ws: WebSocketStream) -> dict[str, Any]:
         if isinstance(item, str):
             return _parse(item)
     return {"detail": f"relay closed: {ws.close_reason or 'interrupted'}"}
+
+
+async def _hear_progress(ws: WebSocketStream, size: int, progress: Progress | None) -> None:
+    """Show the sender what the receiver has confirmed, as the relay passes it on."""
+    async for item in ws.incoming():
+        heard = _parse(item) if isinstance(item, str) else {}
+        held = heard.get("bytes")
+        if heard.get("type") == "progress" and isinstance(held, int) and progress:
+            progress(min(held, size), size)
 
 
 def _parse(text: str) -> dict[str, Any]:

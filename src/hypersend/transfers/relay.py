@@ -32,6 +32,13 @@ class Relay:
     sender_connected: bool = False
     receiver_connected: bool = False
     end_reason: str = ""
+    confirmed: int = 0  # what the receiver says it holds
+    confirmation: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def confirm(self, held: int) -> None:
+        if held > self.confirmed:
+            self.confirmed = held
+            self.confirmation.set()
 
     def end(self, reason: str) -> None:
         if not self.ended.is_set():

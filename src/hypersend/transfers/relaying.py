@@ -29,6 +29,7 @@ CLOSE_TRY_AGAIN = 1013
 CLOSE_CONFLICT = 4409
 CLOSE_ENDED = 4410
 PROGRESS_EVERY = 8 * 1024 * 1024
+PROGRESS_INTERVAL = 0.25  # at most this often the sender hears what the receiver holds
 VERDICT_TIMEOUT = 300.0
 
 # Why a relay ended, as recorded on the transfer.
@@ -156,10 +157,18 @@ class Relaying:
 
     async def _run_sender(self, end: RelayEnd, transfer: Transfer, relay: Relay) -> None:
         """The sender streams binary frames after `{"type": "start", "offset": N}`, then
-        `{"type": "done", "sha256": "<hex of the whole file>"}`."""
+        `{"type": "done", "sha256": "<hex of the whole file>"}`; meanwhile it hears what the
+        receiver holds, `{"type": "progress", "bytes": N}`."""
         if not await relay.wait_or_end(relay.receiver_ready.wait()):
             return
         await end.send_text(json.dumps({"type": "start", "offset": relay.offset}))
+        telling = asyncio.create_task(_tell_progress(end, relay))
+        try:
+            await self._pump_sender(end, transfer, relay)
+        finally:
+            await _stopped(telling)
+
+    async def _pump_sender(self, end: RelayEnd, transfer: Transfer, relay: Relay) -> None:
         expected = transfer.size - relay.offset
         received = 0
         while not relay.ended.is_set():
@@ -192,12 +201,23 @@ class Relaying:
     async def _run_receiver(
         self, end: RelayEnd, transfer: Transfer, relay: Relay, offset: int
     ) -> None:
-        """The receiver gets the bytes from `offset` (to resume), then `{"type": "done"}`."""
+        """The receiver gets the bytes from `offset` (to resume), then `{"type": "done"}`;
+        meanwhile it may say what it holds, `{"type": "received", "bytes": N}`."""
         if offset > transfer.size:
             await end.send_text(json.dumps({"type": "error", "detail": "offset beyond the file"}))
             return
-        relay.offset = relay.relayed = offset
+        relay.offset = relay.relayed = relay.confirmed = offset
         await self._transfers.activate(transfer.id)
+        verdict: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        hearing = asyncio.create_task(_hear_receiver(end, relay, transfer.size, verdict))
+        try:
+            await self._pump_receiver(end, transfer, relay, verdict)
+        finally:
+            await _stopped(hearing)
+
+    async def _pump_receiver(
+        self, end: RelayEnd, transfer: Transfer, relay: Relay, verdict: "asyncio.Future[str]"
+    ) -> None:
         relay.receiver_ready.set()
         saved = relay.relayed
         while True:
@@ -208,7 +228,7 @@ class Relaying:
             if isinstance(item, Done):
                 await end.send_text(json.dumps({"type": "done", "sha256": item.sha256}))
                 relay.relayed = transfer.size
-                if await _verdict(end) == "done":
+                if await _verdict(verdict) == "done":
                     await self._transfers.finish(transfer.id, "completed", "")
                 else:
                     await self._transfers.finish(transfer.id, "failed", NOT_VERIFIED)
@@ -220,14 +240,47 @@ class Relaying:
                 await self._transfers.save_progress(transfer.id, saved)
 
 
-async def _verdict(end: RelayEnd) -> str:
+async def _hear_receiver(
+    end: RelayEnd, relay: Relay, size: int, verdict: "asyncio.Future[str]"
+) -> None:
+    """Read the receiver's frames: what it holds, then its verdict ("" if it leaves)."""
+    outcome = ""
+    while (frame := await end.receive()) is not None:
+        heard = _parse(frame) if isinstance(frame, str) else {}
+        held = heard.get("bytes")
+        if heard.get("type") == "received" and isinstance(held, int) and 0 <= held <= size:
+            relay.confirm(held)
+        elif heard.get("type") in ("done", "failed"):
+            outcome = str(heard["type"])
+            break
+    if not verdict.done():
+        verdict.set_result(outcome)
+
+
+async def _verdict(verdict: "asyncio.Future[str]") -> str:
     """The receiver answers `{"type": "done"}` once the SHA-256 checks out."""
     try:
         async with asyncio.timeout(VERDICT_TIMEOUT):
-            frame = await end.receive()
+            return await asyncio.shield(verdict)
     except TimeoutError:
         return ""
-    return str(_parse(frame).get("type", "")) if isinstance(frame, str) else ""
+
+
+async def _stopped(task: "asyncio.Task[None]") -> None:
+    """Cancel `task` and wait until it has stopped (it may be writing to the socket)."""
+    task.cancel()
+    await asyncio.wait({task})
+    if not task.cancelled() and (failure := task.exception()) is not None:
+        logger.debug("Relay side task ended with %r", failure)  # its socket went away
+
+
+async def _tell_progress(end: RelayEnd, relay: Relay) -> None:
+    """Pass on to the sender what the receiver holds, at most every `PROGRESS_INTERVAL`."""
+    while True:
+        await relay.confirmation.wait()
+        relay.confirmation.clear()
+        await end.send_text(json.dumps({"type": "progress", "bytes": relay.confirmed}))
+        await asyncio.sleep(PROGRESS_INTERVAL)
 
 
 def _party(transfer: Transfer, side: Side) -> str:
