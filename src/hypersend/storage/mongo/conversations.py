@@ -1,6 +1,7 @@
 """Chats, their members and their messages in MongoDB."""
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -21,6 +22,22 @@ from hypersend.storage.mongo.documents import (
 )
 
 MEMBER_ORDER = [("joined_at", ASCENDING), ("user_id", ASCENDING)]
+
+IN_FLIGHT = timedelta(seconds=10)
+"""How long a number may have been handed out before its message is written; longer, the
+write failed and the number stays unused."""
+
+
+def _before_a_gap_in_flight(docs: list[Document], after: int, settled: datetime) -> list[Document]:
+    """The messages (in `seq` order, after number `after`) up to the first missing number whose
+    message may still be on its way: one written after `settled` follows the gap. A reader
+    paging forward then asks again and gets it, instead of skipping past it for good."""
+    expected = after + 1
+    for position, doc in enumerate(docs):
+        if doc["seq"] != expected and doc["created_at"] > settled:
+            return docs[:position]
+        expected = doc["seq"] + 1
+    return docs
 
 
 class Lookups:
@@ -181,7 +198,8 @@ class MongoMessages:
         """The chat hands out the next number atomically; the message is written after it.
         Without a transaction two writers' messages can become visible out of number order
         for an instant (PostgreSQL and SQLite cannot do that), and a number is skipped when
-        the write then fails; paging follows the numbers either way."""
+        the write then fails. Paging forward waits for such a gap while it may still be
+        filled (`IN_FLIGHT`), so a reader never steps past a message still being written."""
         if message.client_id is not None:
             existing = await self._by_client_id(message)
             if existing is not None:
@@ -230,7 +248,10 @@ class MongoMessages:
             .limit(limit + 1)
             .to_list()
         )
-        return MessagePage(await self._read.messages(docs[:limit]), has_more=len(docs) > limit)
+        complete = _before_a_gap_in_flight(docs, seq, utcnow() - IN_FLIGHT)
+        return MessagePage(
+            await self._read.messages(complete[:limit]), has_more=len(docs) > len(complete[:limit])
+        )
 
     async def _seq_of(self, chat_id: str, message_id: str) -> int | None:
         doc = await self._messages.find_one({"_id": message_id, "chat_id": chat_id}, {"seq": 1})
