@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from hypersend.client import HyperSendClient
@@ -20,7 +21,11 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 @pytest.fixture(scope="module")
 def fuzzed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = ServerProcess(tmp_path_factory.mktemp("fuzzed") / "data").start()
+    bounded = {  # declared upload sizes reserve disk: keep what a fuzzer can take small
+        "DEFAULT_USER_QUOTA": str(256 * 1024 * 1024),
+        "MAX_UPLOADING_BYTES_PER_USER": str(256 * 1024 * 1024),
+    }
+    server = ServerProcess(tmp_path_factory.mktemp("fuzzed") / "data", bounded).start()
     yield server
     server.stop()
 
@@ -61,3 +66,24 @@ async def test_signed_in_requests_meet_the_document(
 def test_signed_out_requests_meet_the_document(fuzzed_server: ServerProcess) -> None:
     run = schemathesis(fuzzed_server)
     assert run.returncode == 0, run.stdout[-20000:]
+
+
+def test_every_route_declares_the_errors_it_may_answer(fuzzed_server: ServerProcess) -> None:
+    spec = httpx.get(f"{fuzzed_server.url}/openapi.json").json()
+    operations = {
+        (method.upper(), path): operation
+        for path, methods in spec["paths"].items()
+        for method, operation in methods.items()
+    }
+    for (method, path), operation in operations.items():
+        declared = set(operation["responses"])
+        assert {"400", "401", "403", "404", "422", "503"} <= declared, (method, path)
+        invalid = operation["responses"]["422"]["content"]["application/json"]["schema"]
+        assert invalid == {"$ref": "#/components/schemas/ValidationErrorBody"}
+    assert "416" in operations["GET", "/files/download/{file_id}"]["responses"]
+    for route in (
+        ("POST", "/files/upload/start"),
+        ("PUT", "/files/upload/chunk/{file_id}"),
+        ("POST", "/upload-page/start"),
+    ):
+        assert "507" in operations[route]["responses"], route

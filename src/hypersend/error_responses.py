@@ -72,7 +72,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: _error("The database is unavailable: try again after Retry-After seconds"),
 }
 """What any route may answer besides its own successes; each route adds its particular
-ones (416 for ranges, 507 for full disks). Declared on every route of the API."""
+ones (`RANGE_NOT_SATISFIABLE`, `NO_ROOM`). Declared on every route of the API."""
+
+NO_ROOM: dict[int | str, dict[str, Any]] = {
+    507: _error("The server's disk has no room for the file"),
+}
+"""For the routes that take a file's bytes."""
+
+RANGE_NOT_SATISFIABLE: dict[int | str, dict[str, Any]] = {
+    416: _error("The Range asked for lies outside the file"),
+}
 
 
 def error_body(detail: str, code: str) -> dict[str, Any]:

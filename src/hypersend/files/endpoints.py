@@ -6,6 +6,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from starlette.responses import FileResponse
 
 from hypersend.auth.dependencies import CurrentUser, OptionalPrincipal
+from hypersend.error_responses import NO_ROOM, RANGE_NOT_SATISFIABLE
 from hypersend.errors import Unauthorized
 from hypersend.files.dependencies import CHUNK_BODY_OPENAPI, IncomingChunkDep
 from hypersend.files.ranges import check_range
@@ -29,7 +30,7 @@ class LargeFileResponse(FileResponse):
     chunk_size = 1024 * 1024
 
 
-@router.post("/upload/start", status_code=status.HTTP_201_CREATED)
+@router.post("/upload/start", status_code=status.HTTP_201_CREATED, responses=NO_ROOM)
 async def start_upload(
     body: StartUpload, user: CurrentUser, services: ServicesDep
 ) -> UploadStarted:
@@ -38,7 +39,7 @@ async def start_upload(
     )
 
 
-@router.put("/upload/chunk/{file_id}", openapi_extra=CHUNK_BODY_OPENAPI)
+@router.put("/upload/chunk/{file_id}", openapi_extra=CHUNK_BODY_OPENAPI, responses=NO_ROOM)
 async def upload_chunk(
     file_id: str, chunk: IncomingChunkDep, user: CurrentUser, services: ServicesDep
 ) -> ChunkAccepted:
@@ -46,7 +47,7 @@ async def upload_chunk(
     return await services.files.receive_chunk(user, file_id, chunk)
 
 
-@router.post("/upload/chunk/{file_id}", openapi_extra=CHUNK_BODY_OPENAPI)
+@router.post("/upload/chunk/{file_id}", openapi_extra=CHUNK_BODY_OPENAPI, responses=NO_ROOM)
 async def upload_chunk_by_post(
     file_id: str, chunk: IncomingChunkDep, user: CurrentUser, services: ServicesDep
 ) -> ChunkAccepted:
@@ -77,6 +78,7 @@ async def download_link(
     responses={
         200: {"content": {"application/octet-stream": {}}},
         206: {"description": "The requested range"},
+        **RANGE_NOT_SATISFIABLE,
     },
 )
 async def download(

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from hypersend.auth.dependencies import CurrentPrincipal
 from hypersend.auth.principals import Principal
+from hypersend.error_responses import NO_ROOM
 from hypersend.errors import NotFound, Unauthorized
 from hypersend.files.dependencies import CHUNK_BODY_OPENAPI, IncomingChunkDep
 from hypersend.files.schemas import ChunkAccepted, FileInfo, StartUpload, UploadStarted
@@ -86,7 +87,7 @@ async def upload_page() -> HTMLResponse:
     return HTMLResponse(PAGE, headers=PAGE_HEADERS)
 
 
-@router.post("/upload-page/start", status_code=status.HTTP_201_CREATED)
+@router.post("/upload-page/start", status_code=status.HTTP_201_CREATED, responses=NO_ROOM)
 async def start(body: StartUpload, uploader: UploaderDep, services: ServicesDep) -> UploadStarted:
     return await services.files.start_upload(
         uploader.principal.user,
@@ -103,7 +104,7 @@ async def progress(file_id: str, uploader: UploaderDep, services: ServicesDep) -
     return await _ticket_upload(uploader, file_id, services)
 
 
-@router.put(f"{CHUNK_PREFIX}{{file_id}}", openapi_extra=CHUNK_BODY_OPENAPI)
+@router.put(f"{CHUNK_PREFIX}{{file_id}}", openapi_extra=CHUNK_BODY_OPENAPI, responses=NO_ROOM)
 async def chunk(
     file_id: str, incoming: IncomingChunkDep, uploader: UploaderDep, services: ServicesDep
 ) -> ChunkAccepted:
