@@ -14,17 +14,13 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from hypersend.config import Settings
 from hypersend.storage.copying import CopyError, CopySource, CopyTarget, copy_all
+from hypersend.storage.drivers import OptionalStore, missing_driver
 from hypersend.storage.errors import StorageUnavailable
 from hypersend.urls import redacted
-
-DRIVERS = {
-    "postgresql": 'psycopg is missing: pip install "hypersend[postgresql]"',
-    "mongodb": 'PyMongo is missing: pip install "hypersend[mongodb]"',
-}
 
 
 def register(commands: Any) -> None:
@@ -59,7 +55,7 @@ def register(commands: Any) -> None:
 class Store:
     """Where an installation's records live."""
 
-    kind: str  # sqlite | postgresql | mongodb
+    kind: Literal["sqlite"] | OptionalStore
     location: str  # a path, or a URL
     database: str = ""  # MongoDB's database name
 
@@ -112,8 +108,8 @@ async def run(args: argparse.Namespace) -> int:
     if source == target:
         return _fail(f"the source and the target are the same store ({source})")
     for store in (source, target):
-        if store.kind in DRIVERS and not _has_driver(store.kind):
-            return _fail(DRIVERS[store.kind])
+        if store.kind != "sqlite" and (missing := missing_driver(store.kind)):
+            return _fail(missing)
     try:
         async with _opened_source(source) as reading, _opened_target(target) as writing:
             print(f"Copying {source} into {target}")
@@ -140,28 +136,25 @@ def snapshot_summary(counts: dict[str, int]) -> str:
 
 @asynccontextmanager
 async def _opened_source(store: Store) -> AsyncIterator[CopySource]:
-    if store.kind == "sqlite":
-        from hypersend.storage.sqlite.snapshot import open_sqlite_snapshot
+    async with AsyncExitStack() as stack:
+        if store.kind == "mongodb":
+            from hypersend.storage.mongo import open_mongo_storage
+            from hypersend.storage.mongo.copy_source import MongoCopySource
 
-        snapshot = open_sqlite_snapshot(Path(store.location))
-    elif store.kind == "postgresql":
-        from hypersend.storage.postgres.snapshot import open_postgres_snapshot
-
-        snapshot = open_postgres_snapshot(store.location)
-    else:
-        from hypersend.storage.mongo import open_mongo_storage
-        from hypersend.storage.mongo.copy_source import MongoCopySource
-
-        mongo = await open_mongo_storage(store.location, store.database)
-        try:
+            mongo = await open_mongo_storage(store.location, store.database)
+            stack.push_async_callback(mongo.close)
             yield MongoCopySource(mongo.db)
-        finally:
-            await mongo.close()
-        return
-    try:
+            return
+        if store.kind == "postgresql":
+            from hypersend.storage.postgres.snapshot import open_postgres_snapshot
+
+            snapshot = open_postgres_snapshot(store.location)
+        else:
+            from hypersend.storage.sqlite.snapshot import open_sqlite_snapshot
+
+            snapshot = open_sqlite_snapshot(Path(store.location))
+        stack.push_async_callback(snapshot.close)
         yield snapshot
-    finally:
-        await snapshot.close()
 
 
 @asynccontextmanager
@@ -193,15 +186,6 @@ def _mongodb_database(uri: str) -> str:
     from pymongo.uri_parser import parse_uri
 
     return str(parse_uri(uri).get("database") or "")
-
-
-def _has_driver(kind: str) -> bool:
-    module = "psycopg" if kind == "postgresql" else "pymongo"
-    try:
-        __import__(module)
-    except ImportError:
-        return False
-    return True
 
 
 def _expected(exc: Exception) -> bool:

@@ -15,6 +15,7 @@ from hypersend import __version__
 from hypersend.cli.ports import PortTaken, require_free_port
 from hypersend.cluster.redis_client import RedisUnavailable, connect_redis
 from hypersend.config import Settings
+from hypersend.storage.drivers import missing_driver
 from hypersend.storage.errors import StorageUnavailable
 
 # glibc mallopt parameters: keep large receive buffers in the heap instead of mapping and
@@ -105,12 +106,10 @@ def _checked_settings() -> Settings:
 
 
 def _require_postgresql(url: str) -> None:
-    try:
-        from hypersend.storage.postgres.database import check_reachable
-    except ImportError as exc:
-        raise CannotServe(
-            'DATABASE_URL is set but psycopg is missing: pip install "hypersend[postgresql]"'
-        ) from exc
+    if missing := missing_driver("postgresql"):
+        raise CannotServe(f"DATABASE_URL is set but {missing}")
+    from hypersend.storage.postgres.database import check_reachable
+
     try:
         check_reachable(url)
     except StorageUnavailable as exc:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from hypersend.config import Settings
+from hypersend.storage.drivers import missing_driver
 from hypersend.storage.models import (
     Chat,
     ChatMember,
@@ -233,22 +234,18 @@ async def open_storage(settings: Settings) -> Storage:
     """Open the backend the settings ask for: PostgreSQL when `DATABASE_URL` is set, MongoDB
     when `MONGODB_URI` is, else the embedded SQLite database under `DATA_ROOT`."""
     if settings.uses_postgresql:
-        try:
-            from hypersend.storage.postgres import open_postgres_storage
-        except ImportError as exc:
-            raise RuntimeError(
-                'DATABASE_URL is set but psycopg is missing: pip install "hypersend[postgresql]"'
-            ) from exc
+        if missing := missing_driver("postgresql"):
+            raise RuntimeError(f"DATABASE_URL is set but {missing}")
+        from hypersend.storage.postgres import open_postgres_storage
+
         return await open_postgres_storage(
             settings.database_url, pool_size=settings.database_pool_size
         )
     if settings.uses_mongodb:
-        try:
-            from hypersend.storage.mongo import open_mongo_storage
-        except ImportError as exc:
-            raise RuntimeError(
-                'MONGODB_URI is set but PyMongo is missing: pip install "hypersend[mongodb]"'
-            ) from exc
+        if missing := missing_driver("mongodb"):
+            raise RuntimeError(f"MONGODB_URI is set but {missing}")
+        from hypersend.storage.mongo import open_mongo_storage
+
         return await open_mongo_storage(settings.mongodb_uri, settings.mongodb_database)
     from hypersend.storage.sqlite import open_sqlite_storage
 

@@ -186,13 +186,19 @@ def _run_and_commit(connection: psycopg.Connection[Row], work: Callable[[SqlConn
     return result
 
 
-def check_reachable(url: str) -> None:
-    """Connect once (for start-up checks); `StorageUnavailable` naming `DATABASE_URL` if not."""
+def connect(url: str) -> psycopg.Connection[Row]:
+    """A connection (not in autocommit mode) for work outside the server's own: start-up
+    checks, copies. `StorageUnavailable` naming `DATABASE_URL` when PostgreSQL refuses."""
     try:
-        with psycopg.connect(url, connect_timeout=CONNECT_SECONDS) as connection:
-            connection.execute("SELECT 1")
+        return psycopg.connect(url, row_factory=named_rows, connect_timeout=CONNECT_SECONDS)
     except psycopg.Error as exc:
         raise _unreachable(url, exc) from exc
+
+
+def check_reachable(url: str) -> None:
+    """Connect once (for start-up checks); `StorageUnavailable` naming `DATABASE_URL` if not."""
+    with connect(url) as connection:
+        connection.execute("SELECT 1")
 
 
 def _unreachable(url: str, exc: psycopg.Error) -> StorageUnavailable:

@@ -6,15 +6,14 @@ from itertools import count
 import psycopg
 
 from hypersend.storage.copying import PAGE_SIZE
-from hypersend.storage.postgres.database import check_reachable
-from hypersend.storage.postgres.rows import Row, named_rows
+from hypersend.storage.postgres.database import connect
+from hypersend.storage.postgres.rows import Row
 from hypersend.storage.postgres.schema import MIGRATIONS
 from hypersend.storage.sql.snapshot import SnapshotError, SqlSnapshot
 
 
 def open_postgres_snapshot(url: str, *, page_size: int = PAGE_SIZE) -> SqlSnapshot:
-    check_reachable(url)
-    connection: psycopg.Connection[Row] = psycopg.connect(url, row_factory=named_rows)
+    connection = connect(url)
     connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     connection.read_only = True
     row = connection.execute(
