@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     upload_expiry_hours: float = Field(
         default=24, gt=0, description="Idle time before an upload is dropped"
     )
+    upload_idle_release_minutes: float = Field(
+        default=30,
+        ge=0,
+        description="Idle time after which an upload gives back the disk it has not written"
+        " (it takes it again when it resumes); 0 keeps it to the end",
+    )
     retention_days: float = Field(default=0, ge=0, description="0 keeps completed files forever")
     sweep_interval_seconds: float = Field(default=300, gt=0)
     download_link_minutes: int = Field(default=60, ge=1)

@@ -1,6 +1,7 @@
 """Quotas, disk space, expiry, retention and crash safety, each on a server of its own."""
 
 import asyncio
+import fcntl
 import hashlib
 from pathlib import Path
 
@@ -126,3 +127,90 @@ async def test_unfinished_uploads_of_one_user_are_bounded(own_server: ServerProc
             answer = await put_chunk(client, str(first["file_id"]), index, b"y" * TEST_CHUNK_SIZE)
             assert answer.status_code == 200
         await start(client, 2 * TEST_CHUNK_SIZE)  # the first is complete: room again
+
+
+IDLE_RELEASE = {"UPLOAD_IDLE_RELEASE_MINUTES": "0.02", "SWEEP_INTERVAL_SECONDS": "0.3"}
+
+
+def allocated_bytes(path: Path) -> int:
+    return path.stat().st_blocks * 512
+
+
+async def wait_for_allocation(path: Path, below: int) -> int:
+    """Wait until the file holds fewer than `below` bytes of disk; return what it holds."""
+    for _ in range(100):
+        if (allocated := allocated_bytes(path)) < below:
+            return allocated
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{path} still holds {allocated_bytes(path)} bytes")
+
+
+def chunks_of(data: bytes) -> list[bytes]:
+    return [data[at : at + TEST_CHUNK_SIZE] for at in range(0, len(data), TEST_CHUNK_SIZE)]
+
+
+async def test_an_idle_upload_gives_back_its_unwritten_disk_and_takes_it_again(
+    own_server: ServerProcess, tmp_path: Path
+) -> None:
+    own_server.env.update(IDLE_RELEASE)
+    own_server.start()
+    data = random_file(tmp_path / "idle.bin", 64 * TEST_CHUNK_SIZE).read_bytes()
+    pieces = chunks_of(data)
+    async with await signed_in(own_server.url) as client:
+        file_id = str((await start(client, len(data)))["file_id"])
+        stored = own_server.data_root / "files" / file_id[-2:] / file_id
+        assert allocated_bytes(stored) >= len(data)  # reserved whole at the start
+        assert (await put_chunk(client, file_id, 0, pieces[0])).status_code == 200
+        kept = await wait_for_allocation(stored, below=len(data) // 4)
+        assert kept >= TEST_CHUNK_SIZE  # the received chunk keeps its blocks
+        assert stored.stat().st_size == len(data)
+        assert (await put_chunk(client, file_id, 1, pieces[1])).status_code == 200
+        assert allocated_bytes(stored) >= len(data)  # reserved whole again
+        for index, piece in enumerate(pieces[2:], start=2):
+            assert (await put_chunk(client, file_id, index, piece)).status_code == 200
+        copy = await client.download_file(file_id, tmp_path / "copy.bin")
+        assert copy.read_bytes() == data
+
+
+async def test_a_resumed_idle_upload_without_room_left_is_507_and_stays_resumable(
+    own_server: ServerProcess, tmp_path: Path
+) -> None:
+    own_server.env.update(IDLE_RELEASE)
+    own_server.start()
+    data = random_file(tmp_path / "idle.bin", 32 * TEST_CHUNK_SIZE).read_bytes()
+    pieces = chunks_of(data)
+    async with await signed_in(own_server.url) as client:
+        file_id = str((await start(client, len(data)))["file_id"])
+        stored = own_server.data_root / "files" / file_id[-2:] / file_id
+        assert (await put_chunk(client, file_id, 0, pieces[0])).status_code == 200
+        await wait_for_allocation(stored, below=len(data) // 4)
+        own_server.stop()
+        own_server.env["MIN_FREE_DISK_BYTES"] = str(2**62)  # the disk filled up meanwhile
+        own_server.start()
+        refused = await put_chunk(client, file_id, 1, pieces[1])
+        assert refused.status_code == 507
+        assert refused.json()["code"] == "insufficient_storage"
+        assert (await client.file_info(file_id)).missing_chunks == list(range(1, len(pieces)))
+        own_server.stop()
+        del own_server.env["MIN_FREE_DISK_BYTES"]
+        own_server.start()
+        for index, piece in enumerate(pieces[1:], start=1):
+            assert (await put_chunk(client, file_id, index, piece)).status_code == 200
+        copy = await client.download_file(file_id, tmp_path / "copy.bin")
+        assert copy.read_bytes() == data
+
+
+async def test_an_upload_file_that_any_process_is_writing_is_not_given_back(
+    own_server: ServerProcess, tmp_path: Path
+) -> None:
+    own_server.env.update(IDLE_RELEASE)
+    own_server.start()
+    size = 32 * TEST_CHUNK_SIZE
+    async with await signed_in(own_server.url) as client:
+        file_id = str((await start(client, size))["file_id"])
+        stored = own_server.data_root / "files" / file_id[-2:] / file_id
+        with stored.open("rb") as writer:  # what a chunk writer in another process holds
+            fcntl.flock(writer, fcntl.LOCK_SH)
+            await asyncio.sleep(3)  # idle long past the limit, several sweeps
+            assert allocated_bytes(stored) >= size
+        assert await wait_for_allocation(stored, below=size) < TEST_CHUNK_SIZE

@@ -77,7 +77,7 @@ async def test_usage_visibility_and_deletion(storage: Storage) -> None:
     assert orphaned.file is None
 
 
-async def test_expired_uploads_and_old_completed_files_are_found(storage: Storage) -> None:
+async def test_expiring_uploads_and_old_completed_files_are_found(storage: Storage) -> None:
     owner = make_user()
     await storage.users.create(owner)
     stale = replace(make_file(owner), expires_at=utcnow() - timedelta(minutes=1))
@@ -89,7 +89,12 @@ async def test_expired_uploads_and_old_completed_files_are_found(storage: Storag
         old_done.id, 0, hashlib.sha256(b"x").digest(), expires_at=utcnow()
     )
     now = utcnow()
-    assert [f.id for f in await storage.files.expired_uploads(now, 10)] == [stale.id]
+    assert [f.id for f in await storage.files.unfinished_expiring_before(now, 10)] == [stale.id]
+    later = now + timedelta(hours=2)
+    both = sorted([stale.id, fresh.id])
+    assert [f.id for f in await storage.files.unfinished_expiring_before(later, 10)] == both
+    paged = await storage.files.unfinished_expiring_before(later, 1, after_id=both[0])
+    assert [f.id for f in paged] == both[1:]
     assert await storage.files.completed_before(now - timedelta(days=1), 10) == []
     assert [f.id for f in await storage.files.completed_before(now + timedelta(days=1), 10)] == [
         old_done.id

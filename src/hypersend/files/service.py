@@ -1,9 +1,8 @@
 """Uploads, downloads and housekeeping of server-stored files."""
 
-import asyncio
 import logging
 import mimetypes
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +12,6 @@ from hypersend.config import Settings
 from hypersend.errors import (
     ApiError,
     Conflict,
-    InsufficientStorage,
     NotFound,
     PayloadTooLarge,
     Unprocessable,
@@ -50,7 +48,11 @@ class FileService:
         self._storage = storage
         self._settings = settings
         self._chats = chats
-        self.disk = FileDisk(settings.files_dir, durable=settings.durable_uploads)
+        self.disk = FileDisk(
+            settings.files_dir,
+            durable=settings.durable_uploads,
+            min_free_bytes=settings.min_free_disk_bytes,
+        )
         self.links = LinkSigner(settings.signing_key)
         # Chunks being received by this process (one index of one upload at a time). Per
         # process: two processes may receive the same chunk at the same moment and both write
@@ -82,9 +84,7 @@ class FileService:
                 " some first",
                 code="too_many_unfinished_uploads",
             )
-        free = await asyncio.to_thread(self.disk.free_bytes)
-        if free - size < settings.min_free_disk_bytes:
-            raise InsufficientStorage("The server does not have room for this file")
+        await self.disk.check_room(size)
         now = utcnow()
         chunk_size = settings.chunk_size
         record = FileRecord(
@@ -139,25 +139,24 @@ class FileService:
             raise Conflict(f"Chunk {index} is already being received", code="chunk_in_flight")
         self._chunks_in_flight.add(key)
         try:
-            known = await self._storage.files.chunk_digest(record.id, index)
-            if known is not None:
-                digest = await self.disk.digest_of(length, body)
-                if digest != known:
-                    raise Conflict(
-                        f"Chunk {index} was already received with other content",
-                        code="chunk_conflict",
+            async with self.disk.writing(record.id) as target:
+                known = await self._storage.files.chunk_digest(record.id, index)
+                if known is not None:
+                    digest = await self.disk.digest_of(length, body)
+                    if digest != known:
+                        raise Conflict(
+                            f"Chunk {index} was already received with other content",
+                            code="chunk_conflict",
+                        )
+                else:
+                    digest = await target.write_chunk(index * record.chunk_size, length, body)
+                if expected is not None and digest != expected:
+                    raise Unprocessable(
+                        f"Chunk {index} does not match its X-Chunk-SHA256", code="digest_mismatch"
                     )
-            else:
-                digest = await self.disk.write_chunk(
-                    record.id, index * record.chunk_size, length, body
+                receipt = await self._storage.files.record_chunk(
+                    record.id, index, digest, expires_at=utcnow() + self._upload_expiry
                 )
-            if expected is not None and digest != expected:
-                raise Unprocessable(
-                    f"Chunk {index} does not match its X-Chunk-SHA256", code="digest_mismatch"
-                )
-            receipt = await self._storage.files.record_chunk(
-                record.id, index, digest, expires_at=utcnow() + self._upload_expiry
-            )
         finally:
             self._chunks_in_flight.discard(key)
         return ChunkAccepted(
@@ -222,22 +221,44 @@ class FileService:
         await self._remove(record)
 
     async def sweep(self) -> int:
-        """Drop abandoned uploads and, with retention on, completed files past it."""
+        """Drop abandoned uploads and, with retention on, completed files past it; give back
+        the disk that idle uploads hold but have not written."""
         now = utcnow()
         removed = 0
-        while expired := await self._storage.files.expired_uploads(now, SWEEP_BATCH):
+        files = self._storage.files
+        while expired := await files.unfinished_expiring_before(now, SWEEP_BATCH):
             for record in expired:
                 await self._remove(record)
             removed += len(expired)
             logger.info("Swept %d abandoned uploads", len(expired))
         if self._settings.retention_days:
             cutoff = now - timedelta(days=self._settings.retention_days)
-            while old := await self._storage.files.completed_before(cutoff, SWEEP_BATCH):
+            while old := await files.completed_before(cutoff, SWEEP_BATCH):
                 for record in old:
                     await self._remove(record)
                 removed += len(old)
                 logger.info("Swept %d files past retention", len(old))
+        if self._settings.upload_idle_release_minutes:
+            await self._release_idle_reservations(now)
         return removed
+
+    async def _release_idle_reservations(self, now: datetime) -> None:
+        """Uploads with no chunk for `UPLOAD_IDLE_RELEASE_MINUTES` give back the space of the
+        chunks they have not sent; their next chunk takes it again (or answers 507)."""
+        idle = timedelta(minutes=self._settings.upload_idle_release_minutes)
+        cutoff = now + self._upload_expiry - idle  # the expiry of an upload last active then
+        after_id = ""
+        while batch := await self._storage.files.unfinished_expiring_before(
+            cutoff, SWEEP_BATCH, after_id=after_id
+        ):
+            for record in batch:
+                async with self.disk.releasing(record.id) as reserved:
+                    if reserved is None:
+                        continue
+                    received = await self._storage.files.chunk_digests(record.id)
+                    freed = await reserved.give_back(_unreceived_ranges(record, received))
+                    logger.info("Upload %s idle: gave back %d bytes of disk", record.id, freed)
+            after_id = batch[-1].id
 
     async def _owned(self, user: User, file_id: str) -> FileRecord:
         record = await self._storage.files.get(file_id)
@@ -252,6 +273,20 @@ class FileService:
     @property
     def _upload_expiry(self) -> timedelta:
         return timedelta(hours=self._settings.upload_expiry_hours)
+
+
+def _unreceived_ranges(record: FileRecord, received: Collection[int]) -> list[tuple[int, int]]:
+    """The (offset, length) byte ranges of the chunks not received, neighbours merged."""
+    ranges: list[tuple[int, int]] = []
+    for index in range(record.total_chunks):
+        if index in received:
+            continue
+        offset, length = index * record.chunk_size, record.chunk_length(index)
+        if ranges and sum(ranges[-1]) == offset:
+            ranges[-1] = (ranges[-1][0], ranges[-1][1] + length)
+        else:
+            ranges.append((offset, length))
+    return ranges
 
 
 def _expired(record: FileRecord) -> bool:

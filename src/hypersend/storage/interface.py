@@ -177,7 +177,11 @@ class FileRepository(Protocol):
     async def visible_to(self, file_id: str, user_id: str) -> bool:
         """Whether the user owns the file or is in a chat it was shared in."""
 
-    async def expired_uploads(self, now: datetime, limit: int) -> list[FileRecord]: ...
+    async def unfinished_expiring_before(
+        self, cutoff: datetime, limit: int, *, after_id: str = ""
+    ) -> list[FileRecord]:
+        """Unfinished uploads whose expiry is before `cutoff`, in id order after `after_id`
+        (the expired ones, or with a later cutoff the ones idle for a while)."""
 
     async def completed_before(self, cutoff: datetime, limit: int) -> list[FileRecord]: ...
 

@@ -103,8 +103,16 @@ class MongoFiles:
             is not None
         )
 
-    async def expired_uploads(self, now: datetime, limit: int) -> list[FileRecord]:
-        cursor = self._files.find({"status": "uploading", "expires_at": {"$lt": now}}).limit(limit)
+    async def unfinished_expiring_before(
+        self, cutoff: datetime, limit: int, *, after_id: str = ""
+    ) -> list[FileRecord]:
+        cursor = (
+            self._files.find(
+                {"status": "uploading", "expires_at": {"$lt": cutoff}, "_id": {"$gt": after_id}}
+            )
+            .sort("_id", ASCENDING)
+            .limit(limit)
+        )
         return [to_file(doc) async for doc in cursor]
 
     async def completed_before(self, cutoff: datetime, limit: int) -> list[FileRecord]:

@@ -171,11 +171,14 @@ class SqlFiles:
         )
         return bool(row[0])
 
-    async def expired_uploads(self, now: datetime, limit: int) -> list[FileRecord]:
+    async def unfinished_expiring_before(
+        self, cutoff: datetime, limit: int, *, after_id: str = ""
+    ) -> list[FileRecord]:
         rows = await self._db.read(
             lambda c: c.execute(
-                "SELECT * FROM files WHERE status = 'uploading' AND expires_at < ? LIMIT ?",
-                (to_db_time(now), limit),
+                "SELECT * FROM files WHERE status = 'uploading' AND expires_at < ? AND id > ?"
+                " ORDER BY id LIMIT ?",
+                (to_db_time(cutoff), after_id, limit),
             ).fetchall()
         )
         return [file_from_row(row) for row in rows]
