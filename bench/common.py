@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -18,10 +19,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.support.files import random_file
 from tests.support.server import ServerProcess
 
+from hypersend.client import HyperSendClient
+
 __all__ = [
+    "RoundTrip",
     "ServerProcess",
     "add_source_options",
     "peak_rss_mib",
+    "round_trip",
     "rss_mib",
     "server_cpu_seconds",
     "settle",
@@ -157,3 +162,36 @@ def tcp_copy(source: Path, target: Path, *, sha256: bool = False) -> float:
     target.unlink()
     assert digests == [sent], "the copy's two ends disagree"
     return source.stat().st_size / elapsed[0] / GB
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """One upload and verified download through `hypersend.client`: GB/s each way and the
+    server's CPU-seconds per GiB for each."""
+
+    file_id: str
+    up: float
+    down: float
+    up_cpu: float
+    down_cpu: float
+
+
+async def round_trip(
+    client: HyperSendClient, server: ServerProcess, source: Path, scratch: Path, *, parallel: int
+) -> RoundTrip:
+    """Upload `source` and download it again (each step settled first)."""
+    size = source.stat().st_size
+    gib = size / 1024**3
+    settle(scratch, size)
+    cpu = server_cpu_seconds(server)
+    with timed() as up:
+        info = await client.upload_file(source, parallel=parallel, state_dir=scratch)
+    up_cpu = (server_cpu_seconds(server) - cpu) / gib
+    target = scratch / "round-trip-copy.bin"
+    settle(scratch, size)
+    cpu = server_cpu_seconds(server)
+    with timed() as down:
+        await client.download_file(info.file_id, target)
+    down_cpu = (server_cpu_seconds(server) - cpu) / gib
+    target.unlink()
+    return RoundTrip(info.file_id, size / up[0] / GB, size / down[0] / GB, up_cpu, down_cpu)

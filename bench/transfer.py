@@ -24,6 +24,7 @@ from common import (
     ServerProcess,
     add_source_options,
     peak_rss_mib,
+    round_trip,
     server_cpu_seconds,
     settle,
     source_file,
@@ -162,29 +163,17 @@ async def hypersend_rates(source: Path, scratch: Path, *, durable: bool, paralle
             await client.register("bench@example.test", "benchmark password", "Bench")
             await client.login("bench@example.test", "benchmark password")
             size = source.stat().st_size
-            gib = size / 1024**3
-            settle(scratch, size)
-            cpu = server_cpu_seconds(server)
-            with timed() as up:
-                info = await client.upload_file(source, parallel=parallel, state_dir=scratch)
-            up_cpu, cpu = (server_cpu_seconds(server) - cpu) / gib, server_cpu_seconds(server)
-            target = scratch / "hs-copy.bin"
-            settle(scratch, size)
-            cpu = server_cpu_seconds(server)
-            with timed() as down:
-                await client.download_file(info.file_id, target)
-            down_cpu = (server_cpu_seconds(server) - cpu) / gib
-            target.unlink()
-            link = await client.download_link(info.file_id)
+            trip = await round_trip(client, server, source, scratch, parallel=parallel)
+            link = await client.download_link(trip.file_id)
             cpu = server_cpu_seconds(server)
             by_curl = await curl_rate(link, scratch, size)
-            curl_cpu = (server_cpu_seconds(server) - cpu) / gib if by_curl else None
+            curl_cpu = (server_cpu_seconds(server) - cpu) / (size / 1024**3) if by_curl else None
         return Rates(
-            up=size / up[0] / GB,
-            down=size / down[0] / GB,
+            up=trip.up,
+            down=trip.down,
             down_curl=by_curl,
-            up_cpu=up_cpu,
-            down_cpu=down_cpu,
+            up_cpu=trip.up_cpu,
+            down_cpu=trip.down_cpu,
             down_curl_cpu=curl_cpu,
             rss=peak_rss_mib(server),
         )

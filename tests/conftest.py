@@ -7,17 +7,23 @@ import pytest
 from hypersend.client import HyperSendClient
 from tests.support.accounts import signed_in
 from tests.support.postgres import PostgresProcess
+from tests.support.s3 import S3Server
 from tests.support.server import ServerProcess
 
 # The core flows (accounts, chats, messages, files, transfers, administration) run against
-# each SQL store; everything else against the embedded default.
+# each SQL store, and the files flow also with its bytes in a bucket (S3, with SQLite);
+# everything else against the embedded default. A files test that restarts its own server
+# runs with each file store, unless it is about the disk itself (`disk_store`).
 CORE_FLOWS = ("auth", "chats", "messages", "files", "transfers", "admin", "users")
 STORES = ("sqlite", "postgresql")
+FILE_STORES = ["disk", "s3"]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     flow = metafunc.definition.path.parent.name
     stores = list(STORES) if flow in CORE_FLOWS else ["sqlite"]
+    if flow == "files":
+        stores.append("s3")
     scopes: tuple[tuple[str, Literal["session", "module"]], ...] = (
         ("server", "session"),
         ("invite_server", "module"),
@@ -25,14 +31,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for fixture, scope in scopes:
         if fixture in metafunc.fixturenames:
             metafunc.parametrize(fixture, stores, indirect=True, scope=scope)
+    if "own_server" in metafunc.fixturenames and flow == "files":
+        about_disk = metafunc.definition.get_closest_marker("disk_store") is not None
+        metafunc.parametrize("own_server", ["disk"] if about_disk else FILE_STORES, indirect=True)
 
 
 def store_settings(request: pytest.FixtureRequest) -> dict[str, str]:
     """The settings that point a server at the store the test is parametrized with."""
-    if getattr(request, "param", "sqlite") == "sqlite":
-        return {}
-    postgres: PostgresProcess = request.getfixturevalue("postgres")
-    return {"DATABASE_URL": postgres.new_database()}
+    store = getattr(request, "param", "sqlite")
+    if store == "postgresql":
+        postgres: PostgresProcess = request.getfixturevalue("postgres")
+        return {"DATABASE_URL": postgres.new_database()}
+    if store == "s3":
+        s3: S3Server = request.getfixturevalue("s3")
+        return s3.settings(s3.new_bucket())
+    return {}
 
 
 @pytest.fixture(scope="session")
@@ -55,10 +68,18 @@ def postgres() -> Iterator[PostgresProcess]:
     process.remove()
 
 
+@pytest.fixture(scope="session")
+def s3() -> Iterator[S3Server]:
+    """One S3 implementation (moto in server mode) for the session; tests take fresh buckets."""
+    process = S3Server().start()
+    yield process
+    process.stop()
+
+
 @pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[ServerProcess]:
+def own_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerProcess]:
     """A server of the test's own, free to be restarted or killed (not started yet)."""
-    process = ServerProcess(tmp_path / "data")
+    process = ServerProcess(tmp_path / "data", env=store_settings(request))
     yield process
     process.stop()
 

@@ -51,7 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.files_dir.mkdir(parents=True, exist_ok=True)
+        if not settings.uses_bucket:
+            settings.files_dir.mkdir(parents=True, exist_ok=True)
         storage = await open_storage(settings)
         try:
             services = await open_services(settings, storage)

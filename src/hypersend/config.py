@@ -114,10 +114,45 @@ class Settings(BaseSettings):
     accel_redirect_prefix: str = Field(
         default="",
         pattern=r"^(/[A-Za-z0-9._~/-]*/)?$",
-        description="Behind nginx: downloads answer X-Accel-Redirect to this internal location "
-        "over the files directory, and nginx sends the bytes (e.g. /_hypersend_files/)",
+        description="Behind nginx: downloads of files on disk answer X-Accel-Redirect to this"
+        " internal location over the files directory, and nginx sends the bytes (e.g."
+        " /_hypersend_files/); not used for files in a bucket",
     )
     upload_page_hours: int = Field(default=24, ge=1)
+
+    s3_bucket: str = Field(
+        default="", description="Keep files in this S3-compatible bucket instead of DATA_ROOT"
+    )
+    s3_endpoint_url: str = Field(
+        default="",
+        pattern=r"^(https?://[^/?#]+/?)?$",
+        description="The bucket's S3 endpoint (MinIO, Ceph, Garage, R2...); AWS when empty",
+    )
+    s3_region: str = Field(default="us-east-1", pattern=r"^[a-z0-9-]+$")
+    s3_path_style: bool | None = Field(
+        default=None,
+        description="Address the bucket in the path (endpoint/bucket/key) rather than the host"
+        " name; by default only with S3_ENDPOINT_URL",
+    )
+    s3_presigned_downloads: bool = Field(
+        default=False,
+        description="Signed links redirect to a presigned URL of the bucket (bytes skip the"
+        " server), with the same expiry",
+    )
+    s3_min_part_bytes: int = Field(
+        default=5 * MiB,
+        ge=1,
+        description="The bucket's smallest part but the last (S3: 5 MiB); CHUNK_SIZE must"
+        " be at least this",
+    )
+    s3_timeout_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="A bucket that does not answer for this long fails the request (503)",
+    )
+    aws_access_key_id: str = ""
+    aws_secret_access_key: SecretStr | None = None
+    aws_session_token: SecretStr | None = None
 
     ws_heartbeat_seconds: float = Field(default=25.0, gt=0)
     ws_queue_size: int = Field(default=1024, ge=8)
@@ -138,6 +173,21 @@ class Settings(BaseSettings):
     def _one_database(self) -> Self:
         if self.database_url and self.mongodb_uri:
             raise ValueError("set DATABASE_URL (PostgreSQL) or MONGODB_URI (MongoDB), not both")
+        return self
+
+    @model_validator(mode="after")
+    def _usable_bucket(self) -> Self:
+        if not self.s3_bucket:
+            return self
+        if not self.aws_access_key_id or self.aws_secret_access_key is None:
+            raise ValueError("S3_BUCKET needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+        if not self.s3_min_part_bytes <= self.chunk_size <= 5 * GiB:
+            raise ValueError(
+                f"with S3_BUCKET, CHUNK_SIZE must be from S3_MIN_PART_BYTES"
+                f" ({self.s3_min_part_bytes}) to 5 GiB: each chunk is one part"
+            )
+        if self.accel_redirect_prefix:
+            raise ValueError("ACCEL_REDIRECT_PREFIX serves files from the disk: not with S3_BUCKET")
         return self
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
@@ -174,6 +224,18 @@ class Settings(BaseSettings):
         if self.uses_mongodb:
             return f"MongoDB ({self.mongodb_database})"
         return f"SQLite {self.database_path.resolve()}"
+
+    @property
+    def uses_bucket(self) -> bool:
+        return bool(self.s3_bucket)
+
+    @property
+    def bucket_endpoint(self) -> str:
+        return self.s3_endpoint_url or f"https://s3.{self.s3_region}.amazonaws.com"
+
+    @property
+    def bucket_path_style(self) -> bool:
+        return self.s3_path_style if self.s3_path_style is not None else bool(self.s3_endpoint_url)
 
     @property
     def uses_redis(self) -> bool:

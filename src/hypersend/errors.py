@@ -70,3 +70,16 @@ class RequestTimeout(ApiError):
 
 class InsufficientStorage(ApiError):
     status, code = 507, "insufficient_storage"
+
+
+class ServiceUnavailable(ApiError):
+    status, code = 503, "service_unavailable"
+
+    def __init__(self, detail: str, *, code: str | None = None, retry_after: int = 5) -> None:
+        super().__init__(detail, code=code, headers={"Retry-After": str(max(1, retry_after))})
+
+
+class FileStoreUnavailable(ServiceUnavailable):
+    """The file store (the S3 bucket) cannot be reached or refuses: try again shortly."""
+
+    code = "file_store_unavailable"

@@ -1,10 +1,10 @@
 import asyncio
-import os
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from hypersend import __version__
+from hypersend.errors import FileStoreUnavailable
 from hypersend.json_body import JsonRoute
 from hypersend.services import ServicesDep
 
@@ -20,9 +20,13 @@ async def health(services: ServicesDep) -> JSONResponse:
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
-    files_dir = services.settings.files_dir
-    writable = await asyncio.to_thread(os.access, files_dir, os.W_OK)
-    checks["storage"] = "ok" if writable else "error: not writable"
+    try:
+        await asyncio.wait_for(services.files.store.check(), timeout=5)
+        checks["storage"] = "ok"
+    except FileStoreUnavailable as exc:
+        checks["storage"] = f"error: {exc.detail}"
+    except TimeoutError:
+        checks["storage"] = "error: no answer in 5 s"
     bus = services.bus
     checks["bus"] = "ok" if bus.connected else f"error: {bus.description} unreachable"
     healthy = all(value == "ok" for value in checks.values())

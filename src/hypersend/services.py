@@ -26,6 +26,7 @@ from hypersend.cluster.jobs import run_every
 from hypersend.cluster.redis_client import connect_redis
 from hypersend.config import Settings
 from hypersend.files.service import FileService
+from hypersend.files.stores import open_file_store
 from hypersend.ids import new_id
 from hypersend.messages.service import MessageService
 from hypersend.realtime.bus import EventBus, LocalState
@@ -86,6 +87,7 @@ class Services:
         with contextlib.suppress(Exception):
             await self.coordination.leave()
         await self.bus.close()
+        await self.files.store.close()
         if self.link_server is not None:
             await self.link_server.close()
         if self.redis is not None:
@@ -112,7 +114,7 @@ def build_services(settings: Settings, storage: Storage, redis: Redis | None = N
         else RedisCoordination(redis, node_id, lease_seconds=settings.lease_seconds)
     )
     chats = ChatService(storage, bus, memberships)
-    files = FileService(storage, settings, chats)
+    files = FileService(storage, settings, chats, open_file_store(settings))
     auth = AuthService(
         storage,
         settings,

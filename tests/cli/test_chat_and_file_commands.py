@@ -1,11 +1,9 @@
 """The CLI end to end: open a chat, talk, send a file into it, fetch it back."""
 
-import json
 import threading
-import time
 from pathlib import Path
 
-from tests.support.cli import interrupt, ok, run_cli, sign_up, start_cli
+from tests.support.cli import JsonLines, interrupt, keep_saying, ok, run_cli, sign_up, start_cli
 from tests.support.files import random_file
 from tests.support.server import TEST_CHUNK_SIZE, ServerProcess
 
@@ -34,6 +32,10 @@ def test_chat_send_and_fetch_end_to_end(server: ServerProcess, tmp_path: Path) -
     assert (downloads / "report.pdf").read_bytes() == source.read_bytes()
 
 
+def is_message(line: dict[str, object]) -> bool:
+    return line["type"] == "message.created"
+
+
 def test_follow_prints_events_as_json_lines(server: ServerProcess, tmp_path: Path) -> None:
     ann, ben = tmp_path / "ann.json", tmp_path / "ben.json"
     sign_up(server.url, ann, "Ann")
@@ -41,22 +43,11 @@ def test_follow_prints_events_as_json_lines(server: ServerProcess, tmp_path: Pat
     chat_id = ok(ann, "dm", ben_email).split()[0]
     follower = start_cli(ben, "follow")
     received = threading.Event()
-
-    def keep_talking() -> None:
-        for attempt in range(30):
-            if received.is_set():
-                return
-            ok(ann, "say", chat_id, f"ping {attempt}")
-            time.sleep(0.3)
-
-    talker = threading.Thread(target=keep_talking)
-    talker.start()
+    talker = keep_saying(ann, chat_id, received)
     try:
-        assert follower.stdout is not None
-        line = follower.stdout.readline()
+        event = JsonLines(follower).next_where(is_message, within=20)
         received.set()
-        event = json.loads(line)
-        assert event["type"] == "message.created"
+        assert isinstance(event["message"], dict)
         assert event["message"]["text"].startswith("ping")
     finally:
         received.set()
@@ -69,13 +60,21 @@ def test_follow_stops_on_ctrl_c_after_reconnecting(
     own_server: ServerProcess, tmp_path: Path
 ) -> None:
     own_server.start()
-    profile = tmp_path / "ann.json"
-    sign_up(own_server.url, profile, "Ann")
-    follower = start_cli(profile, "follow")
-    assert follower.stdout is not None
-    time.sleep(1)  # connected, or connecting: either way the restart makes it reconnect
+    ann, ben = tmp_path / "ann.json", tmp_path / "ben.json"
+    sign_up(own_server.url, ann, "Ann")
+    ben_email = sign_up(own_server.url, ben, "Ben")
+    chat_id = ok(ann, "dm", ben_email).split()[0]
+    follower = start_cli(ben, "follow")
+    lines = JsonLines(follower)
+    connected = threading.Event()
+    talker = keep_saying(ann, chat_id, connected)
+    try:
+        lines.next_where(is_message, within=20)  # following for sure
+    finally:
+        connected.set()
+        talker.join()
     own_server.restart()
-    assert json.loads(follower.stdout.readline()) == {"type": "reconnected"}
+    assert lines.next_where(lambda line: not is_message(line), within=20) == {"type": "reconnected"}
     assert interrupt(follower, within=2) == 130
 
 

@@ -25,7 +25,17 @@ def nginx_conf() -> str:
 def test_the_stack_has_every_service_and_declares_its_volumes() -> None:
     stack = compose()
     services = stack["services"]
-    assert set(services) == {"server-1", "server-2", "redis", "app", "postgres", "mongo", "nginx"}
+    assert set(services) == {
+        "server-1",
+        "server-2",
+        "redis",
+        "app",
+        "postgres",
+        "mongo",
+        "minio",
+        "minio-bucket",
+        "nginx",
+    }
     used = {
         volume.split(":")[0]
         for service in services.values()
@@ -33,7 +43,11 @@ def test_the_stack_has_every_service_and_declares_its_volumes() -> None:
         if not volume.startswith(".")
     }
     assert used == set(stack["volumes"])
-    assert all(service["restart"] == "unless-stopped" for service in services.values())
+    assert all(
+        service["restart"] == "unless-stopped"
+        for name, service in services.items()
+        if name != "minio-bucket"  # a one-shot job
+    )
 
 
 @pytest.mark.parametrize("name", ["server-1", "server-2"])
@@ -72,6 +86,18 @@ def test_postgresql_is_the_store_and_mongodb_a_profile() -> None:
     assert mongo["profiles"] == ["mongodb"]
     assert "mongosh" in mongo["healthcheck"]["test"]
     assert "mongo-data:/data/db" in mongo["volumes"]
+
+
+def test_a_bucket_is_a_profile_made_from_the_settings_the_servers_read() -> None:
+    services = compose()["services"]
+    minio, making = services["minio"], services["minio-bucket"]
+    assert minio["profiles"] == making["profiles"] == ["bucket"]
+    assert "minio-data:/data" in minio["volumes"]
+    assert minio["environment"]["MINIO_ROOT_USER"].startswith("${AWS_ACCESS_KEY_ID")
+    assert making["environment"]["S3_BUCKET"].startswith("${S3_BUCKET")
+    assert 'mc mb --ignore-existing "local/$$S3_BUCKET"' in making["entrypoint"][-1]
+    setting_names = {name.upper() for name in Settings.model_fields}
+    assert {"S3_BUCKET", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} <= setting_names
 
 
 def test_the_app_serves_the_web_version_where_nginx_expects_it() -> None:

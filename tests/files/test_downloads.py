@@ -83,6 +83,26 @@ async def test_range_forms_give_206(
     assert response.headers["content-range"] == f"bytes {start}-{end}/{SIZE}"
 
 
+async def test_several_ranges_come_as_multipart_byteranges(
+    alice: HyperSendClient, uploaded: tuple[FileInfo, bytes]
+) -> None:
+    info, data = uploaded
+    response = await get(alice, info.file_id, Range=f"bytes=0-9,{SIZE - 5}-,100-119")
+    assert response.status_code == 206
+    media_type, _, boundary = response.headers["content-type"].partition("; boundary=")
+    assert media_type == "multipart/byteranges"
+    assert int(response.headers["content-length"]) == len(response.content)
+    parts = response.content.split(f"--{boundary}".encode())
+    assert parts[0] == b""
+    assert parts[-1] == b"--"
+    spans = [(0, 9), (100, 119), (SIZE - 5, SIZE - 1)]
+    assert len(parts[1:-1]) == len(spans)
+    for part, (first, last) in zip(parts[1:-1], spans, strict=True):
+        head, _, rest = part.partition(b"\r\n\r\n")
+        assert f"Content-Range: bytes {first}-{last}/{SIZE}".encode() in head
+        assert rest == data[first : last + 1] + b"\r\n"
+
+
 @pytest.mark.parametrize("header", [f"bytes={SIZE}-", f"bytes={SIZE + 5}-{SIZE + 10}", "bytes=-0"])
 async def test_unsatisfiable_ranges_are_416(
     alice: HyperSendClient, uploaded: tuple[FileInfo, bytes], header: str
@@ -184,14 +204,13 @@ async def test_signed_links_work_without_headers_and_with_range(
         assert bare.status_code == 401
 
 
-async def test_deleting_frees_the_disk_and_forgets_the_file(
+async def test_deleting_frees_the_store_and_forgets_the_file(
     server: ServerProcess, alice: HyperSendClient, uploaded: tuple[FileInfo, bytes]
 ) -> None:
     info, _ = uploaded
-    stored = server.data_root / "files" / info.file_id[-2:] / info.file_id
-    assert stored.exists()
+    assert server.holds_file(info.file_id)
     await alice.delete_file(info.file_id)
-    assert not stored.exists()
+    assert not server.holds_file(info.file_id)
     assert (await get(alice, info.file_id)).status_code == 404
 
 

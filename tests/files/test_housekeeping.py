@@ -24,6 +24,7 @@ async def test_quota_counts_every_file_of_the_user(own_server: ServerProcess) ->
         await start(client, 400)
 
 
+@pytest.mark.disk_store
 async def test_no_room_on_disk_is_507(own_server: ServerProcess) -> None:
     own_server.env["MIN_FREE_DISK_BYTES"] = str(2**62)
     own_server.start()
@@ -42,12 +43,11 @@ async def test_abandoned_uploads_expire_and_are_swept(own_server: ServerProcess)
     own_server.start()
     async with await signed_in(own_server.url) as client:
         file_id = str((await start(client, TEST_CHUNK_SIZE + 1))["file_id"])
-        stored = own_server.data_root / "files" / file_id[-2:] / file_id
-        assert stored.exists()
+        assert own_server.holds_file(file_id)
         await asyncio.sleep(2.5)
         late = await put_chunk(client, file_id, 0, b"x" * TEST_CHUNK_SIZE)
         assert late.status_code in (404, 410)
-        assert not stored.exists()
+        assert not own_server.holds_file(file_id)
         assert (
             await client.api.http.get(f"/files/{file_id}/info", headers=client.api.auth_headers())
         ).status_code == 404
@@ -60,10 +60,9 @@ async def test_retention_removes_old_completed_files(
     own_server.start()
     async with await signed_in(own_server.url) as client:
         info = await client.upload_file(random_file(tmp_path / "a.bin", 100), state_dir=tmp_path)
-        stored = own_server.data_root / "files" / info.file_id[-2:] / info.file_id
-        assert stored.exists()
+        assert own_server.holds_file(info.file_id)
         await asyncio.sleep(3)
-        assert not stored.exists()
+        assert not own_server.holds_file(info.file_id)
 
 
 async def test_acknowledged_chunks_survive_kill_9(
@@ -149,6 +148,7 @@ def chunks_of(data: bytes) -> list[bytes]:
     return [data[at : at + TEST_CHUNK_SIZE] for at in range(0, len(data), TEST_CHUNK_SIZE)]
 
 
+@pytest.mark.disk_store
 async def test_an_idle_upload_gives_back_its_unwritten_disk_and_takes_it_again(
     own_server: ServerProcess, tmp_path: Path
 ) -> None:
@@ -172,6 +172,7 @@ async def test_an_idle_upload_gives_back_its_unwritten_disk_and_takes_it_again(
         assert copy.read_bytes() == data
 
 
+@pytest.mark.disk_store
 async def test_a_resumed_idle_upload_without_room_left_is_507_and_stays_resumable(
     own_server: ServerProcess, tmp_path: Path
 ) -> None:
@@ -200,6 +201,7 @@ async def test_a_resumed_idle_upload_without_room_left_is_507_and_stays_resumabl
         assert copy.read_bytes() == data
 
 
+@pytest.mark.disk_store
 async def test_an_upload_file_that_any_process_is_writing_is_not_given_back(
     own_server: ServerProcess, tmp_path: Path
 ) -> None:

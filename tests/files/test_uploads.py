@@ -46,8 +46,7 @@ async def test_parallel_out_of_order_chunks_complete_the_file(
     expected = content_hash(hashlib.sha256(pieces[i]).digest() for i in range(6))
     assert info.content_hash == expected
 
-    stored = server.data_root / "files" / file_id[-2:] / file_id
-    assert stored.read_bytes() == data
+    assert server.stored_bytes(file_id) == data
 
 
 async def test_sending_a_chunk_again_is_harmless(alice: HyperSendClient) -> None:

@@ -99,3 +99,5 @@ async def test_expiring_uploads_and_old_completed_files_are_found(storage: Stora
     assert [f.id for f in await storage.files.completed_before(now + timedelta(days=1), 10)] == [
         old_done.id
     ]
+    after = await storage.files.completed_before(now + timedelta(days=1), 10, after_id=old_done.id)
+    assert after == []

@@ -1,8 +1,13 @@
 """Run the real `hypersend` command in a child process."""
 
+import json
+import queue
 import signal
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.support.accounts import PASSWORD, unique_email
@@ -66,3 +71,50 @@ def interrupt(process: "subprocess.Popen[str]", *, within: float) -> int:
     finally:
         process.kill()
         process.communicate()
+
+
+class JsonLines:
+    """A running command's standard output, read as JSON lines on a thread of its own, so
+    that a test waits for a line with a timeout instead of blocking forever."""
+
+    def __init__(self, process: "subprocess.Popen[str]") -> None:
+        assert process.stdout is not None
+        self._lines: queue.Queue[dict[str, object]] = queue.Queue()
+        stdout = process.stdout
+
+        def read() -> None:
+            for line in stdout:
+                self._lines.put(json.loads(line))
+
+        threading.Thread(target=read, daemon=True).start()
+
+    def next_where(
+        self, wanted: Callable[[dict[str, object]], bool], *, within: float
+    ) -> dict[str, object]:
+        """The next line `wanted` accepts (those before it are passed over)."""
+        deadline = time.monotonic() + within
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no such line in {within} s")
+            try:
+                line = self._lines.get(timeout=left)
+            except queue.Empty:
+                raise AssertionError(f"no such line in {within} s") from None
+            if wanted(line):
+                return line
+
+
+def keep_saying(profile: Path, chat_id: str, until: threading.Event) -> threading.Thread:
+    """Say "ping N" in the chat every 0.3 s (30 times at most) until `until` is set."""
+
+    def talk() -> None:
+        for attempt in range(30):
+            if until.is_set():
+                return
+            ok(profile, "say", chat_id, f"ping {attempt}")
+            time.sleep(0.3)
+
+    talker = threading.Thread(target=talk)
+    talker.start()
+    return talker

@@ -128,6 +128,25 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def holds_file(self, file_id: str) -> bool:
+        """Whether the server's file store keeps anything of the file (finished or not)."""
+        if "S3_BUCKET" in self.env:
+            from tests.support.s3 import bucket_holds
+
+            return bucket_holds(self.env, file_id)
+        return self.disk_path(file_id).exists()
+
+    def stored_bytes(self, file_id: str) -> bytes:
+        """A finished file's bytes, read straight from the server's file store."""
+        if "S3_BUCKET" in self.env:
+            from tests.support.s3 import bucket_bytes
+
+            return bucket_bytes(self.env, file_id)
+        return self.disk_path(file_id).read_bytes()
+
+    def disk_path(self, file_id: str) -> Path:
+        return self.data_root / "files" / file_id[-2:] / file_id
+
     def stored_files(self) -> list[Path]:
         """Every file under `DATA_ROOT/files` (uploads; never P2P bytes)."""
         return [path for path in (self.data_root / "files").rglob("*") if path.is_file()]

@@ -107,6 +107,10 @@ class DirectAdmin:
 async def open_direct_admin(settings: Settings) -> AsyncIterator[DirectAdmin]:
     storage = await open_storage(settings)
     try:
-        yield DirectAdmin(build_services(settings, storage).admin)
+        services = build_services(settings, storage)
+        try:
+            yield DirectAdmin(services.admin)
+        finally:
+            await services.files.store.close()
     finally:
         await storage.close()

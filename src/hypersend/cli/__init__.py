@@ -6,12 +6,16 @@ import sys
 from collections.abc import Sequence
 
 from hypersend import __version__
-from hypersend.cli import account, admin, app, chats, files, migrate, p2p, serve
+from hypersend.cli import account, admin, app, chats, files, migrate, move_files, p2p, serve
 from hypersend.cli.profile import DEFAULT_PROFILE_PATH
 from hypersend.client import HyperSendError
 
-COMMAND_GROUPS = (serve, account, chats, files, p2p, admin, migrate, app)
-SERVERLESS = (serve.run, migrate.run)  # they act on a data folder, not through a server
+COMMAND_GROUPS = (serve, account, chats, files, p2p, admin, migrate, move_files, app)
+SERVERLESS = (
+    serve.run,
+    migrate.run,
+    move_files.run,
+)  # they act on a data folder, not through a server
 
 
 def build_parser() -> argparse.ArgumentParser:

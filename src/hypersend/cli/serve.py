@@ -15,6 +15,8 @@ from hypersend import __version__
 from hypersend.cli.ports import PortTaken, require_free_port
 from hypersend.cluster.redis_client import RedisUnavailable, connect_redis
 from hypersend.config import Settings
+from hypersend.errors import FileStoreUnavailable
+from hypersend.files.stores import open_file_store
 from hypersend.storage.drivers import missing_driver
 from hypersend.storage.errors import StorageUnavailable
 
@@ -84,7 +86,8 @@ def _checked_settings() -> Settings:
         raise CannotServe(f"invalid settings: {problems}") from exc
     try:
         settings.data_root.mkdir(parents=True, exist_ok=True)
-        settings.files_dir.mkdir(exist_ok=True)
+        if not settings.uses_bucket:
+            settings.files_dir.mkdir(exist_ok=True)
     except OSError as exc:
         raise CannotServe(
             f"cannot use the data root {settings.data_root}: {exc.strerror or exc}"
@@ -102,7 +105,19 @@ def _checked_settings() -> Settings:
         asyncio.run(_require_redis(settings.redis_url))
     if settings.uses_postgresql:
         _require_postgresql(settings.database_url)
+    if settings.uses_bucket:
+        asyncio.run(_require_bucket(settings))
     return settings
+
+
+async def _require_bucket(settings: Settings) -> None:
+    store = open_file_store(settings)
+    try:
+        await store.check()
+    except FileStoreUnavailable as exc:
+        raise CannotServe(f"cannot use the bucket: {exc.detail}") from exc
+    finally:
+        await store.close()
 
 
 def _require_postgresql(url: str) -> None:
@@ -126,12 +141,14 @@ async def _require_redis(url: str) -> None:
 
 def _startup_line(settings: Settings) -> str:
     database = settings.database_description()
+    files = f"bucket {settings.s3_bucket}" if settings.uses_bucket else "files on disk"
     processes = f"{settings.workers} worker" + ("s" if settings.workers > 1 else "")
     if settings.uses_redis:
         processes += " sharing Redis"
     return (
         f"HyperSend {__version__} on http://{settings.host}:{settings.port}"
-        f" | data root {settings.data_root.resolve()} | database {database} | {processes}"
+        f" | data root {settings.data_root.resolve()} | database {database} | {files}"
+        f" | {processes}"
     )
 
 

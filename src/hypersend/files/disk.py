@@ -1,47 +1,38 @@
-"""File bytes on disk: one preallocated file per upload, named by id, written chunk by chunk.
+"""File bytes on this machine's disk: one preallocated file per upload, named by id, written
+chunk by chunk at its offsets (the default file store).
 
 An upload's file holds its whole size on disk from the start (`fallocate`), so that an upload
 that was accepted cannot run out of room half-way. An upload left idle gives the blocks it has
-not written back (`releasing`), and takes them again when it resumes (`writing`), if the disk
-still has room. The two meet on the file's own `flock`, which every process on the machine
-sees: a writer holds it shared from its first byte until its chunk is recorded, the release
-takes it exclusively and only when no one writes, so a hole is never punched under a chunk
-that is being written or that was recorded.
-
-Each chunk streams straight to its offset while being hashed, in large pieces handed to a
-worker thread (the next piece is received while the previous one is written), so memory per
-request stays at a few MiB whatever the chunk or file size, and the event loop never waits
-on the disk.
+not written back (`give_back_idle`), and takes them again with its next chunk (`writing`), if
+the disk still has room. The two meet on the file's own `flock`, which every process on the
+machine sees: a writer holds it shared from its first byte until its chunk is recorded, the
+release takes it exclusively and only when no one writes, so a hole is never punched under a
+chunk that is being written or that was recorded.
 """
 
 import asyncio
 import contextlib
 import errno
 import fcntl
-import hashlib
+import logging
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from datetime import datetime
 from pathlib import Path
 
-from hypersend.errors import InsufficientStorage, Unprocessable
+from hypersend.errors import Conflict, FileStoreUnavailable, InsufficientStorage
 from hypersend.files.holes import punch_hole
+from hypersend.files.store import FileMissing, Leftover
+from hypersend.files.streaming import write_hashed
+from hypersend.storage.models import FileRecord
 
-WRITE_PIECE = 1024 * 1024
-# Hashing and writing the pieces of every upload run on two threads of their own rather than
-# the default executor's larger crowd, which contends more for the GIL: measured, five
-# interleaved runs of 2 GiB, median 0.53 -> 0.56 GB/s and 5 % less server CPU.
-_PIECE_THREADS = ThreadPoolExecutor(2, thread_name_prefix="chunk-pieces")
+logger = logging.getLogger("hypersend.files")
 
-WritePiece = Callable[[list[bytes], int], None]
-
-
-class ChunkLengthError(Unprocessable):
-    code = "wrong_chunk_length"
+READ_PIECE = 1024 * 1024
 
 
-class FileDisk:
+class DiskStore:
     def __init__(self, root: Path, *, durable: bool, min_free_bytes: int) -> None:
         self.root = root
         self.durable = durable
@@ -56,6 +47,13 @@ class FileDisk:
         """`path` below the files directory (what nginx's internal location serves)."""
         return f"{file_id[-2:]}/{file_id}"
 
+    def local_path(self, file_id: str) -> Path:
+        return self.path(file_id)
+
+    async def check(self) -> None:
+        if not await asyncio.to_thread(os.access, self.root, os.W_OK):
+            raise FileStoreUnavailable(f"{self.root} is not writable")
+
     async def check_room(self, size: int) -> None:
         """Refuse (507) to take `size` more bytes when that leaves less than the free space
         kept for everyone else."""
@@ -63,16 +61,16 @@ class FileDisk:
         if free - size < self.min_free_bytes:
             raise InsufficientStorage("The server does not have room for this file")
 
-    async def allocate(self, file_id: str, size: int) -> None:
+    async def begin(self, record: FileRecord) -> None:
         """Create the target file with its blocks reserved (`fallocate`). Where the file
         system cannot reserve, the file is made sparse at its full size."""
 
         def create() -> None:
-            path = self.path(file_id)
+            path = self.path(record.id)
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
-                _reserve(fd, size)
+                _reserve(fd, record.size)
             except BaseException:
                 os.close(fd)
                 path.unlink(missing_ok=True)
@@ -81,19 +79,40 @@ class FileDisk:
 
         await asyncio.to_thread(create)
 
-    async def remove(self, file_id: str) -> None:
-        def unlink() -> None:
-            with contextlib.suppress(FileNotFoundError):
-                self.path(file_id).unlink()
+    async def finish(self, record: FileRecord, digests: dict[int, bytes]) -> None:
+        """Nothing to do: the chunks are already in place in the one file."""
 
-        await asyncio.to_thread(unlink)
+    async def holds_complete(self, record: FileRecord, digests: dict[int, bytes]) -> bool:
+        """The file is there at its size and every chunk hashes to its digest (a copy cut
+        short has its full size already: only the hashes tell)."""
+        try:
+            if (await asyncio.to_thread(self.path(record.id).stat)).st_size != record.size:
+                return False
+        except FileNotFoundError:
+            return False
+        for index in range(record.total_chunks):
+            first = index * record.chunk_size
+            last = first + record.chunk_length(index) - 1
+            async with self.open_read(record, first, last) as stream:
+                if await write_hashed(stream, last + 1 - first, None) != digests.get(index):
+                    return False
+        return True
+
+    async def remove(self, record: FileRecord) -> None:
+        await asyncio.to_thread(self.path(record.id).unlink, missing_ok=True)
 
     @contextlib.asynccontextmanager
-    async def writing(self, file_id: str) -> AsyncIterator["OpenUpload"]:
+    async def writing(self, record: FileRecord) -> AsyncIterator["OpenFile"]:
         """The upload's file, open for chunks, its space reserved again if an idle spell gave
-        it back (507 when the disk no longer has room), and safe from `releasing` until the
-        block ends: record what was written before leaving it."""
-        fd = await asyncio.to_thread(os.open, self.path(file_id), os.O_WRONLY)
+        it back (507 when the disk no longer has room), and safe from `give_back_idle` until
+        the block ends."""
+        try:
+            fd = await asyncio.to_thread(os.open, self.path(record.id), os.O_WRONLY)
+        except FileNotFoundError as exc:  # begun in a bucket, before files moved to the disk
+            raise Conflict(
+                "This upload began before files moved; start it again",
+                code="upload_restart_needed",
+            ) from exc
         try:
             await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_SH)
             stat = await asyncio.to_thread(os.fstat, fd)
@@ -101,57 +120,95 @@ class FileDisk:
             if missing > 0:
                 await self.check_room(missing)
                 await asyncio.to_thread(_reserve, fd, stat.st_size)
-            yield OpenUpload(fd, self.durable)
+            yield OpenFile(fd, record.chunk_size, self.durable)
         finally:
             os.close(fd)  # and with it the lock
 
-    @contextlib.asynccontextmanager
-    async def releasing(self, file_id: str) -> AsyncIterator["ReservedFile | None"]:
-        """The upload's file, locked against writers, when it still holds a reservation and
-        no process is writing to it; else None (try again at the next sweep)."""
+    async def give_back_idle(
+        self, record: FileRecord, received: Callable[[], Awaitable[Collection[int]]]
+    ) -> None:
+        """Punch holes where the chunks not received would go, when the file still holds its
+        reservation and no process is writing to it (else: at a later sweep). What was
+        received is asked for under the lock, so no chunk recorded before it is missed."""
 
         def open_idle() -> int | None:
             try:
-                fd = os.open(self.path(file_id), os.O_WRONLY)
+                fd = os.open(self.path(record.id), os.O_WRONLY)
             except FileNotFoundError:  # removed meanwhile, or kept by another machine
                 return None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 stat = os.fstat(fd)
-            except BlockingIOError:
+            except BlockingIOError:  # a chunk is being written: not idle after all
                 os.close(fd)
                 return None
-            if stat.st_blocks * 512 < stat.st_size:  # given back already, or never reserved
+            if stat.st_blocks * 512 < stat.st_size:  # given back already
                 os.close(fd)
                 return None
             return fd
 
+        def punch(fd: int, ranges: list[tuple[int, int]]) -> int:
+            before = os.fstat(fd).st_blocks
+            for offset, length in ranges:
+                if not punch_hole(fd, offset, length):
+                    break
+            return (before - os.fstat(fd).st_blocks) * 512
+
         fd = await asyncio.to_thread(open_idle)
         if fd is None:
-            yield None
             return
         try:
-            yield ReservedFile(fd)
+            ranges = _unreceived_ranges(record, await received())
+            freed = await asyncio.to_thread(punch, fd, ranges)
         finally:
             os.close(fd)
+        logger.info("Upload %s idle: gave back %d bytes of disk", record.id, freed)
 
-    async def digest_of(self, length: int, body: AsyncIterator[bytes]) -> bytes:
-        """Hash a body without storing it (a chunk that was already received)."""
-        return await _stream(body, length, None)
+    async def leftovers(self, started_before: datetime) -> AsyncIterator[Leftover]:
+        """None kept apart: a disk upload's file is made just before its record."""
+        return
+        yield
+
+    async def discard(self, leftover: Leftover) -> None:
+        await asyncio.to_thread(self.path(leftover.file_id).unlink, missing_ok=True)
+
+    @contextlib.asynccontextmanager
+    async def open_read(
+        self, record: FileRecord, first: int, last: int
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        try:
+            handle = await asyncio.to_thread(self.path(record.id).open, "rb")
+        except FileNotFoundError as exc:
+            raise FileMissing(record.id) from exc
+        try:
+            yield _read(handle.fileno(), first, last)
+        finally:
+            handle.close()
+
+    def presigned_url(self, record: FileRecord, expires_seconds: int, disposition: str) -> None:
+        return None
+
+    async def close(self) -> None:
+        pass
 
 
-class OpenUpload:
-    """An upload's file while a chunk is written to it (see `FileDisk.writing`)."""
+class OpenFile:
+    """An upload's file while a chunk is written to it (see `DiskStore.writing`)."""
 
-    def __init__(self, fd: int, durable: bool) -> None:
+    def __init__(self, fd: int, chunk_size: int, durable: bool) -> None:
         self._fd = fd
+        self._chunk_size = chunk_size
         self._durable = durable
 
-    async def write_chunk(self, offset: int, length: int, body: AsyncIterator[bytes]) -> bytes:
-        """Write exactly `length` bytes of `body` at `offset`; return their SHA-256 digest."""
-        fd = self._fd
+    async def write_chunk(
+        self, index: int, length: int, body: AsyncIterator[bytes], *, expected: bytes | None
+    ) -> bytes:
+        """Write exactly `length` bytes of `body` at the chunk's offset; return their digest."""
+        fd, offset = self._fd, index * self._chunk_size
         try:
-            digest = await _stream(body, length, lambda piece, at: _pwrite(fd, piece, offset + at))
+            digest = await write_hashed(
+                body, length, lambda batch, at: _pwrite(fd, batch, offset + at)
+            )
             if self._durable:
                 await asyncio.to_thread(os.fdatasync, fd)
         except OSError as exc:
@@ -161,23 +218,16 @@ class OpenUpload:
         return digest
 
 
-class ReservedFile:
-    """An idle upload's file, locked so that no chunk is written while it gives space back."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-
-    async def give_back(self, ranges: Iterable[tuple[int, int]]) -> int:
-        """Free the blocks of the (offset, length) ranges; how many bytes that was."""
-
-        def punch() -> int:
-            before = os.fstat(self._fd).st_blocks
-            for offset, length in ranges:
-                if not punch_hole(self._fd, offset, length):
-                    break
-            return (before - os.fstat(self._fd).st_blocks) * 512
-
-        return await asyncio.to_thread(punch)
+async def _read(fd: int, first: int, last: int) -> AsyncIterator[bytes]:
+    position = first
+    while position <= last:
+        piece = await asyncio.to_thread(
+            os.pread, fd, min(READ_PIECE, last + 1 - position), position
+        )
+        if not piece:
+            return
+        position += len(piece)
+        yield piece
 
 
 def _reserve(fd: int, size: int) -> None:
@@ -192,6 +242,20 @@ def _reserve(fd: int, size: int) -> None:
         os.ftruncate(fd, size)
 
 
+def _unreceived_ranges(record: FileRecord, received: Collection[int]) -> list[tuple[int, int]]:
+    """The (offset, length) byte ranges of the chunks not received, neighbours merged."""
+    ranges: list[tuple[int, int]] = []
+    for index in range(record.total_chunks):
+        if index in received:
+            continue
+        offset, length = index * record.chunk_size, record.chunk_length(index)
+        if ranges and sum(ranges[-1]) == offset:
+            ranges[-1] = (ranges[-1][0], ranges[-1][1] + length)
+        else:
+            ranges.append((offset, length))
+    return ranges
+
+
 def _pwrite(fd: int, pieces: list[bytes], position: int) -> None:
     """Write the pieces back to back at `position` (one `pwritev`, resumed if it is short)."""
     views = [memoryview(piece) for piece in pieces]
@@ -203,46 +267,3 @@ def _pwrite(fd: int, pieces: list[bytes], position: int) -> None:
             views.pop(0)
         if views and written:
             views[0] = views[0][written:]
-
-
-async def _stream(
-    body: AsyncIterator[bytes],
-    length: int,
-    write: WritePiece | None,
-) -> bytes:
-    loop = asyncio.get_running_loop()
-    hasher = hashlib.sha256()
-    received = 0
-    pieces: list[bytes] = []  # received since the last flush: kept as they came, not copied
-    buffered = 0
-    pending: asyncio.Future[None] | None = None
-
-    def flush(batch: list[bytes], at: int) -> None:
-        if write is not None:
-            write(batch, at)
-        for piece in batch:
-            hasher.update(piece)
-
-    try:
-        async for data in body:
-            received += len(data)
-            if received > length:
-                raise ChunkLengthError(f"Chunk is longer than its {length} bytes")
-            pieces.append(data)
-            buffered += len(data)
-            if buffered >= WRITE_PIECE:
-                if pending is not None:
-                    await pending
-                pending = loop.run_in_executor(_PIECE_THREADS, flush, pieces, received - buffered)
-                pieces, buffered = [], 0
-        if received != length:
-            raise ChunkLengthError(f"Chunk has {received} bytes; expected {length}")
-        if pending is not None:
-            await pending
-            pending = None
-        if pieces:
-            await loop.run_in_executor(_PIECE_THREADS, flush, pieces, received - buffered)
-    finally:
-        if pending is not None:
-            await asyncio.gather(pending, return_exceptions=True)
-    return hasher.digest()

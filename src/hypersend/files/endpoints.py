@@ -1,15 +1,20 @@
+import secrets
+import time
 import unicodedata
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, RedirectResponse, StreamingResponse
 
 from hypersend.auth.dependencies import CurrentUser, OptionalPrincipal
 from hypersend.error_responses import NO_ROOM, RANGE_NOT_SATISFIABLE
 from hypersend.errors import Unauthorized
 from hypersend.files.dependencies import CHUNK_BODY_OPENAPI, IncomingChunkDep
-from hypersend.files.ranges import check_range
+from hypersend.files.disk import DiskStore
+from hypersend.files.ranges import check_range, requested_spans
 from hypersend.files.schemas import (
     ChunkAccepted,
     DownloadLink,
@@ -17,8 +22,10 @@ from hypersend.files.schemas import (
     StartUpload,
     UploadStarted,
 )
+from hypersend.files.service import FileService
 from hypersend.json_body import JsonRoute
 from hypersend.services import ServicesDep
+from hypersend.storage.models import FileRecord
 
 router = APIRouter(prefix="/files", tags=["files"], route_class=JsonRoute)
 
@@ -86,6 +93,7 @@ async def download(
     principal: OptionalPrincipal,
     services: ServicesDep,
     range_header: Annotated[str | None, Header(alias="range")] = None,
+    if_range: Annotated[str | None, Header(alias="if-range")] = None,
     expires: Annotated[int | None, Query(ge=0, le=2**63)] = None,
     sig: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Response:
@@ -105,11 +113,83 @@ async def download(
         "Cache-Control": "private",
         "Content-Disposition": content_disposition(record.filename),
     }
-    accel_prefix = services.settings.accel_redirect_prefix
-    if accel_prefix:  # every check is done: nginx sends the bytes (and handles Range)
-        location = accel_prefix + files.disk.relative_path(record.id)
-        return Response(headers={**headers, "X-Accel-Redirect": location}, media_type=record.mime)
-    return LargeFileResponse(files.disk.path(record.id), media_type=record.mime, headers=headers)
+    local = files.store.local_path(record.id)
+    if local is not None:
+        accel_prefix = services.settings.accel_redirect_prefix
+        if accel_prefix:  # every check is done: nginx sends the bytes (and handles Range)
+            location = accel_prefix + DiskStore.relative_path(record.id)
+            return Response(
+                headers={**headers, "X-Accel-Redirect": location}, media_type=record.mime
+            )
+        return LargeFileResponse(local, media_type=record.mime, headers=headers)
+    if expires is not None:  # a signed link: the bucket may send the bytes itself
+        seconds_left = max(1, expires - int(time.time()))
+        url = files.store.presigned_url(record, seconds_left, headers["Content-Disposition"])
+        if url is not None:
+            return RedirectResponse(url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
+    spans = [(0, record.size - 1)]
+    if range_header and if_range in (None, headers["ETag"]):
+        spans = requested_spans(range_header, record.size)
+        headers["Content-Range"] = f"bytes {spans[0][0]}-{spans[0][1]}/{record.size}"
+    return await _streamed(files, record, spans, headers)
+
+
+async def _streamed(
+    files: FileService,
+    record: FileRecord,
+    spans: list[tuple[int, int]],
+    headers: dict[str, str],
+) -> StreamingResponse:
+    """The file's bytes (one span of them, or several as multipart/byteranges) from a store
+    that is not this machine's disk, streamed at the pace the client reads. The first span
+    is opened before the answer starts, so that a store that fails answers 503 in the API's
+    shape."""
+    stack = AsyncExitStack()
+    opened = await stack.enter_async_context(files.open_read(record, *spans[0]))
+    status_code = status.HTTP_206_PARTIAL_CONTENT if "Content-Range" in headers else 200
+    headers = {**headers, "Accept-Ranges": "bytes"}
+    media_type = record.mime
+    if len(spans) == 1:
+        headers["Content-Length"] = str(spans[0][1] + 1 - spans[0][0])
+
+        async def body() -> AsyncIterator[bytes]:
+            async with stack:
+                async for piece in opened:
+                    yield piece
+
+    else:
+        del headers["Content-Range"]
+        boundary = secrets.token_hex(16)
+        heads = [
+            f"--{boundary}\r\nContent-Type: {record.mime}\r\n"
+            f"Content-Range: bytes {first}-{last}/{record.size}\r\n\r\n".encode()
+            for first, last in spans
+        ]
+        tail = f"--{boundary}--".encode()  # as Starlette ends the disk store's
+        sizes = (
+            len(head) + last + 1 - first + 2
+            for head, (first, last) in zip(heads, spans, strict=True)
+        )
+        headers["Content-Length"] = str(sum(sizes) + len(tail))
+        media_type = f"multipart/byteranges; boundary={boundary}"
+
+        async def body() -> AsyncIterator[bytes]:
+            async with stack:
+                yield heads[0]
+                async for piece in opened:
+                    yield piece
+                yield b"\r\n"
+            for head, span in zip(heads[1:], spans[1:], strict=True):
+                yield head
+                async with files.open_read(record, *span) as stream:
+                    async for piece in stream:
+                        yield piece
+                yield b"\r\n"
+            yield tail
+
+    return StreamingResponse(
+        body(), status_code=status_code, headers=headers, media_type=media_type
+    )
 
 
 def content_disposition(filename: str) -> str:

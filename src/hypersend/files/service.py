@@ -2,9 +2,11 @@
 
 import logging
 import mimetypes
-from collections.abc import AsyncIterator, Collection
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from hypersend.chats.service import ChatService
 from hypersend.clock import utcnow
@@ -16,9 +18,10 @@ from hypersend.errors import (
     PayloadTooLarge,
     Unprocessable,
 )
-from hypersend.files.disk import ChunkLengthError, FileDisk
 from hypersend.files.links import LinkSigner
 from hypersend.files.schemas import ChunkAccepted, FileInfo, UploadStarted
+from hypersend.files.store import FileMissing, FileStore
+from hypersend.files.streaming import ChunkLengthError, write_hashed
 from hypersend.ids import new_id
 from hypersend.storage import Storage
 from hypersend.storage.models import FileRecord, FileRef, User
@@ -44,15 +47,13 @@ class IncomingChunk:
 
 
 class FileService:
-    def __init__(self, storage: Storage, settings: Settings, chats: ChatService) -> None:
+    def __init__(
+        self, storage: Storage, settings: Settings, chats: ChatService, store: FileStore
+    ) -> None:
         self._storage = storage
         self._settings = settings
         self._chats = chats
-        self.disk = FileDisk(
-            settings.files_dir,
-            durable=settings.durable_uploads,
-            min_free_bytes=settings.min_free_disk_bytes,
-        )
+        self.store = store
         self.links = LinkSigner(settings.signing_key)
         # Chunks being received by this process (one index of one upload at a time). Per
         # process: two processes may receive the same chunk at the same moment and both write
@@ -84,7 +85,7 @@ class FileService:
                 " some first",
                 code="too_many_unfinished_uploads",
             )
-        await self.disk.check_room(size)
+        await self.store.check_room(size)
         now = utcnow()
         chunk_size = settings.chunk_size
         record = FileRecord(
@@ -100,11 +101,11 @@ class FileService:
             created_at=now,
             expires_at=now + self._upload_expiry,
         )
-        await self.disk.allocate(record.id, size)
+        record = replace(record, store_upload_id=await self.store.begin(record))
         try:
             await self._storage.files.create(record)
         except BaseException:
-            await self.disk.remove(record.id)
+            await self.store.remove(record)
             raise
         assert record.expires_at is not None
         return UploadStarted(
@@ -139,17 +140,17 @@ class FileService:
             raise Conflict(f"Chunk {index} is already being received", code="chunk_in_flight")
         self._chunks_in_flight.add(key)
         try:
-            async with self.disk.writing(record.id) as target:
+            async with self.store.writing(record) as sink:
                 known = await self._storage.files.chunk_digest(record.id, index)
                 if known is not None:
-                    digest = await self.disk.digest_of(length, body)
+                    digest = await _digest_of(length, body)
                     if digest != known:
                         raise Conflict(
                             f"Chunk {index} was already received with other content",
                             code="chunk_conflict",
                         )
                 else:
-                    digest = await target.write_chunk(index * record.chunk_size, length, body)
+                    digest = await sink.write_chunk(index, length, body, expected=expected)
                 if expected is not None and digest != expected:
                     raise Unprocessable(
                         f"Chunk {index} does not match its X-Chunk-SHA256", code="digest_mismatch"
@@ -159,6 +160,8 @@ class FileService:
                 )
         finally:
             self._chunks_in_flight.discard(key)
+        if receipt.complete:
+            await self._finish(record)
         return ChunkAccepted(
             file_id=record.id,
             index=index,
@@ -240,6 +243,7 @@ class FileService:
                 logger.info("Swept %d files past retention", len(old))
         if self._settings.upload_idle_release_minutes:
             await self._release_idle_reservations(now)
+        await self._discard_leftovers(now)
         return removed
 
     async def _release_idle_reservations(self, now: datetime) -> None:
@@ -252,13 +256,19 @@ class FileService:
             cutoff, SWEEP_BATCH, after_id=after_id
         ):
             for record in batch:
-                async with self.disk.releasing(record.id) as reserved:
-                    if reserved is None:
-                        continue
-                    received = await self._storage.files.chunk_digests(record.id)
-                    freed = await reserved.give_back(_unreceived_ranges(record, received))
-                    logger.info("Upload %s idle: gave back %d bytes of disk", record.id, freed)
+                await self.store.give_back_idle(
+                    record, partial(self._storage.files.chunk_digests, record.id)
+                )
             after_id = batch[-1].id
+
+    async def _discard_leftovers(self, now: datetime) -> None:
+        """Drop what the store keeps for uploads that have no record (a crash between the
+        store's part and the record's), once they are older than an idle upload may live."""
+        async for leftover in self.store.leftovers(now - self._upload_expiry):
+            record = await self._storage.files.get(leftover.file_id)
+            if record is None or record.store_upload_id != leftover.upload_handle:
+                await self.store.discard(leftover)
+                logger.info("Dropped a leftover upload of %s", leftover.file_id)
 
     async def _owned(self, user: User, file_id: str) -> FileRecord:
         record = await self._storage.files.get(file_id)
@@ -268,25 +278,34 @@ class FileService:
 
     async def _remove(self, record: FileRecord) -> None:
         await self._storage.files.delete(record.id)
-        await self.disk.remove(record.id)
+        await self.store.remove(record)
+
+    async def _finish(self, record: FileRecord) -> None:
+        await self.store.finish(record, await self._storage.files.chunk_digests(record.id))
+
+    @asynccontextmanager
+    async def open_read(
+        self, record: FileRecord, first: int, last: int
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        """A complete file's bytes `first`..`last`. A file whose last chunk was recorded but
+        whose store did not hear of it (a crash in between) is finished first."""
+        try:
+            async with self.store.open_read(record, first, last) as stream:
+                yield stream
+                return
+        except FileMissing:
+            await self._finish(record)
+        async with self.store.open_read(record, first, last) as stream:
+            yield stream
 
     @property
     def _upload_expiry(self) -> timedelta:
         return timedelta(hours=self._settings.upload_expiry_hours)
 
 
-def _unreceived_ranges(record: FileRecord, received: Collection[int]) -> list[tuple[int, int]]:
-    """The (offset, length) byte ranges of the chunks not received, neighbours merged."""
-    ranges: list[tuple[int, int]] = []
-    for index in range(record.total_chunks):
-        if index in received:
-            continue
-        offset, length = index * record.chunk_size, record.chunk_length(index)
-        if ranges and sum(ranges[-1]) == offset:
-            ranges[-1] = (ranges[-1][0], ranges[-1][1] + length)
-        else:
-            ranges.append((offset, length))
-    return ranges
+async def _digest_of(length: int, body: AsyncIterator[bytes]) -> bytes:
+    """Hash a body without storing it (a chunk that was already received)."""
+    return await write_hashed(body, length, None)
 
 
 def _expired(record: FileRecord) -> bool:

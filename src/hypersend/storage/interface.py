@@ -183,7 +183,10 @@ class FileRepository(Protocol):
         """Unfinished uploads whose expiry is before `cutoff`, in id order after `after_id`
         (the expired ones, or with a later cutoff the ones idle for a while)."""
 
-    async def completed_before(self, cutoff: datetime, limit: int) -> list[FileRecord]: ...
+    async def completed_before(
+        self, cutoff: datetime, limit: int, *, after_id: str = ""
+    ) -> list[FileRecord]:
+        """Complete files finished before `cutoff`, in id order after `after_id`."""
 
 
 class TransferRepository(Protocol):

@@ -118,6 +118,7 @@ class FileRecord:
     expires_at: datetime | None
     content_hash: str | None = None
     completed_at: datetime | None = None
+    store_upload_id: str | None = None  # the file store's id of the upload (S3 multipart)
 
     def chunk_length(self, index: int) -> int:
         """Every chunk is `chunk_size` bytes except the last."""

@@ -210,6 +210,7 @@ def file_doc(record: FileRecord) -> Document:
         "created_at": record.created_at,
         "expires_at": record.expires_at,
         "completed_at": record.completed_at,
+        "store_upload_id": record.store_upload_id,
     }
 
 
@@ -228,6 +229,7 @@ def to_file(doc: Document) -> FileRecord:
         expires_at=doc["expires_at"],
         content_hash=doc["content_hash"],
         completed_at=doc["completed_at"],
+        store_upload_id=doc.get("store_upload_id"),
     )
 
 

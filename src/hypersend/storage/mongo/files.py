@@ -115,8 +115,14 @@ class MongoFiles:
         )
         return [to_file(doc) async for doc in cursor]
 
-    async def completed_before(self, cutoff: datetime, limit: int) -> list[FileRecord]:
-        cursor = self._files.find({"status": "complete", "completed_at": {"$lt": cutoff}}).limit(
-            limit
+    async def completed_before(
+        self, cutoff: datetime, limit: int, *, after_id: str = ""
+    ) -> list[FileRecord]:
+        cursor = (
+            self._files.find(
+                {"status": "complete", "completed_at": {"$lt": cutoff}, "_id": {"$gt": after_id}}
+            )
+            .sort("_id", ASCENDING)
+            .limit(limit)
         )
         return [to_file(doc) async for doc in cursor]

@@ -126,6 +126,10 @@ MIGRATIONS: list[str] = [
         uses INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # 2: the file store's id of an upload in progress (an S3 multipart upload's id)
+    """
+    ALTER TABLE files ADD COLUMN store_upload_id TEXT;
+    """,
 ]
 
 # Any constant both sides agree on: the key of the advisory lock migrations run under.

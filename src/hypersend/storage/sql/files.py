@@ -28,6 +28,7 @@ def file_from_row(row: Row) -> FileRecord:
         expires_at=_optional_time(row["expires_at"]),
         content_hash=row["content_hash"],
         completed_at=_optional_time(row["completed_at"]),
+        store_upload_id=row["store_upload_id"],
     )
 
 
@@ -39,8 +40,8 @@ class SqlFiles:
         await self._db.write(
             lambda c: c.execute(
                 "INSERT INTO files (id, owner_id, chat_id, filename, size, mime, chunk_size,"
-                " total_chunks, status, created_at, expires_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " total_chunks, status, created_at, expires_at, store_upload_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.id,
                     record.owner_id,
@@ -53,6 +54,7 @@ class SqlFiles:
                     record.status,
                     to_db_time(record.created_at),
                     to_db_time(record.expires_at) if record.expires_at else None,
+                    record.store_upload_id,
                 ),
             )
         )
@@ -183,11 +185,14 @@ class SqlFiles:
         )
         return [file_from_row(row) for row in rows]
 
-    async def completed_before(self, cutoff: datetime, limit: int) -> list[FileRecord]:
+    async def completed_before(
+        self, cutoff: datetime, limit: int, *, after_id: str = ""
+    ) -> list[FileRecord]:
         rows = await self._db.read(
             lambda c: c.execute(
-                "SELECT * FROM files WHERE status = 'complete' AND completed_at < ? LIMIT ?",
-                (to_db_time(cutoff), limit),
+                "SELECT * FROM files WHERE status = 'complete' AND completed_at < ? AND id > ?"
+                " ORDER BY id LIMIT ?",
+                (to_db_time(cutoff), after_id, limit),
             ).fetchall()
         )
         return [file_from_row(row) for row in rows]

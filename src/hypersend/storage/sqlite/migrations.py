@@ -146,6 +146,10 @@ MIGRATIONS: list[str] = [
     DROP INDEX messages_by_chat;
     CREATE UNIQUE INDEX messages_by_chat_seq ON messages(chat_id, seq);
     """,
+    # 8: the file store's id of an upload in progress (an S3 multipart upload's id)
+    """
+    ALTER TABLE files ADD COLUMN store_upload_id TEXT;
+    """,
 ]
 
 
