@@ -253,17 +253,20 @@ async def main() -> None:
                     for key, value in rates.items():
                         runs.setdefault(f"{name} {key}", []).append(value)
                 print("round:", ", ".join(f"{k} {v[-1]:.2f}" for k, v in runs.items()), flush=True)
-            libraries = {
-                name: run_library(name, s3.url, s3.new_bucket(), source, scratch)
-                for name in LIBRARIES
-            }
+                s3.empty(bucket)  # moto keeps what it holds: gigabytes a round
+            libraries = {}
+            for name in LIBRARIES:
+                bucket = s3.new_bucket()
+                libraries[name] = run_library(name, s3.url, bucket, source, scratch)
+                print(f"library {name}: {libraries[name]}", flush=True)
+                s3.empty(bucket)
     finally:
         s3.stop()
     median = {name: statistics.median(values) for name, values in runs.items()}
     print(f"medians of {args.rounds} rounds, {size / 1024**3:.1f} GiB, moto in server mode")
     for way in ("up", "down"):
         direct = median[f"direct {way}"]
-        print(f"{way}load, direct to the bucket (our S3 client)    {direct:5.2f} GB/s")
+        print(f"{way}load, direct to the bucket (our S3 client)   {direct:5.2f} GB/s")
         s3_rate, disk_rate = median[f"s3 {way}"], median[f"disk {way}"]
         print(
             f"{way}load through HyperSend, S3 store            {s3_rate:5.2f} GB/s"

@@ -20,6 +20,7 @@ from tests.support.accounts import signed_in
 from tests.support.files import put_chunk, random_file, start
 from tests.support.s3 import S3Server, sdk_client
 from tests.support.server import TEST_CHUNK_SIZE, ServerProcess, free_port
+from tests.support.tcp_proxy import TcpProxy
 
 
 @pytest.fixture
@@ -58,6 +59,35 @@ async def test_a_bucket_that_stops_answering_fails_chunks_with_503_and_nothing_i
         for index in (1, 2, 3):
             assert (await put_chunk(client, file_id, index, pieces[index])).status_code == 200
         assert (await client.download_file(file_id, tmp_path / "copy.bin")).read_bytes() == data
+
+
+async def test_a_bucket_endpoint_that_goes_away_and_comes_back_costs_only_retries(
+    s3: S3Server, bucket_server: ServerProcess, tmp_path: Path
+) -> None:
+    endpoint = await TcpProxy(s3.port).start()
+    bucket_server.env["S3_ENDPOINT_URL"] = endpoint.url
+    await asyncio.to_thread(bucket_server.start)  # the proxy serves on this loop meanwhile
+    data = random_file(tmp_path / "gone.bin", 4 * TEST_CHUNK_SIZE).read_bytes()
+    pieces = chunks_of(data)
+    try:
+        async with await signed_in(bucket_server.url) as client:
+            file_id = str((await start(client, len(data)))["file_id"])
+            assert (await put_chunk(client, file_id, 0, pieces[0])).status_code == 200
+            await endpoint.stop()  # the bucket's endpoint restarts: refused, not slow
+            failed = await put_chunk(client, file_id, 1, pieces[1])
+            assert failed.status_code == 503
+            assert failed.json()["code"] == "file_store_unavailable"
+            health = await client.api.http.get("/health")
+            assert health.status_code == 503
+            assert health.json()["storage"].startswith("error")
+            await endpoint.start()
+            assert (await client.file_info(file_id)).missing_chunks == [1, 2, 3]
+            for index in (1, 2, 3):
+                assert (await put_chunk(client, file_id, index, pieces[index])).status_code == 200
+            copy = await client.download_file(file_id, tmp_path / "copy.bin")
+            assert copy.read_bytes() == data
+    finally:
+        await endpoint.stop()
 
 
 async def test_the_client_rides_out_a_bucket_pause_mid_upload(

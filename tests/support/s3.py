@@ -3,9 +3,10 @@ loopback port, spoken to over real HTTP by the server under test exactly as it w
 AWS S3 or MinIO.
 
 What moto does not emulate (so these tests do not cover it): persistence (its state lives in
-its memory, so "the store goes away" is a paused process, not a restarted one), signature
-checking (any credentials pass), and its own verification of part checksums. The server's
-side of all three is the same code whichever store answers.
+its memory, so "the store goes away" is its endpoint cut by `tcp_proxy.TcpProxy`, or its
+process paused, never a restart), signature checking unless `checking_signatures`, and its own
+verification of part checksums. The server's side of all three is the same code whichever
+store answers.
 """
 
 import os
@@ -74,7 +75,11 @@ class S3Server:
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(10)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:  # busy with gigabytes: no state to save
+                self.process.kill()
+                self.process.wait(10)
 
     def pause(self) -> None:
         """Stop answering (SIGSTOP): connections open, nothing comes back."""
@@ -129,6 +134,11 @@ class S3Server:
     def object_keys(self, bucket: str) -> list[str]:
         listing = self.client().list_objects_v2(Bucket=bucket)
         return [item["Key"] for item in listing.get("Contents", [])]
+
+    def empty(self, bucket: str) -> None:
+        """Delete every object of the bucket."""
+        for key in self.object_keys(bucket):
+            self.client().delete_object(Bucket=bucket, Key=key)
 
     def pending_uploads(self, bucket: str) -> list[str]:
         listing = self.client().list_multipart_uploads(Bucket=bucket)

@@ -161,7 +161,10 @@ class FileService:
         finally:
             self._chunks_in_flight.discard(key)
         if receipt.complete:
-            await self._finish(record)
+            try:
+                await self._finish(record)
+            except FileMissing as exc:  # its unfinished bytes were dropped meanwhile
+                raise UploadExpired("This upload has expired; start it again") from exc
         return ChunkAccepted(
             file_id=record.id,
             index=index,

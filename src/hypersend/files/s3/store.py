@@ -25,7 +25,6 @@ logger = logging.getLogger("hypersend.files")
 
 KEY_PREFIX = "files/"
 MAX_PARTS = 10_000
-MAX_PART_BYTES = 5 * 1024**3
 _DIGEST_ERRORS = {"BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch"}
 
 
@@ -98,22 +97,22 @@ class S3Store:
         with _reachable("completing an upload"):
             try:
                 parts = await self._client.list_parts(key, upload_id)
+                by_number = {part.number: part for part in parts}
+                for index in range(record.total_chunks):
+                    part = by_number.get(index + 1)
+                    if part is None or part.sha256 not in (None, digests[index]):
+                        raise Conflict(
+                            f"Chunk {index} is not stored as it was acknowledged; send it again",
+                            code="chunk_conflict",
+                        )
+                chosen = [by_number[index + 1] for index in range(record.total_chunks)]
+                await self._client.complete_multipart_upload(key, upload_id, chosen)
             except S3Error as exc:
                 if exc.code != "NoSuchUpload":
                     raise
-                if await self._client.head_object(key) == record.size:
-                    return  # completed before, by this or another process
-                raise FileMissing(record.id) from exc
-            by_number = {part.number: part for part in parts}
-            for index in range(record.total_chunks):
-                part = by_number.get(index + 1)
-                if part is None or (part.sha256 is not None and part.sha256 != digests[index]):
-                    raise Conflict(
-                        f"Chunk {index} is not stored as it was acknowledged; send it again",
-                        code="chunk_conflict",
-                    )
-            chosen = [by_number[index + 1] for index in range(record.total_chunks)]
-            await self._client.complete_multipart_upload(key, upload_id, chosen)
+                if await self._client.head_object(key) != record.size:
+                    raise FileMissing(record.id) from exc
+                # completed already, by this process or another
 
     async def holds_complete(self, record: FileRecord, digests: dict[int, bytes]) -> bool:
         """The object exists at its size: a multipart upload becomes an object only once
