@@ -5,8 +5,9 @@
 Needs Debian's nginx (`apt-get install nginx-light`). Prints GB/s and ratios against nginx's
 DAV PUT and sendfile download of the same bytes (the download read by the same client, hashing
 as it does to verify), against `dd conv=fdatasync`, and against the floor of any verified
-transfer (a loopback TCP copy with SHA-256 at both ends); and the server's peak RSS. Medians
-of interleaved rounds. Not part of the test suite.
+transfer (a loopback TCP copy with SHA-256 at both ends); HyperSend alone and behind nginx
+(downloads by X-Accel-Redirect), with the CPU-seconds per GiB the server (and nginx) spend;
+and the server's peak RSS. Medians of interleaved rounds. Not part of the test suite.
 """
 
 import argparse
@@ -74,6 +75,95 @@ def start_nginx(scratch: Path) -> NginxProcess:
     }}
     """
     return NginxProcess(root, site, [port]).start()
+
+
+def start_front(scratch: Path, server: ServerProcess, port: int) -> NginxProcess:
+    """nginx in front of `server` as deploy/nginx.conf puts it (plain HTTP): `/api/` proxied
+    with buffering off both ways, and downloads' bytes sent by nginx itself from the internal
+    location over the server's files directory once the server has said yes
+    (X-Accel-Redirect)."""
+    root = scratch / "front"
+    site = f"""
+    sendfile on;
+    upstream hypersend_api {{ server 127.0.0.1:{server.port}; keepalive 16; }}
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size 0;
+        proxy_request_buffering off;
+        proxy_buffering off;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        location /_hypersend_files/ {{
+            internal;
+            alias {server.data_root / "files"}/;
+            etag off;
+            add_header ETag $upstream_http_etag;
+        }}
+        location /api/ {{ proxy_pass http://hypersend_api/; }}
+    }}
+    """
+    front = NginxProcess(root, site, [port])
+    front.check()
+    return front.start()
+
+
+def nginx_cpu_seconds(nginx: NginxProcess) -> float:
+    """User plus system CPU time of nginx's master and workers so far."""
+    assert nginx.process is not None
+    master, ticks = nginx.process.pid, 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == master or int(fields[1]) == master:  # [1]: parent PID
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def behind_nginx_rates(source: Path, scratch: Path, *, parallel: int) -> dict[str, float]:
+    """Upload and verified download through nginx in front of HyperSend (downloads by
+    X-Accel-Redirect), and a download by curl through a signed link: GB/s, and the CPU the
+    app and nginx each spend per GiB."""
+    port = free_port()
+    server = ServerProcess(
+        scratch / "hs-front",
+        {
+            "DURABLE_UPLOADS": "false",
+            "CHUNK_SIZE": str(CHUNK_SIZE),
+            "ACCEL_REDIRECT_PREFIX": "/_hypersend_files/",
+            "PUBLIC_URL": f"http://127.0.0.1:{port}/api",
+        },
+    ).start()
+    front = start_front(scratch, server, port)
+    gib = source.stat().st_size / 1024**3
+    try:
+        async with HyperSendClient(f"http://127.0.0.1:{port}/api") as client:
+            await client.register("bench@example.test", "benchmark password", "Bench")
+            await client.login("bench@example.test", "benchmark password")
+            nginx_cpu = nginx_cpu_seconds(front)
+            trip = await round_trip(client, server, source, scratch, parallel=parallel)
+            nginx_trip_cpu = (nginx_cpu_seconds(front) - nginx_cpu) / gib
+            link = await client.download_link(trip.file_id)
+            app_cpu, nginx_cpu = server_cpu_seconds(server), nginx_cpu_seconds(front)
+            by_curl = await curl_rate(link, scratch, source.stat().st_size)
+            rates = {
+                "front up": trip.up,
+                "front down": trip.down,
+                "front down app cpu": trip.down_cpu,
+                "front up app cpu": trip.up_cpu,
+                "front up+down nginx cpu": nginx_trip_cpu,
+            }
+            if by_curl is not None:
+                rates["front down curl"] = by_curl
+                rates["front down curl app cpu"] = (server_cpu_seconds(server) - app_cpu) / gib
+                rates["front down curl nginx cpu"] = (nginx_cpu_seconds(front) - nginx_cpu) / gib
+        return rates
+    finally:
+        front.stop()
+        server.stop()
+        shutil.rmtree(scratch / "hs-front", ignore_errors=True)
+        shutil.rmtree(scratch / "front", ignore_errors=True)
 
 
 async def nginx_rates(nginx: NginxProcess, source: Path, scratch: Path) -> dict[str, float]:
@@ -219,6 +309,10 @@ async def main() -> None:
                     if rates.down_curl is not None and rates.down_curl_cpu is not None:
                         record("down curl", rates.down_curl)
                         record("down curl cpu", rates.down_curl_cpu)
+            for name, rate in (
+                await behind_nginx_rates(source, scratch, parallel=args.parallel)
+            ).items():
+                record(name, rate)
             print("round:", ", ".join(f"{k} {v[-1]:.2f}" for k, v in runs.items()), flush=True)
     median = {name: statistics.median(values) for name, values in runs.items()}
     fast_up, durable_up, down = (
@@ -255,6 +349,24 @@ async def main() -> None:
             f"  = {median['down curl'] / median['nginx down curl']:4.2f}x nginx GET by curl"
             " (target 0.85)"
         )
+    front_down = median["front down"]
+    print(
+        f"behind nginx, download (verified)       {front_down:5.2f} GB/s"
+        f"  = {front_down / median['nginx down hashed']:4.2f}x nginx GET, same client hashing"
+        f" (target 0.95); app {median['front down app cpu']:5.3f} CPU-s/GiB (target 0.02)"
+    )
+    if "front down curl" in median:
+        print(
+            f"behind nginx, download by curl (link)   {median['front down curl']:5.2f} GB/s"
+            f"  = {median['front down curl'] / median['nginx down curl']:4.2f}x nginx GET by"
+            f" curl (target 0.95); app {median['front down curl app cpu']:5.3f},"
+            f" nginx {median['front down curl nginx cpu']:5.3f} CPU-s/GiB"
+        )
+    print(
+        f"behind nginx, upload (durability off)   {median['front up']:5.2f} GB/s"
+        f"  = {median['front up'] / fast_up:4.2f}x HyperSend alone;"
+        f" app {median['front up app cpu']:5.2f} CPU-s/GiB"
+    )
     print(f"HyperSend server peak RSS               {max(runs['rss']):5.0f} MiB (target <150)")
     print("HyperSend server CPU-seconds per GiB (user + system, all its processes):")
     for name in ("up durable=False", "up durable=True", "down", "down curl"):
