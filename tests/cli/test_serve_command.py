@@ -69,4 +69,14 @@ def test_an_unreachable_postgresql_is_refused_naming_database_url(server: Server
     both = refused(
         server, "serve", "--port", port, DATABASE_URL="postgresql://x/y", MONGODB_URI="mongodb://x"
     )
-    assert "not both" in both
+    assert both.strip().endswith(
+        "invalid settings: set DATABASE_URL (PostgreSQL) or MONGODB_URI (MongoDB), not both"
+    )
+
+
+def test_settings_that_clash_are_named_in_one_line(server: ServerProcess) -> None:
+    said = refused(server, "serve", "--port", str(free_port()), S3_BUCKET="files")
+    assert said.strip() == (
+        "hypersend serve: invalid settings: S3_BUCKET needs AWS_ACCESS_KEY_ID and"
+        " AWS_SECRET_ACCESS_KEY"
+    )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from hypersend import __version__
 from hypersend.cli.ports import PortTaken, require_free_port
@@ -80,9 +81,7 @@ def _checked_settings() -> Settings:
     try:
         settings = Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, error['loc'])).upper()}: {error['msg']}" for error in exc.errors()
-        )
+        problems = "; ".join(_setting_problem(error) for error in exc.errors())
         raise CannotServe(f"invalid settings: {problems}") from exc
     try:
         settings.data_root.mkdir(parents=True, exist_ok=True)
@@ -118,6 +117,14 @@ async def _require_bucket(settings: Settings) -> None:
         raise CannotServe(f"cannot use the bucket: {exc.detail}") from exc
     finally:
         await store.close()
+
+
+def _setting_problem(error: ErrorDetails) -> str:
+    """One validation error as "SETTING: what is wrong" (settings that only clash with each
+    other, like S3_BUCKET without keys, name themselves in the message)."""
+    message = error["msg"].removeprefix("Value error, ")
+    setting = ".".join(map(str, error["loc"])).upper()
+    return f"{setting}: {message}" if setting else message
 
 
 def _require_postgresql(url: str) -> None:
