@@ -36,7 +36,7 @@ _SWITCHES: dict[str, tuple[dict[str, bool], str, str]] = {
 
 
 class AdminBackend(Protocol):
-    """What the commands need; `hypersend.client.AdminApi` and `DirectAdmin` both provide it."""
+    """What the commands need; `hypersend.client.AdminApi` and `LocalAdmin` both provide it."""
 
     async def invites(self) -> list[InviteInfo]: ...
 
@@ -103,7 +103,7 @@ async def _run(args: argparse.Namespace, handler: Callable[..., Awaitable[int]])
 @asynccontextmanager
 async def _backend(args: argparse.Namespace) -> AsyncIterator[AdminBackend]:
     if args.direct or profile_from_args(args).tokens is None:
-        from hypersend.admin.direct import open_direct_admin
+        from hypersend.cli.local_admin import open_local_admin
         from hypersend.config import Settings
 
         settings = Settings(data_root=args.data_root) if args.data_root else Settings()
@@ -114,8 +114,8 @@ async def _backend(args: argparse.Namespace) -> AsyncIterator[AdminBackend]:
                 f" ({database}); sign in to manage a server through its API.",
                 file=sys.stderr,
             )
-        async with open_direct_admin(settings) as direct:
-            yield direct
+        async with open_local_admin(settings) as local:
+            yield local
     else:
         async with signed_in_client(args) as client:
             yield client.admin

@@ -1,4 +1,5 @@
-"""`AdminService` on the data directly, shaped like the client's admin API, for the CLI.
+"""`AdminService` on the local data folder (no server between), shaped like the client's admin
+API, for `hypersend admin` when it acts locally (`--direct`, or signed out).
 
 Errors come out as the client's typed errors, so the CLI reports them the same way in
 both modes. Run it while the server is stopped: a running server's open WebSockets do not
@@ -59,7 +60,7 @@ def _validated(model: type[Any], **fields: Any) -> Any:
         raise client_errors.InvalidInput(422, "validation_error", problems) from exc
 
 
-class DirectAdmin:
+class LocalAdmin:
     def __init__(self, service: AdminService) -> None:
         self._service = service
 
@@ -104,12 +105,12 @@ class DirectAdmin:
 
 
 @asynccontextmanager
-async def open_direct_admin(settings: Settings) -> AsyncIterator[DirectAdmin]:
+async def open_local_admin(settings: Settings) -> AsyncIterator[LocalAdmin]:
     storage = await open_storage(settings)
     try:
         services = build_services(settings, storage)
         try:
-            yield DirectAdmin(services.admin)
+            yield LocalAdmin(services.admin)
         finally:
             await services.files.store.close()
     finally:
