@@ -85,6 +85,9 @@ class Settings(BaseSettings):
         default=60, gt=0, description="A request body that sends nothing for this long ends (408)"
     )
     max_message_chars: int = Field(default=4096, ge=1)
+    message_edit_hours: float = Field(
+        default=48, ge=0, description="How long the sender may edit a message; 0 = always"
+    )
 
     max_file_size: int = Field(default=40 * GiB, ge=1)
     chunk_size: int = Field(default=8 * MiB, ge=64 * KiB)

@@ -8,6 +8,7 @@ event bus keeps it right when several processes serve the same users (`REDIS_URL
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -142,7 +143,14 @@ def build_services(settings: Settings, storage: Storage, redis: Redis | None = N
         admin=AdminService(storage, auth),
         chats=chats,
         files=files,
-        messages=MessageService(storage, bus, chats, files, settings.max_message_chars),
+        messages=MessageService(
+            storage,
+            bus,
+            chats,
+            files,
+            max_chars=settings.max_message_chars,
+            edit_window=timedelta(hours=settings.message_edit_hours),
+        ),
         transfers=transfers,
         relaying=Relaying(
             transfers, relays, coordination, LinkClient(LinkSigner(settings.signing_key))

@@ -14,8 +14,12 @@ def test_chat_send_and_fetch_end_to_end(server: ServerProcess, tmp_path: Path) -
     ben_email = sign_up(server.url, ben, "Ben")
 
     chat_id = ok(ann, "dm", ben_email).split()[0]
-    ok(ann, "say", chat_id, "hello", "ben")
-    assert "Ann: hello ben" in ok(ben, "history", chat_id)
+    said = ok(ann, "say", chat_id, "hello", "bne").strip()
+    assert ok(ann, "edit", said, "hello", "ben").strip() == f"{said}  hello ben (edited)"
+    assert "Ann: hello ben (edited)" in ok(ben, "history", chat_id)
+    refused = run_cli(ben, "edit", said, "not mine")
+    assert refused.returncode == 1
+    assert "Only the sender may edit a message" in refused.stderr
     assert "(1 unread)" in ok(ben, "chats")
 
     source = random_file(tmp_path / "report.pdf", 3 * TEST_CHUNK_SIZE + 5)

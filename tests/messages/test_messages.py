@@ -1,10 +1,14 @@
-"""Sending, paging, reading and deleting messages."""
+"""Sending, paging, reading, editing and deleting messages."""
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
 from hypersend.client import Chat, HyperSendClient, InvalidInput, NotFoundError, PermissionDenied
+from tests.support.accounts import signed_in
+from tests.support.files import random_file
+from tests.support.server import ServerProcess
 
 
 @pytest.fixture
@@ -23,8 +27,10 @@ async def test_sent_message_has_the_contract_shape(alice: HyperSendClient, chat:
         "file",
         "created_at",
         "deleted",
+        "edited_at",
         "client_id",
     }
+    assert data["edited_at"] is None
     assert data["kind"] == "text"
     assert data["client_id"] is None
     assert data["file"] is None
@@ -144,3 +150,68 @@ async def test_unknown_message_ids_are_404(alice: HyperSendClient) -> None:
         await alice.delete_message("01NOSUCHMESSAGE00000000000")
     with pytest.raises(NotFoundError):
         await alice.mark_read("01NOSUCHMESSAGE00000000000")
+
+
+async def test_the_sender_edits_a_text_and_every_member_sees_it_live(
+    alice: HyperSendClient, bob: HyperSendClient, chat: Chat
+) -> None:
+    message = await alice.send_message(chat.id, "see you at 5")
+    async with await bob.connect_events() as bob_events:
+        edited = await alice.edit_message(message.id, "see you at 6")
+        async with asyncio.timeout(5):
+            while (event := await bob_events.next())["type"] != "message.updated":
+                pass
+    assert edited.text == "see you at 6"
+    assert edited.edited_at is not None
+    assert edited.edited_at >= message.created_at
+    assert event["message"]["id"] == message.id
+    assert event["message"]["text"] == "see you at 6"
+    assert event["message"]["edited_at"] is not None
+    (seen,) = [m for m in (await bob.messages(chat.id)).messages if m.id == message.id]
+    assert (seen.text, seen.edited_at) == ("see you at 6", edited.edited_at)
+
+
+async def test_only_the_sender_edits_only_live_text_messages(
+    alice: HyperSendClient,
+    bob: HyperSendClient,
+    carol: HyperSendClient,
+    chat: Chat,
+    tmp_path: Path,
+) -> None:
+    message = await alice.send_message(chat.id, "mine")
+    with pytest.raises(PermissionDenied) as not_theirs:
+        await bob.edit_message(message.id, "ours now")
+    assert not_theirs.value.code == "not_the_sender"
+    with pytest.raises(NotFoundError):  # not in the chat: not even told it exists
+        await carol.edit_message(message.id, "hello")
+    with pytest.raises(NotFoundError):
+        await alice.edit_message("01NOSUCHMESSAGE00000000000", "hello")
+    for text in ("", "   ", "x" * 5000):
+        with pytest.raises(InvalidInput):
+            await alice.edit_message(message.id, text)
+    info = await alice.upload_file(random_file(tmp_path / "a.bin", 100), state_dir=tmp_path)
+    posted = await alice.send_message(chat.id, file_id=info.file_id)
+    with pytest.raises(PermissionDenied):
+        await alice.edit_message(posted.id, "a caption")
+    await alice.delete_message(message.id)
+    with pytest.raises(PermissionDenied):
+        await alice.edit_message(message.id, "back from the dead")
+    (tombstone,) = [m for m in (await bob.messages(chat.id)).messages if m.id == message.id]
+    assert tombstone.text is None
+
+
+async def test_edits_end_with_the_edit_window(own_server: ServerProcess) -> None:
+    own_server.env["MESSAGE_EDIT_HOURS"] = "0.0003"  # about a second
+    own_server.start()
+    async with (
+        await signed_in(own_server.url, "Ann") as ann,
+        await signed_in(own_server.url, "Ben") as ben,
+    ):
+        chat = await ann.open_direct_chat((await ben.me()).id)
+        message = await ann.send_message(chat.id, "typo")
+        assert (await ann.edit_message(message.id, "typo fixed")).text == "typo fixed"
+        await asyncio.sleep(1.5)
+        with pytest.raises(PermissionDenied) as late:
+            await ann.edit_message(message.id, "too late")
+        assert late.value.code == "edit_window_passed"
+        assert "after it was sent" in str(late.value)

@@ -2,6 +2,7 @@ from dataclasses import replace
 
 import pytest
 
+from hypersend.clock import utcnow
 from hypersend.storage import Storage
 from hypersend.storage.errors import DuplicateError
 from hypersend.storage.models import User
@@ -169,3 +170,29 @@ async def test_deleted_messages_stay_as_tombstones_and_show_their_file(storage: 
     assert tombstone.deleted
     assert tombstone.file is None
     assert tombstone.text is None
+
+
+async def test_only_live_text_messages_are_edited(storage: Storage) -> None:
+    (ann,) = await users(storage, "Ann")
+    chat = make_chat(ann, title="edits")
+    await storage.chats.create(chat, [ann.id])
+    message, _ = await storage.messages.create(make_message(chat, ann, "draft"))
+    assert message.edited_at is None
+    when = utcnow()
+    assert await storage.messages.edit_text(message.id, "final", when)
+    edited = await storage.messages.get(message.id)
+    assert edited is not None
+    assert (edited.text, edited.seq) == ("final", message.seq)
+    assert edited.edited_at is not None
+    assert abs((edited.edited_at - when).total_seconds()) < 0.001
+    page = await storage.messages.page_before(chat.id, None, 10)
+    assert page is not None
+    assert [(m.text, m.edited_at) for m in page.messages] == [("final", edited.edited_at)]
+    await storage.messages.mark_deleted(message.id)
+    assert not await storage.messages.edit_text(message.id, "again", utcnow())
+    assert not await storage.messages.edit_text("01NOSUCHMESSAGE00000000000", "x", utcnow())
+    record = make_file(ann, chat=chat)
+    await storage.files.create(record)
+    posted = replace(make_message(chat, ann, ""), kind="file", text=None, file=record.ref)
+    await storage.messages.create(posted)
+    assert not await storage.messages.edit_text(posted.id, "a caption", utcnow())

@@ -32,6 +32,11 @@ def register(commands: Any) -> None:
     say.add_argument("text", nargs="+")
     say.set_defaults(handler=_say)
 
+    edit = commands.add_parser("edit", help="change the text of a message you sent")
+    edit.add_argument("message_id")
+    edit.add_argument("text", nargs="+")
+    edit.set_defaults(handler=_edit)
+
     follow = commands.add_parser("follow", help="print events as they happen (JSON lines)")
     follow.set_defaults(handler=_follow)
 
@@ -79,6 +84,13 @@ async def _say(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _edit(args: argparse.Namespace) -> int:
+    async with signed_in_client(args) as client:
+        message = await client.edit_message(args.message_id, " ".join(args.text))
+    print(f"{message.id}  {_preview(message)}")
+    return 0
+
+
 async def _follow(args: argparse.Namespace) -> int:
     async with signed_in_client(args) as client:
         async for event in client.follow_events():
@@ -91,4 +103,4 @@ def _preview(message: Message) -> str:
         return "(deleted)"
     if message.file is not None:
         return f"[file] {message.file.filename} ({message.file.id})"
-    return message.text or ""
+    return (message.text or "") + (" (edited)" if message.edited_at else "")

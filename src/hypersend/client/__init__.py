@@ -219,6 +219,11 @@ class HyperSendClient:
         data = await self.api.json("PATCH", f"/messages/{message_id}/read")
         return str(data["last_read_message_id"])
 
+    async def edit_message(self, message_id: str, text: str) -> Message:
+        """Change the text of one's own text message (within the server's edit window)."""
+        data = await self.api.json("PATCH", f"/messages/{message_id}", json={"text": text})
+        return Message.from_json(data)
+
     async def delete_message(self, message_id: str) -> None:
         await self.api.request("DELETE", f"/messages/{message_id}")
 

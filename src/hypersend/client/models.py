@@ -67,6 +67,7 @@ class Message:
     created_at: datetime
     deleted: bool
     client_id: str | None = None
+    edited_at: datetime | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -83,6 +84,7 @@ class Message:
             created_at=parse_time(data["created_at"]),
             deleted=bool(data["deleted"]),
             client_id=data.get("client_id"),
+            edited_at=parse_time(data["edited_at"]) if data.get("edited_at") else None,
         )
 
 

@@ -4,7 +4,13 @@ from fastapi import APIRouter, Query, Response, status
 
 from hypersend.auth.dependencies import CurrentUser
 from hypersend.json_body import JsonRoute
-from hypersend.messages.schemas import MessageOut, MessagePageOut, ReadPointer, SendMessage
+from hypersend.messages.schemas import (
+    EditMessage,
+    MessageOut,
+    MessagePageOut,
+    ReadPointer,
+    SendMessage,
+)
 from hypersend.services import ServicesDep
 
 router = APIRouter(tags=["messages"], route_class=JsonRoute)
@@ -46,6 +52,15 @@ async def list_messages(
 async def mark_read(message_id: str, user: CurrentUser, services: ServicesDep) -> ReadPointer:
     """Mark this message and everything before it in its chat as read."""
     return await services.messages.mark_read(user, message_id)
+
+
+@router.patch("/messages/{message_id}")
+async def edit_message(
+    message_id: str, body: EditMessage, user: CurrentUser, services: ServicesDep
+) -> MessageOut:
+    """Change the text of one's own text message (within `MESSAGE_EDIT_HOURS` of sending it);
+    every member's devices get `message.updated`."""
+    return await services.messages.edit(user, message_id, body.text)
 
 
 @router.delete("/messages/{message_id}", status_code=status.HTTP_204_NO_CONTENT)

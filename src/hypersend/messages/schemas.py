@@ -22,6 +22,7 @@ class MessageOut(BaseModel):
     file: FileOut | None
     created_at: datetime
     deleted: bool
+    edited_at: datetime | None = Field(description="When the sender last changed its text")
     client_id: str | None = Field(
         description="The sender's own id for it, so their devices can match it to what they sent"
     )
@@ -42,6 +43,7 @@ class MessageOut(BaseModel):
             ),
             created_at=message.created_at,
             deleted=message.deleted,
+            edited_at=message.edited_at,
             client_id=message.client_id,
         )
 
@@ -51,6 +53,10 @@ class SendMessage(BaseModel):
     text: str | None = None
     file_id: str | None = Field(default=None, max_length=64)
     client_id: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class EditMessage(BaseModel):
+    text: str
 
 
 class MessagePageOut(BaseModel):

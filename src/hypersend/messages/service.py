@@ -1,5 +1,7 @@
-"""Sending, reading, paging and deleting messages, and telling every member's devices."""
+"""Sending, reading, paging, editing and deleting messages, and telling every member's
+devices."""
 
+from datetime import timedelta
 from typing import Protocol
 
 from hypersend.chats.service import ChatService
@@ -24,13 +26,16 @@ class MessageService:
         bus: EventBus,
         chats: ChatService,
         files: ShareableFiles,
+        *,
         max_chars: int,
+        edit_window: timedelta,
     ) -> None:
         self._storage = storage
         self._bus = bus
         self._chats = chats
         self._files = files
         self._max_chars = max_chars
+        self._edit_window = edit_window
 
     async def send(
         self,
@@ -47,10 +52,7 @@ class MessageService:
             raise Unprocessable("Send exactly one of text or file_id")
         file = None
         if text is not None:
-            if not text.strip():
-                raise Unprocessable("Message text must not be empty")
-            if len(text) > self._max_chars:
-                raise Unprocessable(f"Message text is longer than {self._max_chars} characters")
+            self._check_text(text)
         else:
             assert file_id is not None
             file = await self._files.shareable(user, file_id)
@@ -112,6 +114,38 @@ class MessageService:
             await self._chats.member_ids(message.chat_id),
             {"type": "message.deleted", "chat_id": message.chat_id, "message_id": message.id},
         )
+
+    async def edit(self, user: User, message_id: str, text: str) -> MessageOut:
+        """Change the text of one's own text message, within the edit window."""
+        message = await self._visible_message(user, message_id)
+        if message.sender_id != user.id:
+            raise Forbidden("Only the sender may edit a message", code="not_the_sender")
+        if message.deleted or message.kind != "text":
+            raise Forbidden("Only a text message that is not deleted can be edited")
+        now = utcnow()
+        if self._edit_window and now - message.created_at > self._edit_window:
+            hours = self._edit_window / timedelta(hours=1)
+            raise Forbidden(
+                f"A message can be edited for {hours:g} hours after it was sent",
+                code="edit_window_passed",
+            )
+        self._check_text(text)
+        if not await self._storage.messages.edit_text(message.id, text, now):
+            raise NotFound("Message not found")  # deleted meanwhile
+        edited = await self._storage.messages.get(message.id)
+        assert edited is not None
+        out = MessageOut.of(edited)
+        await self._bus.publish(
+            await self._chats.member_ids(message.chat_id),
+            {"type": "message.updated", "message": out.model_dump(mode="json")},
+        )
+        return out
+
+    def _check_text(self, text: str) -> None:
+        if not text.strip():
+            raise Unprocessable("Message text must not be empty")
+        if len(text) > self._max_chars:
+            raise Unprocessable(f"Message text is longer than {self._max_chars} characters")
 
     async def _visible_message(self, user: User, message_id: str) -> Message:
         message = await self._storage.messages.get(message_id)

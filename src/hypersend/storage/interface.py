@@ -140,6 +140,10 @@ class MessageRepository(Protocol):
         """The oldest `limit` messages after the message `after`, in `seq` order; None when
         `after` is not a message of that chat."""
 
+    async def edit_text(self, message_id: str, text: str, edited_at: datetime) -> bool:
+        """Replace a text message's text; False when it is not (or no longer) a live text
+        message."""
+
     async def mark_deleted(self, message_id: str) -> None:
         """Forget the text and file of a message; it stays as a tombstone."""
 

@@ -85,6 +85,7 @@ class Message:
     deleted: bool = False
     client_id: str | None = None
     seq: int = 0  # its place in the chat (1, 2, ...), given by the store when it is written
+    edited_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

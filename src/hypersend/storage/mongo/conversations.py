@@ -257,6 +257,13 @@ class MongoMessages:
         doc = await self._messages.find_one({"_id": message_id, "chat_id": chat_id}, {"seq": 1})
         return int(doc["seq"]) if doc else None
 
+    async def edit_text(self, message_id: str, text: str, edited_at: datetime) -> bool:
+        result = await self._messages.update_one(
+            {"_id": message_id, "kind": "text", "deleted": False},
+            {"$set": {"text": text, "edited_at": edited_at}},
+        )
+        return result.matched_count == 1
+
     async def mark_deleted(self, message_id: str) -> None:
         await self._messages.update_one(
             {"_id": message_id}, {"$set": {"deleted": True, "text": None, "file_id": None}}

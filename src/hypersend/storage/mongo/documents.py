@@ -169,6 +169,7 @@ def message_doc(message: Message) -> Document:
         "client_id": message.client_id,
         "created_at": message.created_at,
         "deleted": message.deleted,
+        "edited_at": message.edited_at,
     }
     if message.client_id is not None:  # absent, not null: the unique index is sparse
         doc["client_key"] = client_key(message.sender_id, message.client_id)
@@ -188,6 +189,7 @@ def to_message(doc: Document, files: dict[str, FileRef]) -> Message:
         deleted=doc["deleted"],
         client_id=doc["client_id"],
         seq=doc["seq"],
+        edited_at=doc.get("edited_at"),
     )
 
 

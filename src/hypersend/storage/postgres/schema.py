@@ -130,6 +130,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE files ADD COLUMN store_upload_id TEXT;
     """,
+    # 3: when a message's text was last edited
+    """
+    ALTER TABLE messages ADD COLUMN edited_at TEXT;
+    """,
 ]
 
 # Any constant both sides agree on: the key of the advisory lock migrations run under.

@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import replace
+from datetime import datetime
 
 from hypersend.clock import utcnow
 from hypersend.storage.errors import DuplicateError
@@ -18,7 +19,8 @@ from hypersend.storage.sql.database import Row, SqlConnection, SqlDatabase, Uniq
 
 _MESSAGE_COLUMNS = (
     "m.id, m.chat_id, m.seq, m.sender_id, m.kind, m.text, m.file_id, m.client_id,"
-    " m.created_at, m.deleted, f.filename AS file_name, f.size AS file_size, f.mime AS file_mime"
+    " m.created_at, m.deleted, m.edited_at,"
+    " f.filename AS file_name, f.size AS file_size, f.mime AS file_mime"
 )
 MESSAGES_SELECT = f"SELECT {_MESSAGE_COLUMNS} FROM messages m LEFT JOIN files f ON f.id = m.file_id"
 MEMBERS_SELECT = (
@@ -66,6 +68,7 @@ def message_from_row(row: Row) -> Message:
         created_at=from_db_time(row["created_at"]),
         deleted=bool(row["deleted"]),
         client_id=row["client_id"],
+        edited_at=from_db_time(row["edited_at"]) if row["edited_at"] else None,
     )
 
 
@@ -335,6 +338,16 @@ class SqlMessages:
         return MessagePage(
             [message_from_row(row) for row in rows[:limit]], has_more=len(rows) > limit
         )
+
+    async def edit_text(self, message_id: str, text: str, edited_at: datetime) -> bool:
+        cursor = await self._db.write(
+            lambda c: c.execute(
+                "UPDATE messages SET text = ?, edited_at = ?"
+                " WHERE id = ? AND kind = 'text' AND deleted = 0",
+                (text, to_db_time(edited_at), message_id),
+            )
+        )
+        return cursor.rowcount == 1
 
     async def mark_deleted(self, message_id: str) -> None:
         await self._db.write(

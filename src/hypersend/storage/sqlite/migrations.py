@@ -150,6 +150,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE files ADD COLUMN store_upload_id TEXT;
     """,
+    # 9: when a message's text was last edited
+    """
+    ALTER TABLE messages ADD COLUMN edited_at TEXT;
+    """,
 ]
 
 
