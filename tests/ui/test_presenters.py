@@ -1,5 +1,6 @@
 """What the app's screens show, computed from real client models."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from hypersend.client.models import Attachment, Member
 from hypersend.ui.downloads import downloads_folder
 from hypersend.ui.presenters import (
     WEB_PICKER_LIMIT,
+    bubble_time,
     chat_row,
     day_label,
     initials,
@@ -38,6 +40,14 @@ def test_initials_and_previews() -> None:
     assert preview(with_file) == "a.iso"
     chat_with_file = Chat("chat", "direct", "Ben", [], with_file, 0, NOW)
     assert chat_row(chat_with_file, NOW).preview_is_file  # drawn with a file icon
+
+
+def test_an_edited_message_says_so_beside_its_time() -> None:
+    sent = NOW.astimezone().strftime("%H:%M")
+    assert bubble_time(message()) == sent
+    edited = replace(message(), edited_at=NOW + timedelta(minutes=3))
+    assert bubble_time(edited) == f"edited {sent}"
+    assert bubble_time(replace(edited, deleted=True, text=None)) == sent
 
 
 def test_chat_rows_and_read_ticks() -> None:

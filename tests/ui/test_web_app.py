@@ -124,8 +124,11 @@ async def test_a_new_user_chats_live_and_signs_out(
         chat = (await bob.list_chats())[0]
         await _wait_for(bob, chat.id, lambda m: m.text == "hello from the browser")
 
-        await bob.send_message(chat.id, "hello back, live")
+        sent = await bob.send_message(chat.id, "hello back, live")
         await expect(page.get_by_text("hello back, live")).to_be_visible()
+        await bob.edit_message(sent.id, "hello back, edited live")  # changes in place, marked
+        edited = re.escape("hello back, edited live") + r"\sedited\s\d\d:\d\d"
+        await expect(page.get_by_text(re.compile(edited))).to_be_visible()
 
         # A small file through the browser's picker.
         small = random_file(tmp_path / "notes.txt", 3000)

@@ -18,6 +18,7 @@ from hypersend.humanize import human_bytes
 from hypersend.ui.direct_transfers import DirectTransfers
 from hypersend.ui.presenters import (
     WEB_PICKER_LIMIT,
+    bubble_time,
     day_label,
     file_label,
     read_by_others,
@@ -112,7 +113,7 @@ class ChatRoomScreen(ft.Column):
         kind = event.get("type")
         if kind == "transfer.offered":
             await self.direct.on_event(event)
-        if kind in ("message.created", "message.deleted"):
+        if kind in ("message.created", "message.updated", "message.deleted"):
             message = Message.from_json(event["message"])
             if message.chat_id == self.chat_id:
                 self._messages[message.id] = message
@@ -209,9 +210,7 @@ class ChatRoomScreen(ft.Column):
             )
         else:
             parts.append(ft.Text(message.text or ""))
-        stamp: list[ft.Control] = [
-            ft.Text(message.created_at.astimezone().strftime("%H:%M"), size=10)
-        ]
+        stamp: list[ft.Control] = [ft.Text(bubble_time(message), size=10)]
         if mine and self._chat is not None:
             read = read_by_others(self._chat, message, me)
             stamp.append(

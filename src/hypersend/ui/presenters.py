@@ -37,6 +37,12 @@ def day_label(moment: datetime, now: datetime) -> str:
     return local.strftime("%A, %d %B %Y")
 
 
+def bubble_time(message: Message) -> str:
+    """The time under a message: when it was sent, marked when its text was edited since."""
+    sent = message.created_at.astimezone().strftime("%H:%M")
+    return f"edited {sent}" if message.edited_at and not message.deleted else sent
+
+
 def preview(message: Message | None) -> str:
     if message is None:
         return "No messages yet"
