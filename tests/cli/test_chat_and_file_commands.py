@@ -17,6 +17,8 @@ def test_chat_send_and_fetch_end_to_end(server: ServerProcess, tmp_path: Path) -
     said = ok(ann, "say", chat_id, "hello", "bne").strip()
     assert ok(ann, "edit", said, "hello", "ben").strip() == f"{said}  hello ben (edited)"
     assert "Ann: hello ben (edited)" in ok(ben, "history", chat_id)
+    ok(ben, "say", chat_id, "hi", "ann", "--reply-to", said)
+    assert "Ben: hi ann  [to Ann: hello ben]" in ok(ann, "history", chat_id)
     refused = run_cli(ben, "edit", said, "not mine")
     assert refused.returncode == 1
     assert "Only the sender may edit a message" in refused.stderr

@@ -28,9 +28,11 @@ async def test_sent_message_has_the_contract_shape(alice: HyperSendClient, chat:
         "created_at",
         "deleted",
         "edited_at",
+        "reply_to",
         "client_id",
     }
     assert data["edited_at"] is None
+    assert data["reply_to"] is None
     assert data["kind"] == "text"
     assert data["client_id"] is None
     assert data["file"] is None
@@ -215,3 +217,49 @@ async def test_edits_end_with_the_edit_window(own_server: ServerProcess) -> None
             await ann.edit_message(message.id, "too late")
         assert late.value.code == "edit_window_passed"
         assert "after it was sent" in str(late.value)
+
+
+async def test_a_reply_quotes_its_message_until_that_is_deleted(
+    alice: HyperSendClient, bob: HyperSendClient, chat: Chat, tmp_path: Path
+) -> None:
+    question = await alice.send_message(chat.id, "lunch at noon?\nor at one")
+    async with await alice.connect_events() as alice_events:
+        answer = await bob.send_message(chat.id, "noon", reply_to=question.id)
+        async with asyncio.timeout(5):
+            while (event := await alice_events.next())["type"] != "message.created":
+                pass
+    me = (await alice.me()).id
+    assert answer.reply_to is not None
+    assert (answer.reply_to.id, answer.reply_to.sender_id) == (question.id, me)
+    assert answer.reply_to.preview == "lunch at noon?"  # its first line
+    assert event["message"]["reply_to"] == {
+        "id": question.id,
+        "sender_id": me,
+        "preview": "lunch at noon?",
+    }
+    info = await alice.upload_file(random_file(tmp_path / "menu.pdf", 100), state_dir=tmp_path)
+    menu = await alice.send_message(chat.id, file_id=info.file_id)
+    about_menu = await bob.send_message(chat.id, "looks good", reply_to=menu.id)
+    assert about_menu.reply_to is not None
+    assert about_menu.reply_to.preview == "menu.pdf"
+
+    await alice.delete_message(question.id)
+    page = {m.id: m for m in (await alice.messages(chat.id)).messages}
+    quoted = page[answer.id].reply_to
+    assert quoted is not None
+    assert (quoted.id, quoted.preview) == (question.id, None)  # "deleted message"
+    assert page[about_menu.id].reply_to == about_menu.reply_to
+    listed = next(c for c in await alice.list_chats() if c.id == chat.id)
+    assert listed.last_message is not None
+    assert listed.last_message.reply_to == about_menu.reply_to
+
+
+async def test_a_reply_must_answer_a_message_of_its_own_chat(
+    alice: HyperSendClient, bob: HyperSendClient, carol: HyperSendClient, chat: Chat
+) -> None:
+    elsewhere = await alice.open_direct_chat((await carol.me()).id)
+    other = await alice.send_message(elsewhere.id, "not for bob")
+    for reply_to in (other.id, "01NOSUCHMESSAGE00000000000"):
+        with pytest.raises(InvalidInput) as refused:
+            await bob.send_message(chat.id, "hm", reply_to=reply_to)
+        assert "reply_to must be a message of this chat" in str(refused.value)

@@ -5,7 +5,7 @@ import pytest
 from hypersend.clock import utcnow
 from hypersend.storage import Storage
 from hypersend.storage.errors import DuplicateError
-from hypersend.storage.models import User
+from hypersend.storage.models import Quote, User
 from tests.storage.factories import make_chat, make_file, make_message, make_user
 
 
@@ -196,3 +196,37 @@ async def test_only_live_text_messages_are_edited(storage: Storage) -> None:
     posted = replace(make_message(chat, ann, ""), kind="file", text=None, file=record.ref)
     await storage.messages.create(posted)
     assert not await storage.messages.edit_text(posted.id, "a caption", utcnow())
+
+
+async def test_a_reply_is_read_with_its_quote_as_that_message_is_now(storage: Storage) -> None:
+    ann, ben = await users(storage, "Ann", "Ben")
+    chat = make_chat(ann, title="replies")
+    await storage.chats.create(chat, [ann.id, ben.id])
+    record = make_file(ann, chat=chat)
+    await storage.files.create(record)
+    question, _ = await storage.messages.create(make_message(chat, ann, "why?"))
+    posted = replace(make_message(chat, ann, ""), kind="file", text=None, file=record.ref)
+    await storage.messages.create(posted)
+    answer, _ = await storage.messages.create(
+        replace(make_message(chat, ben, "because"), reply_to_id=question.id)
+    )
+    on_file, _ = await storage.messages.create(
+        replace(make_message(chat, ben, "nice file"), reply_to_id=posted.id)
+    )
+    stored = await storage.messages.get(answer.id)
+    assert stored is not None
+    assert stored.reply_to_id == question.id
+    assert stored.quote == Quote(question.id, ann.id, "why?", None, False)
+    page = await storage.messages.page_before(chat.id, None, 10)
+    assert page is not None
+    quotes = {m.id: m.quote for m in page.messages}
+    assert quotes[question.id] is None
+    assert quotes[on_file.id] == Quote(posted.id, ann.id, None, record.filename, False)
+    await storage.messages.mark_deleted(question.id)
+    after = await storage.messages.get(answer.id)
+    assert after is not None
+    assert after.quote == Quote(question.id, ann.id, None, None, True)
+    summary = await storage.chats.summary(chat.id, ben.id)
+    assert summary is not None
+    assert summary.last_message is not None
+    assert summary.last_message.quote == quotes[on_file.id]

@@ -7,7 +7,7 @@ from pathlib import Path
 import flet as ft
 
 from hypersend.client import Chat, Message
-from hypersend.client.models import Attachment, Member
+from hypersend.client.models import Attachment, Member, Reply
 from hypersend.ui.downloads import downloads_folder
 from hypersend.ui.presenters import (
     WEB_PICKER_LIMIT,
@@ -16,6 +16,7 @@ from hypersend.ui.presenters import (
     day_label,
     initials,
     preview,
+    quote_label,
     read_by_others,
     web_pick_refusal,
 )
@@ -48,6 +49,16 @@ def test_an_edited_message_says_so_beside_its_time() -> None:
     edited = replace(message(), edited_at=NOW + timedelta(minutes=3))
     assert bubble_time(edited) == f"edited {sent}"
     assert bubble_time(replace(edited, deleted=True, text=None)) == sent
+
+
+def test_a_reply_shows_who_said_what_it_answers() -> None:
+    names = {"ann": "Ann Lee"}
+    assert quote_label(message(), names) is None
+    answer = replace(message("yes"), reply_to=Reply("01", "ann", "lunch?"))
+    assert quote_label(answer, names) == "Ann Lee: lunch?"
+    gone = replace(answer, reply_to=Reply("01", "zed", None))
+    assert quote_label(gone, names) == "Someone: Deleted message"
+    assert quote_label(replace(answer, deleted=True), names) is None
 
 
 def test_chat_rows_and_read_ticks() -> None:

@@ -129,6 +129,9 @@ async def test_a_new_user_chats_live_and_signs_out(
         await bob.edit_message(sent.id, "hello back, edited live")  # changes in place, marked
         edited = re.escape("hello back, edited live") + r"\sedited\s\d\d:\d\d"
         await expect(page.get_by_text(re.compile(edited))).to_be_visible()
+        mine = await _wait_for(bob, chat.id, lambda m: m.text == "hello from the browser")
+        await bob.send_message(chat.id, "replying to you", reply_to=mine.id)
+        await expect(page.get_by_text("Ann Web: hello from the browser")).to_be_visible()
 
         # A small file through the browser's picker.
         small = random_file(tmp_path / "notes.txt", 3000)
@@ -243,11 +246,12 @@ async def _until(read: Callable[[], Awaitable[dict[str, Any]]], status: str) -> 
 
 async def _wait_for(
     client: HyperSendClient, chat_id: str, wanted: Callable[[Message], bool]
-) -> None:
+) -> Message:
     """Until a message of the chat, as the server has it, is what the test waits for."""
     for _ in range(TIMEOUT_MS // 200):
-        if any(wanted(m) for m in (await client.messages(chat_id)).messages):
-            return
+        for message in (await client.messages(chat_id)).messages:
+            if wanted(message):
+                return message
         await asyncio.sleep(0.2)
     raise AssertionError("the message did not reach the server")
 

@@ -30,6 +30,7 @@ def register(commands: Any) -> None:
     say = commands.add_parser("say", help="send a text message")
     say.add_argument("chat_id")
     say.add_argument("text", nargs="+")
+    say.add_argument("--reply-to", metavar="MESSAGE_ID", help="answer this message of the chat")
     say.set_defaults(handler=_say)
 
     edit = commands.add_parser("edit", help="change the text of a message you sent")
@@ -73,13 +74,19 @@ async def _history(args: argparse.Namespace) -> int:
         page = await client.messages(args.chat_id, limit=args.limit)
     for message in page.messages:
         when = message.created_at.strftime("%Y-%m-%d %H:%M")
-        print(f"{when}  {names.get(message.sender_id, '?')}: {_preview(message)}")
+        answered = ""
+        if message.reply_to is not None:
+            quoted = message.reply_to.preview or "a deleted message"
+            answered = f"  [to {names.get(message.reply_to.sender_id, '?')}: {quoted}]"
+        print(f"{when}  {names.get(message.sender_id, '?')}: {_preview(message)}{answered}")
     return 0
 
 
 async def _say(args: argparse.Namespace) -> int:
     async with signed_in_client(args) as client:
-        message = await client.send_message(args.chat_id, " ".join(args.text))
+        message = await client.send_message(
+            args.chat_id, " ".join(args.text), reply_to=args.reply_to
+        )
     print(message.id)
     return 0
 

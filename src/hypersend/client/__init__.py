@@ -189,9 +189,13 @@ class HyperSendClient:
         *,
         file_id: str | None = None,
         client_id: str | None = None,
+        reply_to: str | None = None,
     ) -> Message:
-        """Post a message. A `client_id` (one is made up if not given) makes retries safe."""
+        """Post a message (answering `reply_to`, a message of the same chat). A `client_id`
+        (one is made up if not given) makes retries safe."""
         body: dict[str, Any] = {"chat_id": chat_id, "client_id": client_id or str(uuid.uuid4())}
+        if reply_to is not None:
+            body["reply_to"] = reply_to
         if text is not None:
             body["text"] = text
         if file_id is not None:

@@ -57,6 +57,15 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
+class Reply:
+    """The message a reply answers: who sent it and its first line (None once deleted)."""
+
+    id: str
+    sender_id: str
+    preview: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     id: str
     chat_id: str
@@ -68,6 +77,7 @@ class Message:
     deleted: bool
     client_id: str | None = None
     edited_at: datetime | None = None
+    reply_to: Reply | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -85,6 +95,7 @@ class Message:
             deleted=bool(data["deleted"]),
             client_id=data.get("client_id"),
             edited_at=parse_time(data["edited_at"]) if data.get("edited_at") else None,
+            reply_to=Reply(**data["reply_to"]) if data.get("reply_to") else None,
         )
 
 

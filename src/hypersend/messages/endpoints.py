@@ -28,7 +28,12 @@ async def send_message(
     body: SendMessage, user: CurrentUser, services: ServicesDep, response: Response
 ) -> MessageOut:
     message, created = await services.messages.send(
-        user, body.chat_id, text=body.text, file_id=body.file_id, client_id=body.client_id
+        user,
+        body.chat_id,
+        text=body.text,
+        file_id=body.file_id,
+        client_id=body.client_id,
+        reply_to=body.reply_to,
     )
     if not created:
         response.status_code = status.HTTP_200_OK

@@ -3,7 +3,9 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, Field
 
-from hypersend.storage.models import Message
+from hypersend.storage.models import Message, Quote
+
+PREVIEW_CHARS = 100
 
 
 class FileOut(BaseModel):
@@ -11,6 +13,26 @@ class FileOut(BaseModel):
     filename: str
     size: int
     mime: str
+
+
+class ReplyOut(BaseModel):
+    """The message a reply answers, as the reply shows it."""
+
+    id: str
+    sender_id: str
+    preview: str | None = Field(
+        description="Its text's first line, or its file's name; null once it is deleted"
+    )
+
+    @classmethod
+    def of(cls, quote: Quote) -> Self:
+        if quote.deleted:
+            preview = None
+        elif quote.file_name is not None:
+            preview = quote.file_name
+        else:
+            preview = (quote.text or "").strip().split("\n", 1)[0][:PREVIEW_CHARS]
+        return cls(id=quote.message_id, sender_id=quote.sender_id, preview=preview)
 
 
 class MessageOut(BaseModel):
@@ -23,6 +45,7 @@ class MessageOut(BaseModel):
     created_at: datetime
     deleted: bool
     edited_at: datetime | None = Field(description="When the sender last changed its text")
+    reply_to: ReplyOut | None = Field(description="The message of the chat this one answers")
     client_id: str | None = Field(
         description="The sender's own id for it, so their devices can match it to what they sent"
     )
@@ -44,6 +67,7 @@ class MessageOut(BaseModel):
             created_at=message.created_at,
             deleted=message.deleted,
             edited_at=message.edited_at,
+            reply_to=ReplyOut.of(message.quote) if message.quote else None,
             client_id=message.client_id,
         )
 
@@ -53,6 +77,9 @@ class SendMessage(BaseModel):
     text: str | None = None
     file_id: str | None = Field(default=None, max_length=64)
     client_id: str | None = Field(default=None, min_length=1, max_length=100)
+    reply_to: str | None = Field(
+        default=None, max_length=64, description="A message of the same chat this one answers"
+    )
 
 
 class EditMessage(BaseModel):

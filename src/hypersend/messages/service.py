@@ -11,7 +11,7 @@ from hypersend.ids import new_id
 from hypersend.messages.schemas import MessageOut, MessagePageOut, ReadPointer
 from hypersend.realtime.bus import EventBus
 from hypersend.storage import Storage
-from hypersend.storage.models import FileRef, Message, User
+from hypersend.storage.models import FileRef, Message, Quote, User
 
 
 class ShareableFiles(Protocol):
@@ -45,9 +45,23 @@ class MessageService:
         text: str | None,
         file_id: str | None,
         client_id: str | None,
+        reply_to: str | None = None,
     ) -> tuple[MessageOut, bool]:
-        """Post a message; with a known `client_id`, return the first one (False: not new)."""
+        """Post a message (answering `reply_to`, a message of the same chat); with a known
+        `client_id`, return the first one (False: not new)."""
         await self._chats.require_member(chat_id, user.id)
+        quote = None
+        if reply_to is not None:
+            replied = await self._storage.messages.get(reply_to)
+            if replied is None or replied.chat_id != chat_id:
+                raise Unprocessable("reply_to must be a message of this chat")
+            quote = Quote(
+                message_id=replied.id,
+                sender_id=replied.sender_id,
+                text=replied.text,
+                file_name=replied.file.filename if replied.file else None,
+                deleted=replied.deleted,
+            )
         if (text is None) == (file_id is None):
             raise Unprocessable("Send exactly one of text or file_id")
         file = None
@@ -65,6 +79,8 @@ class MessageService:
             file=file,
             created_at=utcnow(),
             client_id=client_id,
+            reply_to_id=reply_to,
+            quote=quote,
         )
         stored, created = await self._storage.messages.create(message)
         out = MessageOut.of(stored)

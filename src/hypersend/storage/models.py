@@ -74,6 +74,17 @@ class FileRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Quote:
+    """The message a reply answers, as the reply shows it (read with the reply)."""
+
+    message_id: str
+    sender_id: str
+    text: str | None  # None for a file, and once that message is deleted
+    file_name: str | None
+    deleted: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     id: str
     chat_id: str
@@ -86,6 +97,8 @@ class Message:
     client_id: str | None = None
     seq: int = 0  # its place in the chat (1, 2, ...), given by the store when it is written
     edited_at: datetime | None = None
+    reply_to_id: str | None = None  # the message of the same chat that this one answers
+    quote: Quote | None = None  # that message as it is now (filled when read)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from hypersend.ui.presenters import (
     bubble_time,
     day_label,
     file_label,
+    quote_label,
     read_by_others,
     web_pick_refusal,
 )
@@ -191,6 +192,15 @@ class ChatRoomScreen(ft.Column):
         if self._chat and self._chat.type == "group" and not mine:
             sender = next((m.name for m in self._chat.members if m.id == message.sender_id), "")
             parts.append(ft.Text(sender, size=12, weight=ft.FontWeight.W_600))
+        names = {m.id: m.name for m in self._chat.members} if self._chat else {}
+        if (quoted := quote_label(message, names)) is not None:
+            parts.append(
+                ft.Container(
+                    ft.Text(quoted, size=12, italic=True, max_lines=1),
+                    border=ft.Border(left=ft.BorderSide(3, ft.Colors.PRIMARY)),
+                    padding=ft.Padding(left=6, right=0, top=0, bottom=0),
+                )
+            )
         if message.deleted:
             parts.append(ft.Text("Message deleted", italic=True))
         elif message.file is not None:

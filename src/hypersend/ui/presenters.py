@@ -43,6 +43,14 @@ def bubble_time(message: Message) -> str:
     return f"edited {sent}" if message.edited_at and not message.deleted else sent
 
 
+def quote_label(message: Message, names: dict[str, str]) -> str | None:
+    """The line a reply shows of the message it answers ("Ann: lunch?"), if it is one."""
+    quoted = message.reply_to
+    if quoted is None or message.deleted:
+        return None
+    return f"{names.get(quoted.sender_id, 'Someone')}: {quoted.preview or 'Deleted message'}"
+
+
 def preview(message: Message | None) -> str:
     if message is None:
         return "No messages yet"

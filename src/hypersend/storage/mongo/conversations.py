@@ -8,7 +8,15 @@ from pymongo.errors import DuplicateKeyError
 
 from hypersend.clock import utcnow
 from hypersend.storage.errors import DuplicateError
-from hypersend.storage.models import Chat, ChatMember, ChatSummary, FileRef, Message, MessagePage
+from hypersend.storage.models import (
+    Chat,
+    ChatMember,
+    ChatSummary,
+    FileRef,
+    Message,
+    MessagePage,
+    Quote,
+)
 from hypersend.storage.mongo.documents import (
     Database,
     Document,
@@ -56,17 +64,36 @@ class Lookups:
         return [to_member(doc, names.get(doc["user_id"], "")) for doc in docs]
 
     async def messages(self, docs: list[Document]) -> list[Message]:
-        file_ids = [doc["file_id"] for doc in docs if doc["file_id"]]
-        files: dict[str, FileRef] = {}
-        if file_ids:
-            cursor = self.db["files"].find(
-                {"_id": {"$in": file_ids}}, {"filename": 1, "size": 1, "mime": 1}
+        reply_ids = list({doc["reply_to_id"] for doc in docs if doc.get("reply_to_id")})
+        replied: list[Document] = []
+        if reply_ids:
+            fields = {"sender_id": 1, "text": 1, "file_id": 1, "deleted": 1}
+            replied = await self.db["messages"].find({"_id": {"$in": reply_ids}}, fields).to_list()
+        files = await self._files(
+            [doc["file_id"] for doc in [*docs, *replied] if doc.get("file_id")]
+        )
+        quotes = {
+            doc["_id"]: Quote(
+                message_id=doc["_id"],
+                sender_id=doc["sender_id"],
+                text=doc["text"],
+                file_name=files[doc["file_id"]].filename if doc["file_id"] in files else None,
+                deleted=doc["deleted"],
             )
-            files = {
-                doc["_id"]: FileRef(doc["_id"], doc["filename"], doc["size"], doc["mime"])
-                async for doc in cursor
-            }
-        return [to_message(doc, files) for doc in docs]
+            for doc in replied
+        }
+        return [to_message(doc, files, quotes) for doc in docs]
+
+    async def _files(self, file_ids: list[str]) -> dict[str, FileRef]:
+        if not file_ids:
+            return {}
+        cursor = self.db["files"].find(
+            {"_id": {"$in": file_ids}}, {"filename": 1, "size": 1, "mime": 1}
+        )
+        return {
+            doc["_id"]: FileRef(doc["_id"], doc["filename"], doc["size"], doc["mime"])
+            async for doc in cursor
+        }
 
 
 class MongoChats:

@@ -12,6 +12,7 @@ from hypersend.storage.models import (
     FileRef,
     Invite,
     Message,
+    Quote,
     Session,
     Transfer,
     User,
@@ -170,14 +171,19 @@ def message_doc(message: Message) -> Document:
         "created_at": message.created_at,
         "deleted": message.deleted,
         "edited_at": message.edited_at,
+        "reply_to_id": message.reply_to_id,
     }
     if message.client_id is not None:  # absent, not null: the unique index is sparse
         doc["client_key"] = client_key(message.sender_id, message.client_id)
     return doc
 
 
-def to_message(doc: Document, files: dict[str, FileRef]) -> Message:
-    """`files`: the refs of the messages' files that still exist, by id."""
+def to_message(
+    doc: Document, files: dict[str, FileRef], quotes: dict[str, Quote] | None = None
+) -> Message:
+    """`files`: the refs of the messages' files that still exist, by id; `quotes`: the
+    messages they answer, by id."""
+    reply_to_id = doc.get("reply_to_id")
     return Message(
         id=doc["_id"],
         chat_id=doc["chat_id"],
@@ -190,6 +196,8 @@ def to_message(doc: Document, files: dict[str, FileRef]) -> Message:
         client_id=doc["client_id"],
         seq=doc["seq"],
         edited_at=doc.get("edited_at"),
+        reply_to_id=reply_to_id,
+        quote=(quotes or {}).get(reply_to_id) if reply_to_id else None,
     )
 
 

@@ -134,6 +134,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE messages ADD COLUMN edited_at TEXT;
     """,
+    # 4: the message a message answers
+    """
+    ALTER TABLE messages ADD COLUMN reply_to_id TEXT;
+    """,
 ]
 
 # Any constant both sides agree on: the key of the advisory lock migrations run under.

@@ -13,16 +13,22 @@ from hypersend.storage.models import (
     FileRef,
     Message,
     MessagePage,
+    Quote,
 )
 from hypersend.storage.sql.columns import from_db_time, to_db_time
 from hypersend.storage.sql.database import Row, SqlConnection, SqlDatabase, UniqueViolation
 
 _MESSAGE_COLUMNS = (
     "m.id, m.chat_id, m.seq, m.sender_id, m.kind, m.text, m.file_id, m.client_id,"
-    " m.created_at, m.deleted, m.edited_at,"
-    " f.filename AS file_name, f.size AS file_size, f.mime AS file_mime"
+    " m.created_at, m.deleted, m.edited_at, m.reply_to_id,"
+    " f.filename AS file_name, f.size AS file_size, f.mime AS file_mime,"
+    " r.sender_id AS quote_sender_id, r.text AS quote_text, r.deleted AS quote_deleted,"
+    " rf.filename AS quote_file_name"
 )
-MESSAGES_SELECT = f"SELECT {_MESSAGE_COLUMNS} FROM messages m LEFT JOIN files f ON f.id = m.file_id"
+MESSAGES_SELECT = (
+    f"SELECT {_MESSAGE_COLUMNS} FROM messages m LEFT JOIN files f ON f.id = m.file_id"
+    " LEFT JOIN messages r ON r.id = m.reply_to_id LEFT JOIN files rf ON rf.id = r.file_id"
+)
 MEMBERS_SELECT = (
     "SELECT cm.chat_id, cm.user_id, cm.joined_at, cm.last_read_message_id, cm.last_read_seq,"
     " u.name"
@@ -69,6 +75,20 @@ def message_from_row(row: Row) -> Message:
         deleted=bool(row["deleted"]),
         client_id=row["client_id"],
         edited_at=from_db_time(row["edited_at"]) if row["edited_at"] else None,
+        reply_to_id=row["reply_to_id"],
+        quote=_quote_from_row(row),
+    )
+
+
+def _quote_from_row(row: Row) -> Quote | None:
+    if row["reply_to_id"] is None or row["quote_sender_id"] is None:
+        return None
+    return Quote(
+        message_id=row["reply_to_id"],
+        sender_id=row["quote_sender_id"],
+        text=row["quote_text"],
+        file_name=row["quote_file_name"],
+        deleted=bool(row["quote_deleted"]),
     )
 
 
@@ -275,7 +295,7 @@ class SqlMessages:
             ).fetchone()
             c.execute(
                 "INSERT INTO messages (id, chat_id, seq, sender_id, kind, text, file_id,"
-                " client_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " client_id, created_at, reply_to_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     message.id,
                     message.chat_id,
@@ -286,6 +306,7 @@ class SqlMessages:
                     message.file.id if message.file else None,
                     message.client_id,
                     to_db_time(message.created_at),
+                    message.reply_to_id,
                 ),
             )
             return replace(message, seq=seq), True

@@ -86,7 +86,10 @@ class SqlCopyTarget:
     async def put_messages(self, page: list[Message]) -> None:
         await self._put(
             "messages",
-            [columns_of(m, drop=("file",), file_id=m.file.id if m.file else None) for m in page],
+            [
+                columns_of(m, drop=("file", "quote"), file_id=m.file.id if m.file else None)
+                for m in page
+            ],
         )
 
     async def put_transfers(self, page: list[Transfer]) -> None:

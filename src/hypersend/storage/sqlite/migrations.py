@@ -154,6 +154,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE messages ADD COLUMN edited_at TEXT;
     """,
+    # 10: the message a message answers
+    """
+    ALTER TABLE messages ADD COLUMN reply_to_id TEXT;
+    """,
 ]
 
 
