@@ -263,3 +263,40 @@ async def test_a_reply_must_answer_a_message_of_its_own_chat(
         with pytest.raises(InvalidInput) as refused:
             await bob.send_message(chat.id, "hm", reply_to=reply_to)
         assert "reply_to must be a message of this chat" in str(refused.value)
+
+
+async def test_forwarding_posts_the_text_or_the_same_file_into_another_chat(
+    alice: HyperSendClient, bob: HyperSendClient, carol: HyperSendClient, chat: Chat, tmp_path: Path
+) -> None:
+    with_carol = await bob.open_direct_chat((await carol.me()).id)
+    text = await alice.send_message(chat.id, "meet at the station")
+    source = random_file(tmp_path / "ticket.pdf", 2000)
+    info = await alice.upload_file(source, state_dir=tmp_path)
+    ticket = await alice.send_message(chat.id, file_id=info.file_id)
+    async with await carol.connect_events() as carol_events:
+        passed_on = await bob.forward_message(text.id, with_carol.id)
+        async with asyncio.timeout(5):
+            while (event := await carol_events.next())["type"] != "message.created":
+                pass
+    assert event["message"]["id"] == passed_on.id
+    assert (passed_on.chat_id, passed_on.sender_id) == (with_carol.id, (await bob.me()).id)
+    assert passed_on.text == "meet at the station"
+    forwarded = await bob.forward_message(ticket.id, with_carol.id)
+    assert forwarded.file is not None
+    assert forwarded.file.id == info.file_id  # the same file, not a copy
+    copy = await carol.download_file(info.file_id, tmp_path / "carol.pdf")
+    assert copy.read_bytes() == source.read_bytes()
+
+
+async def test_forwarding_needs_both_chats_and_a_live_message(
+    alice: HyperSendClient, bob: HyperSendClient, carol: HyperSendClient, chat: Chat
+) -> None:
+    with_carol = await alice.open_direct_chat((await carol.me()).id)
+    message = await alice.send_message(chat.id, "between us")
+    with pytest.raises(NotFoundError):  # carol cannot see it
+        await carol.forward_message(message.id, with_carol.id)
+    with pytest.raises(NotFoundError):  # bob is not in alice and carol's chat
+        await bob.forward_message(message.id, with_carol.id)
+    await alice.delete_message(message.id)
+    with pytest.raises(InvalidInput):
+        await alice.forward_message(message.id, with_carol.id)

@@ -228,6 +228,13 @@ class HyperSendClient:
         data = await self.api.json("PATCH", f"/messages/{message_id}", json={"text": text})
         return Message.from_json(data)
 
+    async def forward_message(self, message_id: str, chat_id: str) -> Message:
+        """Post a message again into another of one's chats (a file by reference)."""
+        data = await self.api.json(
+            "POST", f"/messages/{message_id}/forward", json={"chat_id": chat_id}
+        )
+        return Message.from_json(data)
+
     async def delete_message(self, message_id: str) -> None:
         await self.api.request("DELETE", f"/messages/{message_id}")
 

@@ -6,6 +6,7 @@ from hypersend.auth.dependencies import CurrentUser
 from hypersend.json_body import JsonRoute
 from hypersend.messages.schemas import (
     EditMessage,
+    ForwardMessage,
     MessageOut,
     MessagePageOut,
     ReadPointer,
@@ -66,6 +67,15 @@ async def edit_message(
     """Change the text of one's own text message (within `MESSAGE_EDIT_HOURS` of sending it);
     every member's devices get `message.updated`."""
     return await services.messages.edit(user, message_id, body.text)
+
+
+@router.post("/messages/{message_id}/forward", status_code=status.HTTP_201_CREATED)
+async def forward_message(
+    message_id: str, body: ForwardMessage, user: CurrentUser, services: ServicesDep
+) -> MessageOut:
+    """Post this message again, as the caller, into another of their chats; a file goes by
+    reference (not copied, not uploaded again)."""
+    return await services.messages.forward(user, message_id, body.chat_id)
 
 
 @router.delete("/messages/{message_id}", status_code=status.HTTP_204_NO_CONTENT)

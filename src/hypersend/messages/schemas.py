@@ -86,6 +86,10 @@ class EditMessage(BaseModel):
     text: str
 
 
+class ForwardMessage(BaseModel):
+    chat_id: str = Field(max_length=64, description="One of the caller's chats")
+
+
 class MessagePageOut(BaseModel):
     messages: list[MessageOut]
     has_more: bool

@@ -91,6 +91,33 @@ class MessageService:
             )
         return out, created
 
+    async def forward(self, user: User, message_id: str, chat_id: str) -> MessageOut:
+        """Post a copy of a message into another chat of the user's: the same text, or the
+        same file by reference (its bytes are neither copied nor sent again; whoever is in
+        either chat may download it)."""
+        original = await self._visible_message(user, message_id)
+        if original.deleted:
+            raise Unprocessable("A deleted message cannot be forwarded", code="message_deleted")
+        if original.kind == "file" and original.file is None:
+            raise Unprocessable("That message's file is gone", code="file_gone")
+        await self._chats.require_member(chat_id, user.id)
+        message = Message(
+            id=new_id(),
+            chat_id=chat_id,
+            sender_id=user.id,
+            kind=original.kind,
+            text=original.text,
+            file=original.file,
+            created_at=utcnow(),
+        )
+        stored, _ = await self._storage.messages.create(message)
+        out = MessageOut.of(stored)
+        await self._bus.publish(
+            await self._chats.member_ids(chat_id),
+            {"type": "message.created", "message": out.model_dump(mode="json")},
+        )
+        return out
+
     async def page(
         self, user: User, chat_id: str, *, before: str | None, after: str | None, limit: int
     ) -> MessagePageOut:
