@@ -189,8 +189,6 @@ class Settings(BaseSettings):
                 f"with S3_BUCKET, CHUNK_SIZE must be from S3_MIN_PART_BYTES"
                 f" ({self.s3_min_part_bytes}) to 5 GiB: each chunk is one part"
             )
-        if self.accel_redirect_prefix:
-            raise ValueError("ACCEL_REDIRECT_PREFIX serves files from the disk: not with S3_BUCKET")
         return self
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
