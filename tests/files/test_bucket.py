@@ -149,6 +149,8 @@ async def test_signed_links_can_send_the_bytes_from_the_bucket_itself(
     s3: S3Server, bucket_server: ServerProcess, tmp_path: Path
 ) -> None:
     bucket_server.env["S3_PRESIGNED_DOWNLOADS"] = "true"
+    # As Compose sets it for every replica: it is about files on disk, and a bucket ignores it.
+    bucket_server.env["ACCEL_REDIRECT_PREFIX"] = "/_hypersend_files/"
     bucket_server.start()
     source = random_file(tmp_path / "report é.bin", 3 * TEST_CHUNK_SIZE + 11)
     data = source.read_bytes()
@@ -160,6 +162,7 @@ async def test_signed_links_can_send_the_bytes_from_the_bucket_itself(
         )
     assert bearer.status_code == 200  # with a token, the server still sends the bytes
     assert bearer.content == data
+    assert "x-accel-redirect" not in bearer.headers
     async with httpx.AsyncClient() as anonymous:
         redirect = await anonymous.get(link)
         assert redirect.status_code == 307
@@ -299,3 +302,20 @@ def bucket_server_settings(server: ServerProcess) -> dict[str, str]:
     names = ("S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION", "AWS_ACCESS_KEY_ID",
              "AWS_SECRET_ACCESS_KEY", "S3_MIN_PART_BYTES", "CHUNK_SIZE")  # fmt: skip
     return {name.lower(): server.env[name] for name in names}
+
+
+async def test_parts_of_a_range_the_file_cannot_satisfy_are_passed_over(
+    bucket_server: ServerProcess, tmp_path: Path
+) -> None:
+    bucket_server.start()
+    data = random_file(tmp_path / "r.bin", 2 * TEST_CHUNK_SIZE).read_bytes()
+    async with await signed_in(bucket_server.url) as client:
+        info = await client.upload_file(tmp_path / "r.bin", state_dir=tmp_path)
+        for header in ("bytes=-0,0-99", f"bytes={len(data) + 5}-,0-99"):
+            answer = await client.api.http.get(
+                f"/files/download/{info.file_id}",
+                headers={**client.api.auth_headers(), "Range": header},
+            )
+            assert answer.status_code == 206, header
+            assert answer.headers["content-range"] == f"bytes 0-99/{len(data)}"
+            assert answer.content == data[:100]

@@ -16,6 +16,7 @@ from typing import Any
 from hypersend.config import Settings
 from hypersend.errors import FileStoreUnavailable
 from hypersend.files.moving import move_files
+from hypersend.files.store import FileStore
 from hypersend.files.stores import bucket_store, disk_store
 from hypersend.humanize import human_bytes
 from hypersend.storage import Storage, open_storage
@@ -42,16 +43,18 @@ async def run(args: argparse.Namespace) -> int:
     if not settings.uses_bucket:
         return _fail("set S3_BUCKET (and the other S3_* settings) to the bucket to use")
     disk, bucket = disk_store(settings), bucket_store(settings)
-    source, target = (disk, bucket) if args.target == "bucket" else (bucket, disk)
+    on_disk, in_bucket = str(settings.files_dir), f"the bucket {settings.s3_bucket}"
+    source: FileStore
+    target: FileStore
+    if args.target == "bucket":
+        source, target, direction = disk, bucket, f"from {on_disk} to {in_bucket}"
+    else:
+        source, target, direction = bucket, disk, f"from {in_bucket} to {on_disk}"
     storage = await open_storage(settings)
     try:
         await bucket.check()
         if args.target == "disk":
             settings.files_dir.mkdir(parents=True, exist_ok=True)
-        where = f"the bucket {settings.s3_bucket}"
-        direction = f"from {settings.files_dir} to {where}"
-        if args.target == "disk":
-            direction = f"from {where} to {settings.files_dir}"
         print(f"Moving files {direction}")
         report = await move_files(
             _complete_files(storage), storage.files.chunk_digests, source, target, _line

@@ -21,10 +21,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from datetime import datetime
 from pathlib import Path
 
-from hypersend.errors import Conflict, FileStoreUnavailable, InsufficientStorage
+from hypersend.errors import FileStoreUnavailable, InsufficientStorage
 from hypersend.files.holes import punch_hole
-from hypersend.files.store import FileMissing, Leftover
-from hypersend.files.streaming import write_hashed
+from hypersend.files.store import FileMissing, Leftover, UploadRestartNeeded
+from hypersend.files.streaming import digest_of, write_hashed
 from hypersend.storage.models import FileRecord
 
 logger = logging.getLogger("hypersend.files")
@@ -38,7 +38,7 @@ class DiskStore:
         self.durable = durable
         self.min_free_bytes = min_free_bytes
 
-    def path(self, file_id: str) -> Path:
+    def local_path(self, file_id: str) -> Path:
         """Where a file's bytes live: derived from its server-made id, never a client's name."""
         return self.root / self.relative_path(file_id)
 
@@ -46,9 +46,6 @@ class DiskStore:
     def relative_path(file_id: str) -> str:
         """`path` below the files directory (what nginx's internal location serves)."""
         return f"{file_id[-2:]}/{file_id}"
-
-    def local_path(self, file_id: str) -> Path:
-        return self.path(file_id)
 
     async def check(self) -> None:
         if not await asyncio.to_thread(os.access, self.root, os.W_OK):
@@ -66,7 +63,7 @@ class DiskStore:
         system cannot reserve, the file is made sparse at its full size."""
 
         def create() -> None:
-            path = self.path(record.id)
+            path = self.local_path(record.id)
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
@@ -86,7 +83,7 @@ class DiskStore:
         """The file is there at its size and every chunk hashes to its digest (a copy cut
         short has its full size already: only the hashes tell)."""
         try:
-            if (await asyncio.to_thread(self.path(record.id).stat)).st_size != record.size:
+            if (await asyncio.to_thread(self.local_path(record.id).stat)).st_size != record.size:
                 return False
         except FileNotFoundError:
             return False
@@ -94,12 +91,12 @@ class DiskStore:
             first = index * record.chunk_size
             last = first + record.chunk_length(index) - 1
             async with self.open_read(record, first, last) as stream:
-                if await write_hashed(stream, last + 1 - first, None) != digests.get(index):
+                if await digest_of(stream, last + 1 - first) != digests.get(index):
                     return False
         return True
 
     async def remove(self, record: FileRecord) -> None:
-        await asyncio.to_thread(self.path(record.id).unlink, missing_ok=True)
+        await asyncio.to_thread(self.local_path(record.id).unlink, missing_ok=True)
 
     @contextlib.asynccontextmanager
     async def writing(self, record: FileRecord) -> AsyncIterator["OpenFile"]:
@@ -107,12 +104,9 @@ class DiskStore:
         it back (507 when the disk no longer has room), and safe from `give_back_idle` until
         the block ends."""
         try:
-            fd = await asyncio.to_thread(os.open, self.path(record.id), os.O_WRONLY)
+            fd = await asyncio.to_thread(os.open, self.local_path(record.id), os.O_WRONLY)
         except FileNotFoundError as exc:  # begun in a bucket, before files moved to the disk
-            raise Conflict(
-                "This upload began before files moved; start it again",
-                code="upload_restart_needed",
-            ) from exc
+            raise UploadRestartNeeded from exc
         try:
             await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_SH)
             stat = await asyncio.to_thread(os.fstat, fd)
@@ -133,7 +127,7 @@ class DiskStore:
 
         def open_idle() -> int | None:
             try:
-                fd = os.open(self.path(record.id), os.O_WRONLY)
+                fd = os.open(self.local_path(record.id), os.O_WRONLY)
             except FileNotFoundError:  # removed meanwhile, or kept by another machine
                 return None
             try:
@@ -170,14 +164,14 @@ class DiskStore:
         yield
 
     async def discard(self, leftover: Leftover) -> None:
-        await asyncio.to_thread(self.path(leftover.file_id).unlink, missing_ok=True)
+        await asyncio.to_thread(self.local_path(leftover.file_id).unlink, missing_ok=True)
 
     @contextlib.asynccontextmanager
     async def open_read(
         self, record: FileRecord, first: int, last: int
     ) -> AsyncIterator[AsyncIterator[bytes]]:
         try:
-            handle = await asyncio.to_thread(self.path(record.id).open, "rb")
+            handle = await asyncio.to_thread(self.local_path(record.id).open, "rb")
         except FileNotFoundError as exc:
             raise FileMissing(record.id) from exc
         try:

@@ -14,7 +14,7 @@ from hypersend.error_responses import NO_ROOM, RANGE_NOT_SATISFIABLE
 from hypersend.errors import Unauthorized
 from hypersend.files.dependencies import CHUNK_BODY_OPENAPI, IncomingChunkDep
 from hypersend.files.disk import DiskStore
-from hypersend.files.ranges import check_range, requested_spans
+from hypersend.files.ranges import requested_spans
 from hypersend.files.schemas import (
     ChunkAccepted,
     DownloadLink,
@@ -106,8 +106,7 @@ async def download(
     else:
         raise Unauthorized("Missing bearer token or signed link")
     await files.downloadable(record)
-    if range_header:
-        check_range(range_header, record.size)
+    spans = requested_spans(range_header, record.size) if range_header else None
     headers = {
         "ETag": f'"{record.content_hash}"',
         "Cache-Control": "private",
@@ -127,38 +126,42 @@ async def download(
         url = files.store.presigned_url(record, seconds_left, headers["Content-Disposition"])
         if url is not None:
             return RedirectResponse(url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
-    spans = [(0, record.size - 1)]
-    if range_header and if_range in (None, headers["ETag"]):
-        spans = requested_spans(range_header, record.size)
-        headers["Content-Range"] = f"bytes {spans[0][0]}-{spans[0][1]}/{record.size}"
+    if if_range not in (None, headers["ETag"]):  # the file changed: all of it, not a part
+        spans = None
     return await _streamed(files, record, spans, headers)
 
 
 async def _streamed(
     files: FileService,
     record: FileRecord,
-    spans: list[tuple[int, int]],
+    spans: list[tuple[int, int]] | None,
     headers: dict[str, str],
 ) -> StreamingResponse:
-    """The file's bytes (one span of them, or several as multipart/byteranges) from a store
-    that is not this machine's disk, streamed at the pace the client reads. The first span
-    is opened before the answer starts, so that a store that fails answers 503 in the API's
-    shape."""
+    """The whole file, one span of it, or several as multipart/byteranges, from a store that
+    is not this machine's disk, streamed at the pace the client reads. The first span is
+    opened before the answer starts, so that a store that fails answers 503 in the API's
+    shape; the others as their turn comes."""
+    wanted = spans or [(0, record.size - 1)]
     stack = AsyncExitStack()
-    opened = await stack.enter_async_context(files.open_read(record, *spans[0]))
-    status_code = status.HTTP_206_PARTIAL_CONTENT if "Content-Range" in headers else 200
-    headers = {**headers, "Accept-Ranges": "bytes"}
-    media_type = record.mime
-    if len(spans) == 1:
-        headers["Content-Length"] = str(spans[0][1] + 1 - spans[0][0])
+    opened = await stack.enter_async_context(files.open_read(record, *wanted[0]))
 
-        async def body() -> AsyncIterator[bytes]:
+    async def span_bytes(index: int) -> AsyncIterator[bytes]:
+        if index == 0:
             async with stack:
                 async for piece in opened:
                     yield piece
+        else:
+            async with files.open_read(record, *wanted[index]) as stream:
+                async for piece in stream:
+                    yield piece
 
+    headers = {**headers, "Accept-Ranges": "bytes"}
+    if spans is None or len(spans) == 1:
+        (first, last), body, media_type = wanted[0], span_bytes(0), record.mime
+        headers["Content-Length"] = str(last + 1 - first)
+        if spans is not None:
+            headers["Content-Range"] = f"bytes {first}-{last}/{record.size}"
     else:
-        del headers["Content-Range"]
         boundary = secrets.token_hex(16)
         heads = [
             f"--{boundary}\r\nContent-Type: {record.mime}\r\n"
@@ -173,23 +176,17 @@ async def _streamed(
         headers["Content-Length"] = str(sum(sizes) + len(tail))
         media_type = f"multipart/byteranges; boundary={boundary}"
 
-        async def body() -> AsyncIterator[bytes]:
-            async with stack:
-                yield heads[0]
-                async for piece in opened:
-                    yield piece
-                yield b"\r\n"
-            for head, span in zip(heads[1:], spans[1:], strict=True):
+        async def framed() -> AsyncIterator[bytes]:
+            for index, head in enumerate(heads):
                 yield head
-                async with files.open_read(record, *span) as stream:
-                    async for piece in stream:
-                        yield piece
+                async for piece in span_bytes(index):
+                    yield piece
                 yield b"\r\n"
             yield tail
 
-    return StreamingResponse(
-        body(), status_code=status_code, headers=headers, media_type=media_type
-    )
+        body = framed()
+    status_code = status.HTTP_200_OK if spans is None else status.HTTP_206_PARTIAL_CONTENT
+    return StreamingResponse(body, status_code=status_code, headers=headers, media_type=media_type)
 
 
 def content_disposition(filename: str) -> str:

@@ -10,21 +10,32 @@ MAX_RANGES = 100
 
 
 def requested_spans(header: str, size: int) -> list[tuple[int, int]]:
-    """The (first, last) bytes each satisfiable part of a checked `Range` asks for, in order,
-    overlapping and adjacent parts merged (as RFC 9110 lets a server do)."""
-    check_range(header, size)
+    """The (first, last) bytes of each part of a `Range` header that the file can satisfy,
+    in order, overlapping and adjacent parts merged (as RFC 9110 lets a server do). Raise
+    400 for a malformed header and 416 when no part of it can be satisfied."""
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or not spec.strip():
+        raise BadRequest("Malformed Range header", code="bad_range")
+    parts = spec.split(",")
+    if len(parts) > MAX_RANGES:
+        raise BadRequest("Too many ranges", code="bad_range")
     spans: list[tuple[int, int]] = []
-    for part in header.partition("=")[2].split(","):
+    for part in parts:
         match = _PART.match(part)
-        assert match is not None  # checked above
+        if match is None or match.group(1) == match.group(2) == "":
+            raise BadRequest("Malformed Range header", code="bad_range")
         first, last = match.groups()
-        if not first:  # the last `last` bytes
-            span = (max(0, size - int(last)), size - 1)
-        elif int(first) < size:
-            span = (int(first), min(size - 1, int(last)) if last else size - 1)
-        else:
-            continue
-        spans.append(span)
+        if first and last and int(last) < int(first):
+            raise BadRequest("Malformed Range header", code="bad_range")
+        if not first and int(last) > 0:  # the last `last` bytes
+            spans.append((max(0, size - int(last)), size - 1))
+        elif first and int(first) < size:
+            spans.append((int(first), min(size - 1, int(last)) if last else size - 1))
+    if not spans:
+        raise RangeNotSatisfiable(
+            "Requested range is beyond the end of the file",
+            headers={"Content-Range": f"bytes */{size}"},
+        )
     spans.sort()
     merged = [spans[0]]
     for first, last in spans[1:]:
@@ -33,28 +44,3 @@ def requested_spans(header: str, size: int) -> list[tuple[int, int]]:
         else:
             merged.append((first, last))
     return merged
-
-
-def check_range(header: str, size: int) -> None:
-    """Raise 400 for a malformed header and 416 when no part of it can be satisfied."""
-    unit, _, spec = header.partition("=")
-    if unit.strip().lower() != "bytes" or not spec.strip():
-        raise BadRequest("Malformed Range header", code="bad_range")
-    parts = spec.split(",")
-    if len(parts) > MAX_RANGES:
-        raise BadRequest("Too many ranges", code="bad_range")
-    satisfiable = False
-    for part in parts:
-        match = _PART.match(part)
-        if match is None or match.group(1) == match.group(2) == "":
-            raise BadRequest("Malformed Range header", code="bad_range")
-        first, last = match.groups()
-        if first and last and int(last) < int(first):
-            raise BadRequest("Malformed Range header", code="bad_range")
-        if (first and int(first) < size) or (not first and int(last) > 0):
-            satisfiable = True
-    if not satisfiable:
-        raise RangeNotSatisfiable(
-            "Requested range is beyond the end of the file",
-            headers={"Content-Range": f"bytes */{size}"},
-        )

@@ -21,7 +21,7 @@ from hypersend.errors import (
 from hypersend.files.links import LinkSigner
 from hypersend.files.schemas import ChunkAccepted, FileInfo, UploadStarted
 from hypersend.files.store import FileMissing, FileStore
-from hypersend.files.streaming import ChunkLengthError, write_hashed
+from hypersend.files.streaming import ChunkLengthError, DigestMismatch, digest_of
 from hypersend.ids import new_id
 from hypersend.storage import Storage
 from hypersend.storage.models import FileRecord, FileRef, User
@@ -143,7 +143,7 @@ class FileService:
             async with self.store.writing(record) as sink:
                 known = await self._storage.files.chunk_digest(record.id, index)
                 if known is not None:
-                    digest = await _digest_of(length, body)
+                    digest = await digest_of(body, length)
                     if digest != known:
                         raise Conflict(
                             f"Chunk {index} was already received with other content",
@@ -152,9 +152,7 @@ class FileService:
                 else:
                     digest = await sink.write_chunk(index, length, body, expected=expected)
                 if expected is not None and digest != expected:
-                    raise Unprocessable(
-                        f"Chunk {index} does not match its X-Chunk-SHA256", code="digest_mismatch"
-                    )
+                    raise DigestMismatch(index)
                 receipt = await self._storage.files.record_chunk(
                     record.id, index, digest, expires_at=utcnow() + self._upload_expiry
                 )
@@ -304,11 +302,6 @@ class FileService:
     @property
     def _upload_expiry(self) -> timedelta:
         return timedelta(hours=self._settings.upload_expiry_hours)
-
-
-async def _digest_of(length: int, body: AsyncIterator[bytes]) -> bytes:
-    """Hash a body without storing it (a chunk that was already received)."""
-    return await write_hashed(body, length, None)
 
 
 def _expired(record: FileRecord) -> bool:

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from hypersend.errors import Conflict
 from hypersend.storage.models import FileRecord
 
 
@@ -95,6 +96,16 @@ class FileStore(Protocol):
 
     async def close(self) -> None:
         """Let go of connections."""
+
+
+class UploadRestartNeeded(Conflict):
+    """An upload begun in the other store, before the files moved (`hypersend move-files`
+    moves only complete files)."""
+
+    code = "upload_restart_needed"
+
+    def __init__(self) -> None:
+        super().__init__("This upload began before files moved; start it again")
 
 
 class FileMissing(Exception):

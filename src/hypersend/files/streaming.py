@@ -22,6 +22,15 @@ class ChunkLengthError(Unprocessable):
     code = "wrong_chunk_length"
 
 
+class DigestMismatch(Unprocessable):
+    """A chunk's bytes are not those of the SHA-256 its client declared (`X-Chunk-SHA256`)."""
+
+    code = "digest_mismatch"
+
+    def __init__(self, index: int) -> None:
+        super().__init__(f"Chunk {index} does not match its X-Chunk-SHA256")
+
+
 async def _batches(body: AsyncIterator[bytes], length: int) -> AsyncIterator[list[bytes]]:
     """`body`'s pieces, as they came (not copied), in batches of about `BATCH_BYTES`;
     `ChunkLengthError` unless there are exactly `length` bytes."""
@@ -67,14 +76,13 @@ async def _worked_batches(
             await asyncio.gather(pending, return_exceptions=True)
 
 
-async def write_hashed(body: AsyncIterator[bytes], length: int, write: WriteBatch | None) -> bytes:
+async def write_hashed(body: AsyncIterator[bytes], length: int, write: WriteBatch) -> bytes:
     """Hand each batch of `body` to `write` (on a worker thread, with its offset in the chunk:
     the next batch is received while the previous one is written); return the SHA-256."""
     hasher = hashlib.sha256()
 
     def flush(batch: list[bytes], offset: int) -> None:
-        if write is not None:
-            write(batch, offset)
+        write(batch, offset)
         for piece in batch:
             hasher.update(piece)
 
@@ -96,3 +104,12 @@ async def forward_hashed(
     async for batch in _worked_batches(body, length, update):
         for piece in batch:
             yield piece
+
+
+async def digest_of(body: AsyncIterator[bytes], length: int) -> bytes:
+    """The SHA-256 of exactly `length` bytes of `body`, which are not kept (a chunk received
+    before, or one read back to check it)."""
+    hasher = hashlib.sha256()
+    async for _ in forward_hashed(body, length, hasher):
+        pass
+    return hasher.digest()

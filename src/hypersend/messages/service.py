@@ -55,13 +55,7 @@ class MessageService:
             replied = await self._storage.messages.get(reply_to)
             if replied is None or replied.chat_id != chat_id:
                 raise Unprocessable("reply_to must be a message of this chat")
-            quote = Quote(
-                message_id=replied.id,
-                sender_id=replied.sender_id,
-                text=replied.text,
-                file_name=replied.file.filename if replied.file else None,
-                deleted=replied.deleted,
-            )
+            quote = Quote.of(replied)
         if (text is None) == (file_id is None):
             raise Unprocessable("Send exactly one of text or file_id")
         file = None
@@ -82,14 +76,7 @@ class MessageService:
             reply_to_id=reply_to,
             quote=quote,
         )
-        stored, created = await self._storage.messages.create(message)
-        out = MessageOut.of(stored)
-        if created:
-            await self._bus.publish(
-                await self._chats.member_ids(chat_id),
-                {"type": "message.created", "message": out.model_dump(mode="json")},
-            )
-        return out, created
+        return await self._post(message)
 
     async def forward(self, user: User, message_id: str, chat_id: str) -> MessageOut:
         """Post a copy of a message into another chat of the user's: the same text, or the
@@ -110,12 +97,7 @@ class MessageService:
             file=original.file,
             created_at=utcnow(),
         )
-        stored, _ = await self._storage.messages.create(message)
-        out = MessageOut.of(stored)
-        await self._bus.publish(
-            await self._chats.member_ids(chat_id),
-            {"type": "message.created", "message": out.model_dump(mode="json")},
-        )
+        out, _ = await self._post(message)
         return out
 
     async def page(
@@ -178,11 +160,23 @@ class MessageService:
         edited = await self._storage.messages.get(message.id)
         assert edited is not None
         out = MessageOut.of(edited)
-        await self._bus.publish(
-            await self._chats.member_ids(message.chat_id),
-            {"type": "message.updated", "message": out.model_dump(mode="json")},
-        )
+        await self._tell(message.chat_id, "message.updated", out)
         return out
+
+    async def _post(self, message: Message) -> tuple[MessageOut, bool]:
+        """Store a new message and, when it is new (not a retry), tell every member."""
+        stored, created = await self._storage.messages.create(message)
+        out = MessageOut.of(stored)
+        if created:
+            await self._tell(message.chat_id, "message.created", out)
+        return out, created
+
+    async def _tell(self, chat_id: str, kind: str, message: MessageOut) -> None:
+        """The event `kind` with the message, to every member's devices."""
+        await self._bus.publish(
+            await self._chats.member_ids(chat_id),
+            {"type": kind, "message": message.model_dump(mode="json")},
+        )
 
     def _check_text(self, text: str) -> None:
         if not text.strip():

@@ -83,6 +83,16 @@ class Quote:
     file_name: str | None
     deleted: bool
 
+    @classmethod
+    def of(cls, message: "Message") -> "Quote":
+        return cls(
+            message_id=message.id,
+            sender_id=message.sender_id,
+            text=message.text,
+            file_name=message.file.filename if message.file else None,
+            deleted=message.deleted,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Message:

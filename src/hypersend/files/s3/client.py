@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlsplit
+from xml.sax.saxutils import escape
 
 import httpx
 
@@ -201,7 +202,7 @@ class S3Client:
             )
             root = _parse(answer.content)
             for element in root.iter(f"{_NS}Part"):
-                checksum = element.findtext(f"{_NS}ChecksumSHA256")
+                checksum = _find(element, "ChecksumSHA256")
                 parts.append(
                     Part(
                         number=int(_text(element, "PartNumber")),
@@ -209,13 +210,13 @@ class S3Client:
                         sha256=base64.b64decode(checksum) if checksum else None,
                     )
                 )
-            if root.findtext(f"{_NS}IsTruncated") != "true":
+            if _find(root, "IsTruncated") != "true":
                 return parts
             marker = _text(root, "NextPartNumberMarker")
 
     async def complete_multipart_upload(self, key: str, upload_id: str, parts: list[Part]) -> None:
         items = "".join(
-            f"<Part><PartNumber>{part.number}</PartNumber><ETag>{_escape(part.etag)}</ETag>"
+            f"<Part><PartNumber>{part.number}</PartNumber><ETag>{escape(part.etag)}</ETag>"
             + (
                 f"<ChecksumSHA256>{base64.b64encode(part.sha256).decode()}</ChecksumSHA256>"
                 if part.sha256
@@ -253,7 +254,7 @@ class S3Client:
                         _text(element, "Initiated").replace("Z", "+00:00")
                     ),
                 )
-            if root.findtext(f"{_NS}IsTruncated") != "true":
+            if _find(root, "IsTruncated") != "true":
                 return
             key_marker = _text(root, "NextKeyMarker")
             id_marker = _text(root, "NextUploadIdMarker")
@@ -328,12 +329,6 @@ def _url(origin: str, path: str, query: dict[str, str]) -> str:
     return url
 
 
-def _escape(text: str) -> str:
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
-
-
 def _parse(body: bytes) -> ElementTree.Element:
     """An answer of the bucket (the operator's own endpoint). ElementTree resolves no external
     entities and the bundled expat bounds entity expansion, so a hostile answer cannot read
@@ -341,10 +336,14 @@ def _parse(body: bytes) -> ElementTree.Element:
     return ElementTree.fromstring(body)  # noqa: S314
 
 
-def _text(element: ElementTree.Element, name: str) -> str:
+def _find(element: ElementTree.Element, name: str) -> str | None:
+    """The text of `name` below `element`, in S3's namespace or in none (error documents)."""
     found = element.findtext(f"{_NS}{name}")
-    if found is None:
-        found = element.findtext(name)
+    return found if found is not None else element.findtext(name)
+
+
+def _text(element: ElementTree.Element, name: str) -> str:
+    found = _find(element, name)
     if found is None:
         raise S3Error(502, "MalformedResponse", f"The bucket's answer has no {name}")
     return found
@@ -358,6 +357,6 @@ def _error(status: int, body: bytes) -> S3Error:
         except ElementTree.ParseError:
             message = body[:200].decode(errors="replace")
         else:
-            code = root.findtext("Code") or root.findtext(f"{_NS}Code") or code
-            message = root.findtext("Message") or root.findtext(f"{_NS}Message") or ""
+            code = _find(root, "Code") or code
+            message = _find(root, "Message") or ""
     return S3Error(status, code, message)

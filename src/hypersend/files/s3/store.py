@@ -15,10 +15,10 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
 from datetime import datetime
 
-from hypersend.errors import Conflict, FileStoreUnavailable, PayloadTooLarge, Unprocessable
+from hypersend.errors import Conflict, FileStoreUnavailable, PayloadTooLarge
 from hypersend.files.s3.client import S3Client, S3Error, S3Unreachable
-from hypersend.files.store import FileMissing, Leftover
-from hypersend.files.streaming import forward_hashed
+from hypersend.files.store import FileMissing, Leftover, UploadRestartNeeded
+from hypersend.files.streaming import DigestMismatch, forward_hashed
 from hypersend.storage.models import FileRecord
 
 logger = logging.getLogger("hypersend.files")
@@ -84,10 +84,7 @@ class S3Store:
     @contextlib.asynccontextmanager
     async def writing(self, record: FileRecord) -> AsyncIterator["PartSink"]:
         if record.store_upload_id is None:  # begun on the disk, before files moved
-            raise Conflict(
-                "This upload began before files moved; start it again",
-                code="upload_restart_needed",
-            )
+            raise UploadRestartNeeded
         yield PartSink(self._client, object_key(record.id), record.store_upload_id)
 
     async def finish(self, record: FileRecord, digests: dict[int, bytes]) -> None:
@@ -205,9 +202,7 @@ class PartSink:
                 )
             except S3Error as exc:
                 if exc.code in _DIGEST_ERRORS:
-                    raise Unprocessable(
-                        f"Chunk {index} does not match its X-Chunk-SHA256", code="digest_mismatch"
-                    ) from exc
+                    raise DigestMismatch(index) from exc
                 if exc.code == "NoSuchUpload":
                     raise Conflict(
                         "The upload is complete or gone", code="upload_complete"
