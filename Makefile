@@ -22,7 +22,7 @@ run: $(VENV)/.installed
 
 test: system-packages lint typecheck unit
 
-# Chromium, nginx, openssl, redis-server and PostgreSQL, which the tests run for real
+# Chromium, nginx, openssl, redis-server, PostgreSQL and Node.js, which the tests run for real
 # (installed as root).
 system-packages:
 	bash scripts/system-packages.sh

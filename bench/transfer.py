@@ -228,6 +228,52 @@ async def curl_rate(url: str, scratch: Path, size: int) -> float | None:
     return size / elapsed[0] / GB
 
 
+async def tus_rate(
+    client: HyperSendClient, server: ServerProcess, source: Path, scratch: Path
+) -> tuple[float, float] | None:
+    """GB/s and server CPU-s/GiB of a tus upload by curl, a client that is not ours: one PATCH
+    of the whole file, as tus-js-client sends by default (None without curl)."""
+    curl = shutil.which("curl")
+    if curl is None or client.tokens is None:
+        return None
+    size = source.stat().st_size
+    bearer = f"Authorization: Bearer {client.tokens.access_token}"
+    created = await client.api.http.post(
+        "/files/tus/",
+        headers={
+            "Authorization": bearer.partition(": ")[2],
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(size),
+        },
+    )
+    created.raise_for_status()
+    settle(scratch, size)
+    cpu = server_cpu_seconds(server)
+    headers = [
+        "Tus-Resumable: 1.0.0",
+        "Upload-Offset: 0",
+        bearer,
+        "Expect:",
+        "Content-Type: application/offset+octet-stream",
+    ]
+    with timed() as elapsed:
+        await asyncio.to_thread(
+            subprocess.run,
+            [
+                curl,
+                "-sSf",
+                "-X",
+                "PATCH",
+                "-T",
+                str(source),
+                *(arg for header in headers for arg in ("-H", header)),
+                created.headers["location"],
+            ],
+            check=True,
+        )
+    return size / elapsed[0] / GB, (server_cpu_seconds(server) - cpu) / (size / 1024**3)
+
+
 @dataclass(frozen=True)
 class Rates:
     """GB/s of each HyperSend path, the server's CPU-seconds per GiB on it, and peak RSS."""
@@ -238,6 +284,7 @@ class Rates:
     up_cpu: float
     down_cpu: float
     down_curl_cpu: float | None
+    tus_up: tuple[float, float] | None
     rss: float
 
 
@@ -258,6 +305,7 @@ async def hypersend_rates(source: Path, scratch: Path, *, durable: bool, paralle
             cpu = server_cpu_seconds(server)
             by_curl = await curl_rate(link, scratch, size)
             curl_cpu = (server_cpu_seconds(server) - cpu) / (size / 1024**3) if by_curl else None
+            tus_up = await tus_rate(client, server, source, scratch)
         return Rates(
             up=trip.up,
             down=trip.down,
@@ -265,6 +313,7 @@ async def hypersend_rates(source: Path, scratch: Path, *, durable: bool, paralle
             up_cpu=trip.up_cpu,
             down_cpu=trip.down_cpu,
             down_curl_cpu=curl_cpu,
+            tus_up=tus_up,
             rss=peak_rss_mib(server),
         )
     finally:
@@ -303,6 +352,9 @@ async def main() -> None:
                 record(f"up durable={durable}", rates.up)
                 record(f"up durable={durable} cpu", rates.up_cpu)
                 record("rss", rates.rss)
+                if rates.tus_up is not None:
+                    record(f"tus up durable={durable}", rates.tus_up[0])
+                    record(f"tus up durable={durable} cpu", rates.tus_up[1])
                 if not durable:
                     record("down", rates.down)
                     record("down cpu", rates.down_cpu)
@@ -338,6 +390,13 @@ async def main() -> None:
         f"  = {durable_up / median['disk']:4.2f}x synced disk (target 0.80),"
         f" {durable_up / median['floor']:4.2f}x the floor"
     )
+    for durable in (False, True):
+        if (tus := median.get(f"tus up durable={durable}")) is not None:
+            chunk_api = median[f"up durable={durable}"]
+            print(
+                f"tus upload by curl, durability {'on ' if durable else 'off'}    {tus:5.2f} GB/s"
+                f"  = {tus / chunk_api:4.2f}x the chunk API's upload (target 0.90)"
+            )
     print(
         f"HyperSend download (verified)           {down:5.2f} GB/s"
         f"  = {down / median['nginx down hashed']:4.2f}x nginx GET, same client hashing"
@@ -369,7 +428,14 @@ async def main() -> None:
     )
     print(f"HyperSend server peak RSS               {max(runs['rss']):5.0f} MiB (target <150)")
     print("HyperSend server CPU-seconds per GiB (user + system, all its processes):")
-    for name in ("up durable=False", "up durable=True", "down", "down curl"):
+    for name in (
+        "up durable=False",
+        "up durable=True",
+        "tus up durable=False",
+        "tus up durable=True",
+        "down",
+        "down curl",
+    ):
         if f"{name} cpu" in median:
             print(f"  {name:<36} {median[f'{name} cpu']:5.2f} s/GiB")
 

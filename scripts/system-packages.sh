@@ -3,7 +3,8 @@
 # tests), nginx and openssl (the deploy config's tests), redis-server (several server
 # processes sharing events), PostgreSQL (the shared store; the tests start their own with
 # initdb and pg_ctl in a temporary directory), curl (a download tool that names files
-# itself). Installs the missing ones with apt-get as root (or with sudo); otherwise names
+# itself), Node.js with npm (tus-js-client, a tus client no one here wrote, uploads with it).
+# Installs the missing ones with apt-get as root (or with sudo); otherwise names
 # them and fails, so that no test meets a missing program.
 set -euo pipefail
 
@@ -12,6 +13,8 @@ missing=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || command -v pg_ctl >/dev/null \
     || missing+=(postgresql)

@@ -2,6 +2,7 @@
 check: no 5xx, every status and body as documented, schema-valid input accepted), signed in
 and signed out. A bounded number of examples per operation keeps it to a minute or so."""
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from tests.support.server import ServerProcess
 EXAMPLES_PER_OPERATION = 25
 ENDS_THE_SESSION = "/auth/logout"  # signed in, the run must keep its token
 CONFIG = Path(__file__).with_name("schemathesis.toml")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +45,7 @@ def schemathesis(server: ServerProcess, *options: str) -> subprocess.CompletedPr
             *options,
         ],
         capture_output=True, text=True, timeout=900, check=False,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.schemathesis_hooks"}, cwd=ROOT,
     )  # fmt: skip
 
 

@@ -16,6 +16,9 @@ from hypersend.chats.endpoints import router as chats_router
 from hypersend.config import Settings
 from hypersend.error_responses import ERROR_RESPONSES, install_error_handlers
 from hypersend.files.endpoints import router as files_router
+from hypersend.files.tus.endpoints import EXPOSED_HEADERS as TUS_HEADERS
+from hypersend.files.tus.endpoints import PREFIX as TUS_PREFIX
+from hypersend.files.tus.endpoints import router as tus_router
 from hypersend.health import router as health_router
 from hypersend.messages.endpoints import router as messages_router
 from hypersend.realtime.endpoints import router as realtime_router
@@ -34,13 +37,14 @@ ROUTERS = (
     chats_router,
     messages_router,
     files_router,
+    tus_router,
     upload_page_router,
     realtime_router,
     transfers_router,
     admin_router,
 )
 
-STREAMED_BODY_PREFIXES = ("/files/upload/chunk/", PAGE_CHUNK_PREFIX)
+STREAMED_BODY_PREFIXES = ("/files/upload/chunk/", f"{TUS_PREFIX}/", PAGE_CHUNK_PREFIX)
 # A refused body up to this size is read to its end, so that the client gets the answer
 # rather than a reset: one chunk of the default size, or any JSON body, fits.
 DRAIN_LIMIT = 16 * 1024 * 1024
@@ -91,6 +95,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["Content-Disposition", "Content-Range", "ETag"],
+            expose_headers=["Content-Disposition", "Content-Range", "ETag", *TUS_HEADERS],
         )
     return app

@@ -28,6 +28,7 @@ from hypersend.cluster.redis_client import connect_redis
 from hypersend.config import Settings
 from hypersend.files.service import FileService
 from hypersend.files.stores import open_file_store
+from hypersend.files.tus.service import TusService
 from hypersend.ids import new_id
 from hypersend.messages.service import MessageService
 from hypersend.realtime.bus import EventBus, LocalState
@@ -55,6 +56,7 @@ class Services:
     admin: AdminService
     chats: ChatService
     files: FileService
+    tus: TusService
     messages: MessageService
     transfers: TransferService
     relaying: Relaying
@@ -132,6 +134,14 @@ def build_services(settings: Settings, storage: Storage, redis: Redis | None = N
         relays=relays,
         coordination=coordination,
     )
+    messages = MessageService(
+        storage,
+        bus,
+        chats,
+        files,
+        max_chars=settings.max_message_chars,
+        edit_window=timedelta(hours=settings.message_edit_hours),
+    )
     return Services(
         settings=settings,
         storage=storage,
@@ -143,14 +153,8 @@ def build_services(settings: Settings, storage: Storage, redis: Redis | None = N
         admin=AdminService(storage, auth),
         chats=chats,
         files=files,
-        messages=MessageService(
-            storage,
-            bus,
-            chats,
-            files,
-            max_chars=settings.max_message_chars,
-            edit_window=timedelta(hours=settings.message_edit_hours),
-        ),
+        tus=TusService(files, messages, storage),
+        messages=messages,
         transfers=transfers,
         relaying=Relaying(
             transfers, relays, coordination, LinkClient(LinkSigner(settings.signing_key))

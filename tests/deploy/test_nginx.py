@@ -21,6 +21,7 @@ from tests.support.files import random_file
 from tests.support.nginx import NginxProcess
 from tests.support.redis import RedisProcess
 from tests.support.server import ServerProcess, free_port
+from tests.support.tus import node_upload
 
 ROOT = Path(__file__).resolve().parents[2]
 CHUNK_SIZE = 2 * 1024 * 1024  # over nginx's default 1 MiB body limit
@@ -32,6 +33,7 @@ class Front:
     http_url: str
     https_url: str
     tls: ssl.SSLContext
+    ca_file: Path
 
     @property
     def api(self) -> str:
@@ -115,6 +117,7 @@ def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
             http_url=f"http://127.0.0.1:{http_port}",
             https_url=f"https://127.0.0.1:{https_port}",
             tls=ssl.create_default_context(cafile=str(cert)),
+            ca_file=cert,
             node_url=servers[0].url,
         )
     finally:
@@ -179,6 +182,27 @@ async def test_a_multi_chunk_upload_and_ranged_downloads_through_nginx(
         tail = await http.get(link, headers={"Range": "bytes=-100"})
         assert tail.status_code == 206
         assert tail.content == data[-100:]
+
+
+async def test_tus_js_client_uploads_through_nginx_in_patches_both_nodes_take(
+    front: Front, ann: HyperSendClient, tmp_path: Path
+) -> None:
+    """nginx hands the PATCHes to both nodes in turn: the offset, the staged bytes of a chunk
+    and the chunks themselves live in the shared database and files, not in a process."""
+    source = random_file(tmp_path / "through nginx.bin", 3 * CHUNK_SIZE + 4321)
+    result = await asyncio.to_thread(
+        node_upload,
+        front.api,
+        ann,
+        source,
+        chunk_size=CHUNK_SIZE // 3 + 1,
+        environment={"NODE_EXTRA_CA_CERTS": str(front.ca_file)},
+    )
+    assert result.get("url", "").startswith(f"{front.api}/files/tus/"), result
+    file_id = result["url"].rsplit("/", 1)[-1]
+    copy = tmp_path / "copy.bin"
+    await ann.download_file(file_id, copy)
+    assert copy.read_bytes() == source.read_bytes()
 
 
 async def test_events_and_the_p2p_relay_go_through_nginx_websockets(

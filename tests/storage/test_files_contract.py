@@ -101,3 +101,35 @@ async def test_expiring_uploads_and_old_completed_files_are_found(storage: Stora
     ]
     after = await storage.files.completed_before(now + timedelta(days=1), 10, after_id=old_done.id)
     assert after == []
+
+
+async def test_a_tus_upload_keeps_its_metadata_and_staged_bytes_until_complete(
+    storage: Storage,
+) -> None:
+    owner = make_user()
+    await storage.users.create(owner)
+    record = replace(make_file(owner, size=10, chunk_size=4), tus_metadata="filename YS5iaW4=")
+    await storage.files.create(record)
+    stored = await storage.files.get(record.id)
+    assert stored is not None
+    assert (stored.tus_metadata, stored.staged_chunk, stored.staged_bytes) == (
+        "filename YS5iaW4=",
+        0,
+        0,
+    )
+    later = utcnow() + timedelta(hours=3)
+    await storage.files.set_staged(record.id, 1, 3, expires_at=later)
+    stored = await storage.files.get(record.id)
+    assert stored is not None
+    assert (stored.staged_chunk, stored.staged_bytes, stored.expires_at) == (1, 3, later)
+    for index in range(3):
+        await storage.files.record_chunk(record.id, index, bytes(32), expires_at=later)
+    await storage.files.set_staged(record.id, 2, 1, expires_at=later)  # complete: no change
+    done = await storage.files.get(record.id)
+    assert done is not None
+    assert (done.status, done.staged_chunk, done.staged_bytes, done.expires_at) == (
+        "complete",
+        1,
+        3,
+        None,
+    )

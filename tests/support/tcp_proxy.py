@@ -1,9 +1,11 @@
 """A TCP forwarder on a free loopback port, for a service that goes away and comes back with
 its state (a bucket's endpoint restarting, say): `stop()` closes the port and cuts every
-connection; `start()` opens the same port again."""
+connection; `start()` opens the same port again. `cut_after(n)` cuts the connections once,
+when `n` more bytes went towards the service (a link that drops mid-upload)."""
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 from tests.support.server import free_port
 
@@ -14,6 +16,8 @@ class TcpProxy:
         self.port = free_port()
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.StreamWriter] = set()
+        self._cut_in: int | None = None
+        self.cuts = 0
 
     @property
     def url(self) -> str:
@@ -31,6 +35,19 @@ class TcpProxy:
             await self._server.wait_closed()
             self._server = None
 
+    def cut_after(self, upstream_bytes: int) -> None:
+        self._cut_in = upstream_bytes
+
+    def _count_upstream(self, size: int) -> None:
+        if self._cut_in is None:
+            return
+        self._cut_in -= size
+        if self._cut_in <= 0:
+            self._cut_in = None
+            self.cuts += 1
+            for writer in list(self._connections):
+                writer.transport.abort()
+
     async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
@@ -39,16 +56,23 @@ class TcpProxy:
             return
         self._connections.update((writer, up_writer))
         try:
-            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+            await asyncio.gather(
+                _pipe(reader, up_writer, self._count_upstream), _pipe(up_reader, writer)
+            )
         finally:
             for end in (writer, up_writer):
                 self._connections.discard(end)
                 end.transport.abort()
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pipe(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    count: Callable[[int], None] = lambda size: None,
+) -> None:
     with contextlib.suppress(OSError, asyncio.IncompleteReadError):
         while data := await reader.read(256 * 1024):
+            count(len(data))
             writer.write(data)
             await writer.drain()
     with contextlib.suppress(OSError):

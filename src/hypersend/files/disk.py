@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import errno
 import fcntl
+import hashlib
 import logging
 import os
 import shutil
@@ -104,7 +105,7 @@ class DiskStore:
         it back (507 when the disk no longer has room), and safe from `give_back_idle` until
         the block ends."""
         try:
-            fd = await asyncio.to_thread(os.open, self.local_path(record.id), os.O_WRONLY)
+            fd = await asyncio.to_thread(os.open, self.local_path(record.id), os.O_RDWR)
         except FileNotFoundError as exc:  # begun in a bucket, before files moved to the disk
             raise UploadRestartNeeded from exc
         try:
@@ -187,7 +188,8 @@ class DiskStore:
 
 
 class OpenFile:
-    """An upload's file while a chunk is written to it (see `DiskStore.writing`)."""
+    """An upload's file while a chunk is written to it (see `DiskStore.writing`). A staged
+    chunk's first bytes are simply written in place: the chunk's rest follows them."""
 
     def __init__(self, fd: int, chunk_size: int, durable: bool) -> None:
         self._fd = fd
@@ -195,13 +197,35 @@ class OpenFile:
         self._durable = durable
 
     async def write_chunk(
-        self, index: int, length: int, body: AsyncIterator[bytes], *, expected: bytes | None
+        self,
+        index: int,
+        length: int,
+        body: AsyncIterator[bytes],
+        *,
+        expected: bytes | None,
+        staged: int = 0,
     ) -> bytes:
-        """Write exactly `length` bytes of `body` at the chunk's offset; return their digest."""
-        fd, offset = self._fd, index * self._chunk_size
+        """Write the chunk's bytes after its `staged` ones at their offset; return the digest
+        of the whole chunk (the staged bytes read back for it)."""
+        offset = index * self._chunk_size
+        hasher = hashlib.sha256()
+        if staged:
+            async for piece in _read(self._fd, offset, offset + staged - 1):
+                hasher.update(piece)
+        return await self._write(body, length - staged, offset + staged, hasher)
+
+    async def stage(self, index: int, start: int, length: int, body: AsyncIterator[bytes]) -> None:
+        await self._write(body, length, index * self._chunk_size + start, hashlib.sha256())
+
+    async def _write(
+        self, body: AsyncIterator[bytes], length: int, position: int, hasher: "hashlib._Hash"
+    ) -> bytes:
+        """Write exactly `length` bytes of `body` at `position`, durably when the store is;
+        return `hasher` with them added."""
+        fd = self._fd
         try:
             digest = await write_hashed(
-                body, length, lambda batch, at: _pwrite(fd, batch, offset + at)
+                body, length, lambda batch, at: _pwrite(fd, batch, position + at), hasher
             )
             if self._durable:
                 await asyncio.to_thread(os.fdatasync, fd)

@@ -24,7 +24,7 @@ from hypersend.files.store import FileMissing, FileStore
 from hypersend.files.streaming import ChunkLengthError, DigestMismatch, digest_of
 from hypersend.ids import new_id
 from hypersend.storage import Storage
-from hypersend.storage.models import FileRecord, FileRef, User
+from hypersend.storage.models import ChunkReceipt, FileRecord, FileRef, User
 
 logger = logging.getLogger("hypersend.files")
 
@@ -65,6 +65,28 @@ class FileService:
     async def start_upload(
         self, user: User, *, filename: str, size: int, mime: str | None, chat_id: str | None
     ) -> UploadStarted:
+        record = await self.create_upload(
+            user, filename=filename, size=size, mime=mime, chat_id=chat_id
+        )
+        assert record.expires_at is not None
+        return UploadStarted(
+            file_id=record.id,
+            chunk_size=record.chunk_size,
+            total_chunks=record.total_chunks,
+            expires_at=record.expires_at,
+        )
+
+    async def create_upload(
+        self,
+        user: User,
+        *,
+        filename: str,
+        size: int,
+        mime: str | None,
+        chat_id: str | None,
+        tus_metadata: str | None = None,
+    ) -> FileRecord:
+        """A new upload's record, once size limits, quotas and the chat allow it."""
         settings = self._settings
         if size > settings.max_file_size:
             raise PayloadTooLarge(
@@ -99,7 +121,8 @@ class FileService:
             total_chunks=-(-size // chunk_size),
             status="uploading",
             created_at=now,
-            expires_at=now + self._upload_expiry,
+            expires_at=now + self.upload_expiry,
+            tus_metadata=tus_metadata,
         )
         record = replace(record, store_upload_id=await self.store.begin(record))
         try:
@@ -107,18 +130,17 @@ class FileService:
         except BaseException:
             await self.store.remove(record)
             raise
-        assert record.expires_at is not None
-        return UploadStarted(
-            file_id=record.id,
-            chunk_size=chunk_size,
-            total_chunks=record.total_chunks,
-            expires_at=record.expires_at,
-        )
+        return record
 
     async def receive_chunk(self, user: User, file_id: str, chunk: IncomingChunk) -> ChunkAccepted:
         """Stream one chunk to its place; it counts as received only once it checks out."""
         index, body, declared_length = chunk.index, chunk.body, chunk.declared_length
-        record = await self._owned(user, file_id)
+        record = await self.owned(user, file_id)
+        if record.tus_metadata is not None:
+            raise Conflict(
+                f"This is a tus upload: continue it with PATCH /files/tus/{record.id}",
+                code="tus_upload",
+            )
         if not 0 <= index < record.total_chunks:
             raise Unprocessable(
                 f"Chunk index must be from 0 to {record.total_chunks - 1}",
@@ -133,8 +155,7 @@ class FileService:
                     pass
             raise ChunkLengthError(f"Chunk {index} must be {length} bytes, not {declared_length}")
         expected = _parse_digest(chunk.expected_sha256)
-        if record.status == "uploading" and _expired(record):
-            raise UploadExpired("This upload has expired; start it again")
+        check_not_expired(record)
         key = (record.id, index)
         if key in self._chunks_in_flight:
             raise Conflict(f"Chunk {index} is already being received", code="chunk_in_flight")
@@ -153,16 +174,11 @@ class FileService:
                     digest = await sink.write_chunk(index, length, body, expected=expected)
                 if expected is not None and digest != expected:
                     raise DigestMismatch(index)
-                receipt = await self._storage.files.record_chunk(
-                    record.id, index, digest, expires_at=utcnow() + self._upload_expiry
-                )
+                receipt = await self.record_chunk(record, index, digest)
         finally:
             self._chunks_in_flight.discard(key)
         if receipt.complete:
-            try:
-                await self._finish(record)
-            except FileMissing as exc:  # its unfinished bytes were dropped meanwhile
-                raise UploadExpired("This upload has expired; start it again") from exc
+            await self.finish(record)
         return ChunkAccepted(
             file_id=record.id,
             index=index,
@@ -221,7 +237,7 @@ class FileService:
         return record.ref
 
     async def delete(self, user: User, file_id: str) -> None:
-        record = await self._owned(user, file_id)
+        record = await self.owned(user, file_id)
         await self._remove(record)
 
     async def sweep(self) -> int:
@@ -251,27 +267,48 @@ class FileService:
         """Uploads with no chunk for `UPLOAD_IDLE_RELEASE_MINUTES` give back the space of the
         chunks they have not sent; their next chunk takes it again (or answers 507)."""
         idle = timedelta(minutes=self._settings.upload_idle_release_minutes)
-        cutoff = now + self._upload_expiry - idle  # the expiry of an upload last active then
+        cutoff = now + self.upload_expiry - idle  # the expiry of an upload last active then
         after_id = ""
         while batch := await self._storage.files.unfinished_expiring_before(
             cutoff, SWEEP_BATCH, after_id=after_id
         ):
             for record in batch:
-                await self.store.give_back_idle(
-                    record, partial(self._storage.files.chunk_digests, record.id)
-                )
+                await self.store.give_back_idle(record, partial(self._kept_chunks, record))
             after_id = batch[-1].id
+
+    async def _kept_chunks(self, record: FileRecord) -> set[int]:
+        """The chunks that hold bytes to keep: those received, and one with staged bytes
+        (read again: the record was read before the chunk could be written)."""
+        kept = set(await self._storage.files.chunk_digests(record.id))
+        now = await self._storage.files.get(record.id)
+        if now is not None and now.staged_bytes:
+            kept.add(now.staged_chunk)
+        return kept
 
     async def _discard_leftovers(self, now: datetime) -> None:
         """Drop what the store keeps for uploads that have no record (a crash between the
         store's part and the record's), once they are older than an idle upload may live."""
-        async for leftover in self.store.leftovers(now - self._upload_expiry):
+        async for leftover in self.store.leftovers(now - self.upload_expiry):
             record = await self._storage.files.get(leftover.file_id)
             if record is None or record.store_upload_id != leftover.upload_handle:
                 await self.store.discard(leftover)
                 logger.info("Dropped a leftover upload of %s", leftover.file_id)
 
-    async def _owned(self, user: User, file_id: str) -> FileRecord:
+    async def record_chunk(self, record: FileRecord, index: int, digest: bytes) -> ChunkReceipt:
+        """Count a chunk the store holds as received (call `finish` when that completes the
+        file), and push the upload's expiry out."""
+        return await self._storage.files.record_chunk(
+            record.id, index, digest, expires_at=utcnow() + self.upload_expiry
+        )
+
+    async def finish(self, record: FileRecord) -> None:
+        """Make the store's copy of an upload whose every chunk was recorded one file."""
+        try:
+            await self._finish(record)
+        except FileMissing as exc:  # its unfinished bytes were dropped meanwhile
+            raise UploadExpired("This upload has expired; start it again") from exc
+
+    async def owned(self, user: User, file_id: str) -> FileRecord:
         record = await self._storage.files.get(file_id)
         if record is None or record.owner_id != user.id:
             raise NotFound("File not found")
@@ -300,12 +337,14 @@ class FileService:
             yield stream
 
     @property
-    def _upload_expiry(self) -> timedelta:
+    def upload_expiry(self) -> timedelta:
         return timedelta(hours=self._settings.upload_expiry_hours)
 
 
-def _expired(record: FileRecord) -> bool:
-    return record.expires_at is not None and record.expires_at < utcnow()
+def check_not_expired(record: FileRecord) -> None:
+    expires_at = record.expires_at
+    if record.status == "uploading" and expires_at is not None and expires_at < utcnow():
+        raise UploadExpired("This upload has expired; start it again")
 
 
 def _parse_digest(header: str | None) -> bytes | None:

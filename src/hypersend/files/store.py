@@ -21,10 +21,23 @@ class ChunkSink(Protocol):
     """One upload, open for a chunk (see `FileStore.writing`)."""
 
     async def write_chunk(
-        self, index: int, length: int, body: AsyncIterator[bytes], *, expected: bytes | None
+        self,
+        index: int,
+        length: int,
+        body: AsyncIterator[bytes],
+        *,
+        expected: bytes | None,
+        staged: int = 0,
     ) -> bytes:
-        """Store chunk `index` (exactly `length` bytes of `body`); return its SHA-256.
-        `expected` is the digest the client declared, for stores that check it themselves."""
+        """Store chunk `index` of `length` bytes; return its SHA-256. Its first `staged` bytes
+        were kept before (`stage`), `body` carries exactly the rest. `expected` is the digest
+        the client declared, for stores that check it themselves."""
+        ...
+
+    async def stage(self, index: int, start: int, length: int, body: AsyncIterator[bytes]) -> None:
+        """Keep bytes `start`.. of chunk `index` (exactly `length` bytes of `body`), which
+        does not end the chunk, until `write_chunk` takes them with the chunk's rest; bytes
+        from `start` on that were staged before are replaced."""
         ...
 
 

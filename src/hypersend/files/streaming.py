@@ -76,10 +76,16 @@ async def _worked_batches(
             await asyncio.gather(pending, return_exceptions=True)
 
 
-async def write_hashed(body: AsyncIterator[bytes], length: int, write: WriteBatch) -> bytes:
-    """Hand each batch of `body` to `write` (on a worker thread, with its offset in the chunk:
-    the next batch is received while the previous one is written); return the SHA-256."""
-    hasher = hashlib.sha256()
+async def write_hashed(
+    body: AsyncIterator[bytes],
+    length: int,
+    write: WriteBatch,
+    hasher: "hashlib._Hash | None" = None,
+) -> bytes:
+    """Hand each batch of `body` to `write` (on a worker thread, with its offset from the
+    body's start: the next batch is received while the previous one is written); return the
+    SHA-256 (continuing `hasher`, if given, which holds what came before the body)."""
+    hasher = hasher or hashlib.sha256()
 
     def flush(batch: list[bytes], offset: int) -> None:
         write(batch, offset)

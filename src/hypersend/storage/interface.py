@@ -167,6 +167,12 @@ class FileRepository(Protocol):
         When it is the last missing one, complete the file and set its content hash: the
         SHA-256 of the chunk digests in index order."""
 
+    async def set_staged(
+        self, file_id: str, index: int, length: int, *, expires_at: datetime
+    ) -> None:
+        """Note that the first `length` bytes of chunk `index` of an unfinished upload are kept
+        (a tus upload's), and push its expiry out."""
+
     async def delete(self, file_id: str) -> bool: ...
 
     async def bytes_used(self, owner_id: str) -> int:

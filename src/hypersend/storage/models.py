@@ -143,6 +143,11 @@ class FileRecord:
     content_hash: str | None = None
     completed_at: datetime | None = None
     store_upload_id: str | None = None  # the file store's id of the upload (S3 multipart)
+    # A tus upload (`files/tus/`): its Upload-Metadata as the client sent it (None: an upload
+    # of the chunk API), and the first bytes of its next chunk, kept before the chunk is whole.
+    tus_metadata: str | None = None
+    staged_chunk: int = 0
+    staged_bytes: int = 0
 
     def chunk_length(self, index: int) -> int:
         """Every chunk is `chunk_size` bytes except the last."""

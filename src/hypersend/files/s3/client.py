@@ -172,6 +172,22 @@ class S3Client:
         header when it is known before the first byte, else (a function that gives it once
         `pieces` has ended) in an aws-chunked trailer. Returns the part's ETag."""
         query = {"partNumber": str(number), "uploadId": upload_id}
+        return await self._put(key, query, length, pieces, sha256)
+
+    async def put_object(
+        self, key: str, length: int, pieces: AsyncIterator[bytes], *, sha256: Callable[[], bytes]
+    ) -> None:
+        """Stream an object of `length` bytes, checked by the bucket as `upload_part` is."""
+        await self._put(key, {}, length, pieces, sha256)
+
+    async def _put(
+        self,
+        key: str,
+        query: dict[str, str],
+        length: int,
+        pieces: AsyncIterator[bytes],
+        sha256: bytes | Callable[[], bytes],
+    ) -> str:
         if isinstance(sha256, bytes):
             headers = {
                 "content-length": str(length),
@@ -258,6 +274,20 @@ class S3Client:
                 return
             key_marker = _text(root, "NextKeyMarker")
             id_marker = _text(root, "NextUploadIdMarker")
+
+    async def list_keys(self, prefix: str) -> AsyncIterator[str]:
+        """The keys of the objects under `prefix` (ListObjectsV2, page by page)."""
+        token = ""
+        while True:
+            query = {"list-type": "2", "prefix": prefix}
+            if token:
+                query["continuation-token"] = token
+            root = _parse((await self._send(self._request("GET", "", query=query))).content)
+            for element in root.iter(f"{_NS}Contents"):
+                yield _text(element, "Key")
+            if _find(root, "IsTruncated") != "true":
+                return
+            token = _text(root, "NextContinuationToken")
 
     async def delete_object(self, key: str) -> None:
         await self._send(self._request("DELETE", key), ok=(204, 200, 404))

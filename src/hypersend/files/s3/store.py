@@ -110,6 +110,8 @@ class S3Store:
                 if await self._client.head_object(key) != record.size:
                     raise FileMissing(record.id) from exc
                 # completed already, by this process or another
+            if record.tus_metadata is not None:  # only tus uploads stage bytes
+                await delete_staged(self._client, key)
 
     async def holds_complete(self, record: FileRecord, digests: dict[int, bytes]) -> bool:
         """The object exists at its size: a multipart upload becomes an object only once
@@ -122,6 +124,8 @@ class S3Store:
         with _reachable("removing a file"):
             if record.store_upload_id is not None:  # gone already if it was completed
                 await self._client.abort_multipart_upload(key, record.store_upload_id)
+                if record.tus_metadata is not None:
+                    await delete_staged(self._client, key)
             await self._client.delete_object(key)
 
     async def give_back_idle(
@@ -178,7 +182,10 @@ class S3Store:
 
 
 class PartSink:
-    """One multipart upload, open for a chunk: the chunk becomes part `index + 1`."""
+    """One multipart upload, open for a chunk: the chunk becomes part `index + 1`. Bytes of a
+    chunk staged before it is whole (a tus upload's) are objects of their own beside the file,
+    `<key>.staged/<index>/<start>`, chained by their sizes; the chunk's part is made of them and
+    the rest, and they are deleted once the file is complete or removed."""
 
     def __init__(self, client: S3Client, key: str, upload_id: str) -> None:
         self._client = client
@@ -186,9 +193,17 @@ class PartSink:
         self._upload_id = upload_id
 
     async def write_chunk(
-        self, index: int, length: int, body: AsyncIterator[bytes], *, expected: bytes | None
+        self,
+        index: int,
+        length: int,
+        body: AsyncIterator[bytes],
+        *,
+        expected: bytes | None,
+        staged: int = 0,
     ) -> bytes:
         hasher = hashlib.sha256()
+        if staged:
+            body = self._after_staged(index, staged, body)
         pieces = forward_hashed(body, length, hasher)
         with _reachable("storing a chunk"):
             try:
@@ -209,3 +224,45 @@ class PartSink:
                     ) from exc
                 raise
         return hasher.digest()
+
+    async def stage(self, index: int, start: int, length: int, body: AsyncIterator[bytes]) -> None:
+        hasher = hashlib.sha256()
+        with _reachable("keeping part of a chunk"):
+            await self._client.put_object(
+                staged_key(self._key, index, start),
+                length,
+                forward_hashed(body, length, hasher),
+                sha256=hasher.digest,
+            )
+
+    async def _after_staged(
+        self, index: int, staged: int, body: AsyncIterator[bytes]
+    ) -> AsyncIterator[bytes]:
+        """The chunk's `staged` first bytes, read back from their objects, then `body`."""
+        position = 0
+        while position < staged:
+            try:
+                async with self._client.get_object(
+                    staged_key(self._key, index, position)
+                ) as response:
+                    position += int(response.headers["content-length"])
+                    async for piece in response.aiter_raw():
+                        yield piece
+            except S3Error as exc:
+                if exc.code != "NoSuchKey":
+                    raise
+                raise Conflict(
+                    f"The bytes kept of chunk {index} are gone; start the upload again",
+                    code="staged_bytes_missing",
+                ) from exc
+        async for piece in body:
+            yield piece
+
+
+def staged_key(key: str, index: int, start: int) -> str:
+    return f"{key}.staged/{index}/{start}"
+
+
+async def delete_staged(client: S3Client, key: str) -> None:
+    async for staged in client.list_keys(f"{key}.staged/"):
+        await client.delete_object(staged)

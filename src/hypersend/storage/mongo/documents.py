@@ -221,6 +221,9 @@ def file_doc(record: FileRecord) -> Document:
         "expires_at": record.expires_at,
         "completed_at": record.completed_at,
         "store_upload_id": record.store_upload_id,
+        "tus_metadata": record.tus_metadata,
+        "staged_chunk": record.staged_chunk,
+        "staged_bytes": record.staged_bytes,
     }
 
 
@@ -240,6 +243,9 @@ def to_file(doc: Document) -> FileRecord:
         content_hash=doc["content_hash"],
         completed_at=doc["completed_at"],
         store_upload_id=doc.get("store_upload_id"),
+        tus_metadata=doc.get("tus_metadata"),
+        staged_chunk=doc.get("staged_chunk", 0),
+        staged_bytes=doc.get("staged_bytes", 0),
     )
 
 

@@ -63,6 +63,14 @@ class MongoFiles:
         )
         return ChunkReceipt(received, True)
 
+    async def set_staged(
+        self, file_id: str, index: int, length: int, *, expires_at: datetime
+    ) -> None:
+        await self._files.update_one(
+            {"_id": file_id, "status": "uploading"},
+            {"$set": {"staged_chunk": index, "staged_bytes": length, "expires_at": expires_at}},
+        )
+
     async def delete(self, file_id: str) -> bool:
         deleted = (await self._files.delete_one({"_id": file_id})).deleted_count == 1
         await self._chunks.delete_many({"file_id": file_id})

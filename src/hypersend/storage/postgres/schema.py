@@ -138,6 +138,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE messages ADD COLUMN reply_to_id TEXT;
     """,
+    # 5: tus uploads: their metadata, and the bytes of a chunk kept before it is whole
+    """
+    ALTER TABLE files ADD COLUMN tus_metadata TEXT;
+    ALTER TABLE files ADD COLUMN staged_chunk BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE files ADD COLUMN staged_bytes BIGINT NOT NULL DEFAULT 0;
+    """,
 ]
 
 # Any constant both sides agree on: the key of the advisory lock migrations run under.

@@ -29,6 +29,9 @@ def file_from_row(row: Row) -> FileRecord:
         content_hash=row["content_hash"],
         completed_at=_optional_time(row["completed_at"]),
         store_upload_id=row["store_upload_id"],
+        tus_metadata=row["tus_metadata"],
+        staged_chunk=row["staged_chunk"],
+        staged_bytes=row["staged_bytes"],
     )
 
 
@@ -40,8 +43,8 @@ class SqlFiles:
         await self._db.write(
             lambda c: c.execute(
                 "INSERT INTO files (id, owner_id, chat_id, filename, size, mime, chunk_size,"
-                " total_chunks, status, created_at, expires_at, store_upload_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " total_chunks, status, created_at, expires_at, store_upload_id, tus_metadata)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.id,
                     record.owner_id,
@@ -55,6 +58,7 @@ class SqlFiles:
                     to_db_time(record.created_at),
                     to_db_time(record.expires_at) if record.expires_at else None,
                     record.store_upload_id,
+                    record.tus_metadata,
                 ),
             )
         )
@@ -122,6 +126,17 @@ class SqlFiles:
             return ChunkReceipt(received, True)
 
         return await self._db.write(record)
+
+    async def set_staged(
+        self, file_id: str, index: int, length: int, *, expires_at: datetime
+    ) -> None:
+        await self._db.write(
+            lambda c: c.execute(
+                "UPDATE files SET staged_chunk = ?, staged_bytes = ?, expires_at = ?"
+                " WHERE id = ? AND status = 'uploading'",
+                (index, length, to_db_time(expires_at), file_id),
+            )
+        )
 
     async def delete(self, file_id: str) -> bool:
         cursor = await self._db.write(

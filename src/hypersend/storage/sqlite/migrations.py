@@ -158,6 +158,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE messages ADD COLUMN reply_to_id TEXT;
     """,
+    # 11: tus uploads: their metadata, and the bytes of a chunk kept before it is whole
+    """
+    ALTER TABLE files ADD COLUMN tus_metadata TEXT;
+    ALTER TABLE files ADD COLUMN staged_chunk INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE files ADD COLUMN staged_bytes INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 
