@@ -4,12 +4,13 @@
 
 The same file goes from the same Chromium to the same server (durability off, so that the
 browser's side is what differs) through the page HyperSend serves (`/upload`: slices sent as
-parallel chunk PUTs, each with its SHA-256 when the page may hash) and through a page of the
+parallel chunk PUTs, each with its SHA-256 when the page may hash; and again without the
+SHA-256s, as on a plain-http origin, for a like-for-like figure) and through a page of the
 same shape that uses tus-js-client (its browser build from the npm registry, one PATCH of the
-whole file, as it sends by default), served from another loopback port with CORS. Prints the
-wall time from the click to the file being complete, GB/s, the server's CPU-seconds per GiB,
-and how many bytes of script each page loads; medians of interleaved rounds. Needs Chromium
-and npm (`make test` installs both). Not part of the test suite.
+whole file as it sends by default, no checksum), served from another loopback port with CORS.
+Prints GB/s from the click to the file being complete, the server's CPU-seconds per GiB, and
+how many bytes of script each page loads; medians of interleaved rounds. Needs Chromium and
+npm (`make test` installs both). Not part of the test suite.
 """
 
 import argparse
@@ -59,6 +60,7 @@ document.getElementById("send").addEventListener("click", () => {
 </body></html>
 """
 TIMEOUT_MS = 600_000
+KINDS = ("chunk page", "chunk page, no SHA-256", "tus-js-client page")
 
 
 @contextmanager
@@ -74,9 +76,16 @@ def static_pages(folder: Path) -> Iterator[str]:
         httpd.shutdown()
 
 
-async def send_through(browser: Browser, url: str, source: Path) -> float:
+NO_HASHING = "Object.defineProperty(Crypto.prototype, 'subtle', { get: () => undefined });"
+"""Run first in a page, this takes WebCrypto away, as on a plain-http origin: the chunk page
+then sends its chunks without their SHA-256."""
+
+
+async def send_through(browser: Browser, url: str, source: Path, *, hashing: bool = True) -> float:
     """Seconds from pressing Send on the page at `url` to its saying the file was sent."""
     page: Page = await browser.new_page()
+    if not hashing:
+        await page.add_init_script(NO_HASHING)
     try:
         await page.goto(url)
         await page.get_by_label("File to send").set_input_files(str(source))
@@ -128,8 +137,8 @@ async def main() -> None:
                         executable_path=CHROMIUM, args=CHROMIUM_ARGS
                     )
                     for _ in range(args.rounds):
-                        for kind in ("chunk page", "tus-js-client page"):
-                            if kind == "chunk page":
+                        for kind in KINDS:
+                            if kind.startswith("chunk page"):
                                 url = await alice.upload_page_link(chat.id)
                             else:
                                 url = f"{static_url}/tus.html#" + "|".join(
@@ -137,7 +146,9 @@ async def main() -> None:
                                 )
                             settle(scratch, size)
                             cpu = server_cpu_seconds(server)
-                            seconds = await send_through(browser, url, source)
+                            seconds = await send_through(
+                                browser, url, source, hashing=kind != "chunk page, no SHA-256"
+                            )
                             runs.setdefault(kind, []).append(size / seconds / GB)
                             runs.setdefault(f"{kind} cpu", []).append(
                                 (server_cpu_seconds(server) - cpu) / (size / 1024**3)
@@ -153,9 +164,9 @@ async def main() -> None:
     median = {name: statistics.median(values) for name, values in runs.items()}
     page_script = len(PAGE.encode())
     print(f"medians of {args.rounds} rounds, {size / 1024**3:.1f} GiB from headless Chromium")
-    for kind in ("chunk page", "tus-js-client page"):
+    for kind in KINDS:
         print(
-            f"{kind:<20} {median[kind]:5.2f} GB/s = {median[kind] / median['chunk page']:4.2f}x"
+            f"{kind:<24} {median[kind]:5.2f} GB/s = {median[kind] / median['chunk page']:4.2f}x"
             f" the chunk page; server {median[f'{kind} cpu']:5.2f} CPU-s/GiB"
         )
     print(
