@@ -18,7 +18,7 @@ import hashlib
 import logging
 import os
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -204,6 +204,7 @@ class OpenFile:
         *,
         expected: bytes | None,
         staged: int = 0,
+        synced: bool = True,
     ) -> bytes:
         """Write the chunk's bytes after its `staged` ones at their offset; return the digest
         of the whole chunk (the staged bytes read back for it)."""
@@ -212,28 +213,42 @@ class OpenFile:
         if staged:
             async for piece in _read(self._fd, offset, offset + staged - 1):
                 hasher.update(piece)
-        return await self._write(body, length - staged, offset + staged, hasher)
+        digest = await self._write(body, length - staged, offset + staged, hasher)
+        if synced:
+            await self.sync()
+        return digest
 
     async def stage(self, index: int, start: int, length: int, body: AsyncIterator[bytes]) -> None:
         await self._write(body, length, index * self._chunk_size + start, hashlib.sha256())
+        await self.sync()
+
+    async def sync(self) -> None:
+        """One `fdatasync` of the file, for every chunk written since the last (when the
+        store is durable)."""
+        if self._durable:
+            with _full_disk_is_507():
+                await asyncio.to_thread(os.fdatasync, self._fd)
 
     async def _write(
         self, body: AsyncIterator[bytes], length: int, position: int, hasher: "hashlib._Hash"
     ) -> bytes:
-        """Write exactly `length` bytes of `body` at `position`, durably when the store is;
-        return `hasher` with them added."""
+        """Write exactly `length` bytes of `body` at `position`; return `hasher` with them
+        added."""
         fd = self._fd
-        try:
-            digest = await write_hashed(
+        with _full_disk_is_507():
+            return await write_hashed(
                 body, length, lambda batch, at: _pwrite(fd, batch, position + at), hasher
             )
-            if self._durable:
-                await asyncio.to_thread(os.fdatasync, fd)
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise InsufficientStorage("The server's disk is full") from exc
-            raise
-        return digest
+
+
+@contextlib.contextmanager
+def _full_disk_is_507() -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise InsufficientStorage("The server's disk is full") from exc
+        raise
 
 
 async def _read(fd: int, first: int, last: int) -> AsyncIterator[bytes]:

@@ -28,11 +28,16 @@ class ChunkSink(Protocol):
         *,
         expected: bytes | None,
         staged: int = 0,
+        synced: bool = True,
     ) -> bytes:
         """Store chunk `index` of `length` bytes; return its SHA-256. Its first `staged` bytes
         were kept before (`stage`), `body` carries exactly the rest. `expected` is the digest
-        the client declared, for stores that check it themselves."""
+        the client declared, for stores that check it themselves. With `synced` off, the
+        chunk is durable only after a later `sync` (which may then cover several chunks)."""
         ...
+
+    async def sync(self) -> None:
+        """Make every chunk written so far durable (a store that flushes nothing: nothing)."""
 
     async def stage(self, index: int, start: int, length: int, body: AsyncIterator[bytes]) -> None:
         """Keep bytes `start`.. of chunk `index` (exactly `length` bytes of `body`), which

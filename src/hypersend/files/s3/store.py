@@ -200,6 +200,7 @@ class PartSink:
         *,
         expected: bytes | None,
         staged: int = 0,
+        synced: bool = True,
     ) -> bytes:
         hasher = hashlib.sha256()
         if staged:
@@ -224,6 +225,9 @@ class PartSink:
                     ) from exc
                 raise
         return hasher.digest()
+
+    async def sync(self) -> None:
+        """Nothing: the bucket has stored a part once it answers."""
 
     async def stage(self, index: int, start: int, length: int, body: AsyncIterator[bytes]) -> None:
         hasher = hashlib.sha256()

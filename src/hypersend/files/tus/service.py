@@ -8,18 +8,21 @@ the first bytes of a chunk that is not whole yet are staged in the store (`Chunk
 and noted in the record. The offset is the recorded chunks plus the next chunk's staged bytes.
 
 Without `Upload-Checksum`, a PATCH cut short keeps the chunks it completed (the client resumes
-from the offset that `HEAD` reports); with one, nothing of the PATCH counts unless all of it
-matches. One PATCH of an upload at a time per process (423 for a second one); two processes
-receiving PATCHes of one upload at once can only come from its own uploader, and a chunk
-spoiled so would fail the download's content-hash check, never silently (as in the chunk API).
+from the offset that `HEAD` reports), each counted once it is durable, while the next one is
+received; with one, nothing of the PATCH counts unless all of it matches. One PATCH of an
+upload at a time per process (423 for a second one); two processes receiving PATCHes of one
+upload at once can only come from its own uploader, and a chunk spoiled so would fail the
+download's content-hash check, never silently (as in the chunk API).
 """
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from hypersend.clock import utcnow
 from hypersend.errors import ApiError, Conflict, NotFound, PayloadTooLarge
 from hypersend.files.service import FileService, check_not_expired
+from hypersend.files.store import ChunkSink
 from hypersend.files.streaming import forward_hashed
 from hypersend.files.tus.protocol import Checksum, ChecksumMismatch, parse_metadata
 from hypersend.messages.service import MessageService
@@ -122,39 +125,64 @@ class TusService:
         body: AsyncIterator[bytes],
         checksum: Checksum | None,
     ) -> FileRecord:
-        """Store the bytes chunk by chunk; record each completed chunk at once, or with a
-        checksum only once all of them match it. Returns the record as it then is."""
+        """Store the bytes chunk by chunk. Without a checksum, the chunks written so far are
+        made durable and recorded while the next one arrives (one PATCH is one stream: this
+        overlap is what parallel chunk PUTs get from each other); with one, all of them once
+        the whole body matches. Returns the record as it then is."""
         hasher = checksum.hasher() if checksum else None
         spans = _Spans(forward_hashed(body, length, hasher) if hasher else body)
-        completed: list[tuple[int, bytes]] = []
+        written: list[tuple[int, bytes]] = []  # completed chunks not recorded yet
+        recording: asyncio.Task[None] | None = None
         staged = (0, 0)
         position, end = offset, offset + length
         async with self._files.store.writing(record) as sink:
-            while position < end:
-                index, start = divmod(position, record.chunk_size)
-                chunk_length = record.chunk_length(index)
-                taken = min(chunk_length - start, end - position)
-                if start + taken == chunk_length:
-                    digest = await sink.write_chunk(
-                        index, chunk_length, spans.take(taken), expected=None, staged=start
-                    )
-                    if hasher is None:
-                        await self._record(record, [(index, digest)])
+            try:
+                while position < end:
+                    index, start = divmod(position, record.chunk_size)
+                    chunk_length = record.chunk_length(index)
+                    taken = min(chunk_length - start, end - position)
+                    if start + taken == chunk_length:
+                        digest = await sink.write_chunk(
+                            index,
+                            chunk_length,
+                            spans.take(taken),
+                            expected=None,
+                            staged=start,
+                            synced=False,
+                        )
+                        written.append((index, digest))
+                        if hasher is None:
+                            if recording is not None:
+                                await recording
+                            recording = asyncio.create_task(self._settle(sink, record, written))
+                            written = []
                     else:
-                        completed.append((index, digest))
-                else:
-                    await sink.stage(index, start, taken, spans.take(taken))
-                    staged = (index, start + taken)
-                position += taken
-            await spans.finish()
+                        await sink.stage(index, start, taken, spans.take(taken))
+                        staged = (index, start + taken)
+                    position += taken
+                await spans.finish()
+                if recording is not None:
+                    await recording
+                    recording = None
+            finally:
+                if recording is not None:  # the body failed: still count what was written
+                    await asyncio.gather(recording, return_exceptions=True)
             if checksum is not None and hasher is not None and hasher.digest() != checksum.digest:
                 raise ChecksumMismatch
-            await self._record(record, completed)
+            await self._settle(sink, record, written)
             if staged[1]:
                 await self._storage.files.set_staged(
                     record.id, *staged, expires_at=utcnow() + self._files.upload_expiry
                 )
         return await self._fresh(record.id)
+
+    async def _settle(
+        self, sink: ChunkSink, record: FileRecord, chunks: list[tuple[int, bytes]]
+    ) -> None:
+        """Make written chunks durable, then record them."""
+        if chunks:
+            await sink.sync()
+            await self._record(record, chunks)
 
     async def _record(self, record: FileRecord, chunks: list[tuple[int, bytes]]) -> None:
         for index, digest in chunks:
