@@ -5,7 +5,8 @@ Python; over TLS asyncio falls back to copying large pieces), one keep-alive con
 parallel stream. Downloads: the body is received straight into a few reused 1 MiB
 buffers (`response_stream.py`). Measured (bench/README.md): client CPU per 2 GiB 3.5 s ->
 1.9 s uploading, most of what is left being the SHA-256 it must compute.
-Everything else the client says still goes through httpx (`ApiSession`).
+Everything else the client says still goes through httpx (`ApiSession`). Both honour the
+same proxy settings (`proxies.py`).
 """
 
 import asyncio
@@ -19,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 from hypersend.client.buffered_receiver import parse_head
 from hypersend.client.errors import ServerUnreachable, error_for
 from hypersend.client.http import ApiSession
+from hypersend.client.proxies import proxy_for, tunnel
 from hypersend.client.response_stream import ResponseStream
 
 CONNECT_TIMEOUT = 10.0
@@ -63,6 +65,7 @@ class RawConnection:
         self._host = url.hostname or "localhost"
         self._port = url.port or (443 if self._tls else 80)
         self._host_header = url.netloc
+        self._proxy = proxy_for(api.base_url)
         self._prefix = url.path.rstrip("/")
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -120,7 +123,7 @@ class RawConnection:
         response stream, a WebSocket)."""
         async with asyncio.timeout(CONNECT_TIMEOUT):
             _, opened = await asyncio.get_running_loop().create_connection(
-                protocol, self._host, self._port, **self._tls_options()
+                protocol, **await self._endpoint()
             )
         return opened
 
@@ -170,15 +173,22 @@ class RawConnection:
         if self._reader is None or self._writer is None or self._writer.is_closing():
             async with asyncio.timeout(CONNECT_TIMEOUT):
                 self._reader, self._writer = await asyncio.open_connection(
-                    self._host, self._port, limit=STREAM_LIMIT, **self._tls_options()
+                    limit=STREAM_LIMIT, **await self._endpoint()
                 )
         return self._reader, self._writer
 
-    def _tls_options(self) -> dict[str, Any]:
-        if not self._tls:
-            return {}
-        context = self._api.ssl_context or ssl.create_default_context()
-        return {"ssl": context, "server_hostname": self._host}
+    async def _endpoint(self) -> dict[str, Any]:
+        """Where a new connection goes (`asyncio`'s arguments): the server itself, or a
+        tunnel to it through the proxy the environment names (`proxies.py`); with TLS to
+        the server for https://."""
+        if self._proxy is None:
+            where: dict[str, Any] = {"host": self._host, "port": self._port}
+        else:
+            where = {"sock": await tunnel(self._proxy, self._host, self._port)}
+        if self._tls:
+            context = self._api.ssl_context or ssl.create_default_context()
+            where |= {"ssl": context, "server_hostname": self._host}
+        return where
 
     def request_head(self, method: str, target: str, headers: dict[str, str]) -> bytes:
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self._host_header}"]
