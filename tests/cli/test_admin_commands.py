@@ -63,7 +63,7 @@ def test_operator_creates_the_first_account_of_a_closed_server_directly(
     console = tmp_path / "console.json"  # never signed in: works on the data
     email = unique_email("owner")
     output = ok(
-        console, "admin", "create-user", email, "--name", "Owner", "--admin", "--direct",
+        console, "admin", "create-user", email, "--name", "Owner", "--admin", "--local",
         "--data-root", str(data),
     )  # fmt: skip
     assert "as admin" in output

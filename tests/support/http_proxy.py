@@ -7,30 +7,13 @@ import contextlib
 from collections import Counter
 from urllib.parse import urlsplit
 
-from tests.support.server import free_port
+from tests.support.tcp_proxy import LoopbackListener
 
 
-class HttpProxy:
+class HttpProxy(LoopbackListener):
     def __init__(self) -> None:
-        self.port = free_port()
+        super().__init__()
         self.carried: Counter[str] = Counter()  # "tunnel up", "tunnel down", "forward up", ...
-        self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.StreamWriter] = set()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> "HttpProxy":
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
-        return self
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            for writer in list(self._connections):
-                writer.transport.abort()
-            await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

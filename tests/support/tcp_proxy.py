@@ -6,25 +6,25 @@ when `n` more bytes went towards the service (a link that drops mid-upload)."""
 import asyncio
 import contextlib
 from collections.abc import Callable
+from typing import Self
 
 from tests.support.server import free_port
 
 
-class TcpProxy:
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
+class LoopbackListener:
+    """A listening port on loopback whose connections `stop()` cuts; subclasses `_serve`."""
+
+    def __init__(self) -> None:
         self.port = free_port()
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.StreamWriter] = set()
-        self._cut_in: int | None = None
-        self.cuts = 0
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self) -> "TcpProxy":
-        self._server = await asyncio.start_server(self._forward, "127.0.0.1", self.port)
+    async def start(self) -> Self:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
         return self
 
     async def stop(self) -> None:
@@ -34,6 +34,17 @@ class TcpProxy:
                 writer.transport.abort()
             await self._server.wait_closed()
             self._server = None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+
+class TcpProxy(LoopbackListener):
+    def __init__(self, target_port: int) -> None:
+        super().__init__()
+        self.target_port = target_port
+        self._cut_in: int | None = None
+        self.cuts = 0
 
     def cut_after(self, upstream_bytes: int) -> None:
         self._cut_in = upstream_bytes
@@ -48,7 +59,7 @@ class TcpProxy:
             for writer in list(self._connections):
                 writer.transport.abort()
 
-    async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         except OSError:

@@ -1,6 +1,6 @@
 """What admins may do: hand out invites and manage accounts.
 
-Used by the `/admin` routes and, on the data directly, by `hypersend admin --direct`.
+Used by the `/admin` routes and, on the data directly, by `hypersend admin --local`.
 """
 
 import secrets

@@ -1,6 +1,6 @@
 """`hypersend admin ...`: manage accounts and invites.
 
-Through the API with the profile's (admin) session when signed in; with `--direct` (or when
+Through the API with the profile's (admin) session when signed in; with `--local` (or when
 not signed in) on the server's own data under `DATA_ROOT`, e.g. to create the first account
 of a `closed` server or to rescue a server whose admins are locked out.
 """
@@ -60,11 +60,13 @@ def register(commands: Any) -> None:
     actions = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
     where = argparse.ArgumentParser(add_help=False)
     where.add_argument(
-        "--direct",
+        "--local",
+        "--direct",  # its first name, kept for scripts
+        dest="local",
         action="store_true",
         help="work on the data under DATA_ROOT instead of through the server's API",
     )
-    where.add_argument("--data-root", type=Path, help="with --direct (default: $DATA_ROOT)")
+    where.add_argument("--data-root", type=Path, help="with --local (default: $DATA_ROOT)")
 
     def action(name: str, handler: Callable[..., Awaitable[int]], help: str) -> Any:
         parser = actions.add_parser(name, help=help, parents=[where])
@@ -102,12 +104,12 @@ async def _run(args: argparse.Namespace, handler: Callable[..., Awaitable[int]])
 
 @asynccontextmanager
 async def _backend(args: argparse.Namespace) -> AsyncIterator[AdminBackend]:
-    if args.direct or profile_from_args(args).tokens is None:
+    if args.local or profile_from_args(args).tokens is None:
         from hypersend.cli.local_admin import open_local_admin
         from hypersend.config import Settings
 
         settings = Settings(data_root=args.data_root) if args.data_root else Settings()
-        if not args.direct:  # signed out: say where this acts, as it is not a server
+        if not args.local:  # signed out: say where this acts, as it is not a server
             database = settings.database_description()
             print(
                 f"Not signed in: acting on the local data folder {settings.data_root.resolve()}"

@@ -1,5 +1,5 @@
 """`AdminService` on the local data folder (no server between), shaped like the client's admin
-API, for `hypersend admin` when it acts locally (`--direct`, or signed out).
+API, for `hypersend admin` when it acts locally (`--local`, or signed out).
 
 Errors come out as the client's typed errors, so the CLI reports them the same way in
 both modes. Run it while the server is stopped: a running server's open WebSockets do not

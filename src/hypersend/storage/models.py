@@ -21,7 +21,7 @@ class Invite:
     """A code that lets `max_uses` people register until `expires_at`."""
 
     code: str
-    created_by: str | None  # None: made at the server's console (`hypersend admin --direct`)
+    created_by: str | None  # None: made at the server's console (`hypersend admin --local`)
     created_at: datetime
     expires_at: datetime
     max_uses: int

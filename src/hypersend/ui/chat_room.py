@@ -15,7 +15,7 @@ import flet as ft
 from hypersend.client import Chat, HyperSendError, Message
 from hypersend.clock import utcnow
 from hypersend.humanize import human_bytes
-from hypersend.ui.direct_transfers import DirectTransfers
+from hypersend.ui.p2p_transfers import P2pTransfers
 from hypersend.ui.presenters import (
     WEB_PICKER_LIMIT,
     bubble_time,
@@ -67,7 +67,7 @@ class ChatRoomScreen(ft.Column):
             on_scroll=self._scrolled, scroll_interval=100,
         )  # fmt: skip
         self.transfers = TransferList(notify)
-        self.direct = DirectTransfers(session, chat_id, downloads, self.transfers, notify)
+        self.p2p = P2pTransfers(session, chat_id, downloads, self.transfers, notify)
         self.text = ft.TextField(
             hint_text="Message", expand=True, shift_enter=True, on_submit=self._send_text,
             on_change=self._typed, min_lines=1, max_lines=5,
@@ -78,7 +78,7 @@ class ChatRoomScreen(ft.Column):
                 self.typing,
                 self.older,
                 self.bubbles,
-                self.direct,
+                self.p2p,
                 self.transfers,
                 ft.Row(
                     [
@@ -108,12 +108,12 @@ class ChatRoomScreen(ft.Column):
         self._render()
         await self._mark_read()
         with contextlib.suppress(HyperSendError):
-            await self.direct.load(self._chat)
+            await self.p2p.load(self._chat)
 
     async def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if kind == "transfer.offered":
-            await self.direct.on_event(event)
+            await self.p2p.on_event(event)
         if kind in ("message.created", "message.updated", "message.deleted"):
             message = Message.from_json(event["message"])
             if message.chat_id == self.chat_id:
@@ -269,7 +269,7 @@ class ChatRoomScreen(ft.Column):
         await self._send_typing(self.chat_id)
 
     async def _attach(self) -> None:
-        receiver = self.direct.can_send_to(self._chat) if self._chat else None
+        receiver = self.p2p.can_send_to(self._chat) if self._chat else None
         if self._downloads is None:
             self._offer_web_choices()
         elif receiver is not None:
@@ -324,7 +324,7 @@ class ChatRoomScreen(ft.Column):
         async def directly() -> None:
             files = await self.picker.pick_files(cancel_upload_on_window_blur=False)
             if files and files[0].path:
-                await self.direct.send(receiver, Path(files[0].path))
+                await self.p2p.send(receiver, Path(files[0].path))
 
         self._choose(
             "Upload: kept on the server, resumable, downloaded whenever they like."

@@ -117,7 +117,7 @@ def transfer_status(done: int, total: int, rate: float) -> str:
 
 
 def offer_label(transfer: dict[str, Any], chat: Chat, me: str) -> str:
-    """How a direct (P2P) transfer offered in a chat reads, for its sender or its receiver."""
+    """How a P2P transfer offered in a chat reads, for its sender or its receiver."""
     names = {member.id: member.name for member in chat.members}
     what = f"{transfer['filename']} ({human_bytes(transfer['size'])})"
     if transfer["sender_id"] == me:

@@ -17,13 +17,16 @@ from hypersend.storage.interface import (
     TransferRepository,
     UserRepository,
 )
-from hypersend.storage.mongo.accounts import MongoInvites, MongoSessions, MongoUsers
-from hypersend.storage.mongo.conversations import MongoChats, MongoMessages
+from hypersend.storage.mongo.chats import MongoChats
 from hypersend.storage.mongo.documents import Document
 from hypersend.storage.mongo.files import MongoFiles
 from hypersend.storage.mongo.indexes import ensure_indexes
+from hypersend.storage.mongo.invites import MongoInvites
+from hypersend.storage.mongo.messages import MongoMessages
 from hypersend.storage.mongo.numbering import number_old_messages
+from hypersend.storage.mongo.sessions import MongoSessions
 from hypersend.storage.mongo.transfers import MongoTransfers
+from hypersend.storage.mongo.users import MongoUsers
 
 
 class MongoStorage:

@@ -16,7 +16,6 @@ from hypersend.storage.models import (
     Transfer,
     User,
 )
-from hypersend.storage.mongo.conversations import Lookups
 from hypersend.storage.mongo.documents import (
     Database,
     Document,
@@ -28,6 +27,7 @@ from hypersend.storage.mongo.documents import (
     to_transfer,
     to_user,
 )
+from hypersend.storage.mongo.lookups import Lookups
 
 R = TypeVar("R")
 

@@ -9,12 +9,14 @@ from hypersend.storage.interface import (
     TransferRepository,
     UserRepository,
 )
-from hypersend.storage.sql.accounts import SqlSessions, SqlUsers
-from hypersend.storage.sql.conversations import SqlChats, SqlMessages
+from hypersend.storage.sql.chats import SqlChats
 from hypersend.storage.sql.database import SqlDatabase
 from hypersend.storage.sql.files import SqlFiles
 from hypersend.storage.sql.invites import SqlInvites
+from hypersend.storage.sql.messages import SqlMessages
+from hypersend.storage.sql.sessions import SqlSessions
 from hypersend.storage.sql.transfers import SqlTransfers
+from hypersend.storage.sql.users import SqlUsers
 
 
 class SqlStorage:

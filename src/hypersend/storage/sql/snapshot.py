@@ -21,18 +21,14 @@ from hypersend.storage.models import (
     Transfer,
     User,
 )
-from hypersend.storage.sql.accounts import session_from_row, user_from_row
-from hypersend.storage.sql.conversations import (
-    MEMBERS_SELECT,
-    MESSAGES_SELECT,
-    chat_from_row,
-    member_from_row,
-    message_from_row,
-)
+from hypersend.storage.sql.chats import MEMBERS_SELECT, chat_from_row, member_from_row
 from hypersend.storage.sql.database import Row
 from hypersend.storage.sql.files import file_from_row
 from hypersend.storage.sql.invites import invite_from_row
+from hypersend.storage.sql.messages import MESSAGES_SELECT, message_from_row
+from hypersend.storage.sql.sessions import session_from_row
 from hypersend.storage.sql.transfers import transfer_from_row
+from hypersend.storage.sql.users import user_from_row
 
 R = TypeVar("R")
 

@@ -16,7 +16,7 @@ from hypersend.ui.shown import update_if_shown
 from hypersend.ui.transfer_rows import TransferList, TransferRow
 
 
-class DirectTransfers(ft.Column):
+class P2pTransfers(ft.Column):
     """`downloads`: where received files go; None where the app cannot receive (browsers)."""
 
     def __init__(
@@ -40,7 +40,7 @@ class DirectTransfers(ft.Column):
         return self._session.me.id if self._session.me else ""
 
     def can_send_to(self, chat: Chat) -> str | None:
-        """Whom a direct transfer from this chat goes to (None: not possible here)."""
+        """Whom a P2P transfer from this chat goes to (None: not possible here)."""
         return other_member(chat, self._me) if self._downloads is not None else None
 
     async def load(self, chat: Chat) -> None:

@@ -1,20 +1,15 @@
-"""Users, sessions and invites in MongoDB."""
+"""Users in MongoDB."""
 
 import re
-from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from hypersend.storage.errors import DuplicateError
-from hypersend.storage.models import Invite, Session, User
+from hypersend.storage.models import User
 from hypersend.storage.mongo.documents import (
     Database,
     Document,
-    invite_doc,
-    session_doc,
-    to_invite,
-    to_session,
     to_user,
     user_doc,
 )
@@ -97,59 +92,3 @@ class MongoUsers:
     async def list_page(self, *, after: str | None, limit: int) -> list[User]:
         cursor = self._users.find({"_id": {"$gt": after or ""}}).sort("_id", ASCENDING).limit(limit)
         return [to_user(doc) async for doc in cursor]
-
-
-class MongoSessions:
-    def __init__(self, db: Database) -> None:
-        self._sessions = db["sessions"]
-
-    async def create(self, session: Session) -> None:
-        await self._sessions.insert_one(session_doc(session))
-
-    async def get(self, session_id: str) -> Session | None:
-        doc = await self._sessions.find_one({"_id": session_id})
-        return to_session(doc) if doc else None
-
-    async def rotate_refresh(
-        self, session_id: str, *, from_generation: int, expires_at: datetime
-    ) -> bool:
-        result = await self._sessions.update_one(
-            {"_id": session_id, "refresh_generation": from_generation, "revoked": False},
-            {"$inc": {"refresh_generation": 1}, "$set": {"expires_at": expires_at}},
-        )
-        return result.modified_count == 1
-
-    async def revoke(self, session_id: str) -> None:
-        await self._sessions.update_one({"_id": session_id}, {"$set": {"revoked": True}})
-
-    async def revoke_all_for_user(self, user_id: str) -> None:
-        await self._sessions.update_many({"user_id": user_id}, {"$set": {"revoked": True}})
-
-
-class MongoInvites:
-    def __init__(self, db: Database) -> None:
-        self._invites = db["invites"]
-
-    async def create(self, invite: Invite) -> None:
-        await self._invites.insert_one(invite_doc(invite))
-
-    async def get(self, code: str) -> Invite | None:
-        doc = await self._invites.find_one({"_id": code})
-        return to_invite(doc) if doc else None
-
-    async def list_all(self) -> list[Invite]:
-        cursor = self._invites.find().sort([("created_at", DESCENDING), ("_id", DESCENDING)])
-        return [to_invite(doc) async for doc in cursor]
-
-    async def delete(self, code: str) -> bool:
-        return (await self._invites.delete_one({"_id": code})).deleted_count == 1
-
-    async def use(self, code: str, now: datetime) -> bool:
-        result = await self._invites.update_one(
-            {"_id": code, "expires_at": {"$gt": now}, "$expr": {"$lt": ["$uses", "$max_uses"]}},
-            {"$inc": {"uses": 1}},
-        )
-        return result.modified_count == 1
-
-    async def release(self, code: str) -> None:
-        await self._invites.update_one({"_id": code, "uses": {"$gt": 0}}, {"$inc": {"uses": -1}})

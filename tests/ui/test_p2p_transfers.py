@@ -6,7 +6,7 @@ from pathlib import Path
 
 import flet as ft
 
-from hypersend.ui.direct_transfers import DirectTransfers
+from hypersend.ui.p2p_transfers import P2pTransfers
 from hypersend.ui.session import AppSession
 from hypersend.ui.transfer_rows import TransferList
 from tests.support.accounts import PASSWORD, signed_in, unique_email
@@ -43,7 +43,7 @@ async def test_an_offer_is_received_into_the_downloads_folder(
     chat = await bob.open_direct_chat(app.me.id)
     told: list[str] = []
     downloads = tmp_path / "Download"
-    direct = DirectTransfers(app, chat.id, downloads, TransferList(told.append), told.append)
+    direct = P2pTransfers(app, chat.id, downloads, TransferList(told.append), told.append)
     source = random_file(tmp_path / "film.mkv", 3 * 1024 * 1024 + 5)
     offer = await bob.offer_transfer(app.me.id, source, chat_id=chat.id)
 
@@ -71,7 +71,7 @@ async def test_sending_directly_streams_to_the_other_person(
     assert app.me is not None
     chat = await app.client.open_direct_chat(bob_id)
     told: list[str] = []
-    direct = DirectTransfers(
+    direct = P2pTransfers(
         app, chat.id, tmp_path / "Download", TransferList(told.append), told.append
     )
     assert direct.can_send_to(chat) == bob_id
@@ -102,7 +102,7 @@ async def test_declining_and_groups(server: ServerProcess, tmp_path: Path) -> No
     carol = await signed_in(server.url, "Carol Member")
     assert app.me is not None
     chat = await bob.open_direct_chat(app.me.id)
-    direct = DirectTransfers(app, chat.id, tmp_path, TransferList(print), print)
+    direct = P2pTransfers(app, chat.id, tmp_path, TransferList(print), print)
     offer = await bob.offer_transfer(
         app.me.id, random_file(tmp_path / "a.bin", 10), chat_id=chat.id
     )
@@ -113,7 +113,7 @@ async def test_declining_and_groups(server: ServerProcess, tmp_path: Path) -> No
     # Direct transfers go to one person: not offered in groups, nor where files cannot be kept.
     group = await app.client.create_group("Trip", [(await bob.me()).id, (await carol.me()).id])
     assert direct.can_send_to(group) is None
-    in_browser = DirectTransfers(app, chat.id, None, TransferList(print), print)
+    in_browser = P2pTransfers(app, chat.id, None, TransferList(print), print)
     assert in_browser.can_send_to(await app.client.get_chat(chat.id)) is None
     for client in (app, bob, carol):
         await client.close()

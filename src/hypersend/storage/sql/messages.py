@@ -1,0 +1,183 @@
+"""Messages in SQL (SQLite and PostgreSQL alike), each read with its file and its quote."""
+
+from dataclasses import replace
+from datetime import datetime
+
+from hypersend.storage.models import (
+    FileRef,
+    Message,
+    MessagePage,
+    Quote,
+)
+from hypersend.storage.sql.columns import from_db_time, to_db_time
+from hypersend.storage.sql.database import Row, SqlConnection, SqlDatabase, UniqueViolation
+
+_MESSAGE_COLUMNS = (
+    "m.id, m.chat_id, m.seq, m.sender_id, m.kind, m.text, m.file_id, m.client_id,"
+    " m.created_at, m.deleted, m.edited_at, m.reply_to_id,"
+    " f.filename AS file_name, f.size AS file_size, f.mime AS file_mime,"
+    " r.sender_id AS quote_sender_id, r.text AS quote_text, r.deleted AS quote_deleted,"
+    " rf.filename AS quote_file_name"
+)
+
+
+MESSAGES_SELECT = (
+    f"SELECT {_MESSAGE_COLUMNS} FROM messages m LEFT JOIN files f ON f.id = m.file_id"
+    " LEFT JOIN messages r ON r.id = m.reply_to_id LEFT JOIN files rf ON rf.id = r.file_id"
+)
+
+
+def message_from_row(row: Row) -> Message:
+    file = None
+    if row["file_id"] is not None and row["file_name"] is not None:
+        file = FileRef(row["file_id"], row["file_name"], row["file_size"], row["file_mime"])
+    return Message(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        seq=row["seq"],
+        sender_id=row["sender_id"],
+        kind=row["kind"],
+        text=row["text"],
+        file=file,
+        created_at=from_db_time(row["created_at"]),
+        deleted=bool(row["deleted"]),
+        client_id=row["client_id"],
+        edited_at=from_db_time(row["edited_at"]) if row["edited_at"] else None,
+        reply_to_id=row["reply_to_id"],
+        quote=_quote_from_row(row),
+    )
+
+
+def _quote_from_row(row: Row) -> Quote | None:
+    if row["reply_to_id"] is None or row["quote_sender_id"] is None:
+        return None
+    return Quote(
+        message_id=row["reply_to_id"],
+        sender_id=row["quote_sender_id"],
+        text=row["quote_text"],
+        file_name=row["quote_file_name"],
+        deleted=bool(row["quote_deleted"]),
+    )
+
+
+def _seq_of(c: SqlConnection, chat_id: str, message_id: str) -> int | None:
+    row = c.execute(
+        "SELECT seq FROM messages WHERE id = ? AND chat_id = ?", (message_id, chat_id)
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def _select_message(c: SqlConnection, message_id: str) -> Message | None:
+    row = c.execute(f"{MESSAGES_SELECT} WHERE m.id = ?", (message_id,)).fetchone()
+    return message_from_row(row) if row else None
+
+
+def _sent_before(c: SqlConnection, message: Message) -> Message | None:
+    """The message its sender already sent with the same `client_id`, if any."""
+    row = c.execute(
+        f"{MESSAGES_SELECT} WHERE m.sender_id = ? AND m.client_id = ?",
+        (message.sender_id, message.client_id),
+    ).fetchone()
+    return message_from_row(row) if row else None
+
+
+class SqlMessages:
+    def __init__(self, db: SqlDatabase) -> None:
+        self._db = db
+
+    async def create(self, message: Message) -> tuple[Message, bool]:
+        """The chat's row hands out the number and stays locked until the commit, so
+        numbers commit in order, whichever process writes."""
+
+        def insert(c: SqlConnection) -> tuple[Message, bool]:
+            if message.client_id is not None and (sent := _sent_before(c, message)):
+                return sent, False
+            (seq,) = c.execute(
+                "UPDATE chats SET updated_at = ?, last_message_id = ?, last_seq = last_seq + 1"
+                " WHERE id = ? RETURNING last_seq",
+                (to_db_time(message.created_at), message.id, message.chat_id),
+            ).fetchone()
+            c.execute(
+                "INSERT INTO messages (id, chat_id, seq, sender_id, kind, text, file_id,"
+                " client_id, created_at, reply_to_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    message.id,
+                    message.chat_id,
+                    seq,
+                    message.sender_id,
+                    message.kind,
+                    message.text,
+                    message.file.id if message.file else None,
+                    message.client_id,
+                    to_db_time(message.created_at),
+                    message.reply_to_id,
+                ),
+            )
+            return replace(message, seq=seq), True
+
+        try:
+            return await self._db.write(insert)
+        except UniqueViolation:  # the same client_id, sent at the same moment elsewhere
+            if sent := await self._db.read(lambda c: _sent_before(c, message)):
+                return sent, False
+            raise
+
+    async def get(self, message_id: str) -> Message | None:
+        return await self._db.read(lambda c: _select_message(c, message_id))
+
+    async def page_before(self, chat_id: str, before: str | None, limit: int) -> MessagePage | None:
+        def load(c: SqlConnection) -> list[Row] | None:
+            if before is None:
+                return c.execute(
+                    f"{MESSAGES_SELECT} WHERE m.chat_id = ? ORDER BY m.seq DESC LIMIT ?",
+                    (chat_id, limit + 1),
+                ).fetchall()
+            seq = _seq_of(c, chat_id, before)
+            if seq is None:
+                return None
+            return c.execute(
+                f"{MESSAGES_SELECT} WHERE m.chat_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?",
+                (chat_id, seq, limit + 1),
+            ).fetchall()
+
+        rows = await self._db.read(load)
+        if rows is None:
+            return None
+        page = [message_from_row(row) for row in rows[:limit]]
+        page.reverse()
+        return MessagePage(page, has_more=len(rows) > limit)
+
+    async def page_after(self, chat_id: str, after: str, limit: int) -> MessagePage | None:
+        def load(c: SqlConnection) -> list[Row] | None:
+            seq = _seq_of(c, chat_id, after)
+            if seq is None:
+                return None
+            return c.execute(
+                f"{MESSAGES_SELECT} WHERE m.chat_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?",
+                (chat_id, seq, limit + 1),
+            ).fetchall()
+
+        rows = await self._db.read(load)
+        if rows is None:
+            return None
+        return MessagePage(
+            [message_from_row(row) for row in rows[:limit]], has_more=len(rows) > limit
+        )
+
+    async def edit_text(self, message_id: str, text: str, edited_at: datetime) -> bool:
+        cursor = await self._db.write(
+            lambda c: c.execute(
+                "UPDATE messages SET text = ?, edited_at = ?"
+                " WHERE id = ? AND kind = 'text' AND deleted = 0",
+                (text, to_db_time(edited_at), message_id),
+            )
+        )
+        return cursor.rowcount == 1
+
+    async def mark_deleted(self, message_id: str) -> None:
+        await self._db.write(
+            lambda c: c.execute(
+                "UPDATE messages SET deleted = 1, text = NULL, file_id = NULL WHERE id = ?",
+                (message_id,),
+            )
+        )
