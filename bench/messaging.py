@@ -17,7 +17,9 @@ Every user holds one `/ws` connection. Each tick sends one message through `POST
 other member's connection must receive it as `message.created`. The latency of a delivery is
 from just before the send request to the moment the receiving connection has parsed the
 event (all clients live in this one process, so they share one clock). Server CPU is the
-server's processes' CPU time over the run, in percent of one core. Not part of the test suite.
+server's processes' CPU time over the run, in percent of one core; clients CPU is this
+process's (the users' connections: what the client library's WebSocket costs). Not part of
+the test suite.
 """
 
 import argparse
@@ -147,6 +149,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     cpu_percent: float
+    client_cpu_percent: float
     rss_mib: float
 
 
@@ -169,6 +172,7 @@ async def measure(args: argparse.Namespace, setup: Setup, scratch: Path) -> Resu
         ]
         print(f"[{setup}] sending {args.rate:.0f} messages/s for {args.seconds:.0f} s ...")
         cpu_before, wall_before = server_cpu_seconds(server), time.perf_counter()
+        client_cpu_before = time.process_time()
         sent = await send_at_rate(routes, args.rate, tally)
         tally.sending_done = True
         tally.check_complete()
@@ -176,6 +180,7 @@ async def measure(args: argparse.Namespace, setup: Setup, scratch: Path) -> Resu
             await asyncio.wait_for(tally.all_delivered.wait(), 5)
         wall = time.perf_counter() - wall_before
         cpu = server_cpu_seconds(server) - cpu_before
+        client_cpu = time.process_time() - client_cpu_before
         rss = peak_rss_mib(server)
         for stream in streams:
             await stream.close()
@@ -197,6 +202,7 @@ async def measure(args: argparse.Namespace, setup: Setup, scratch: Path) -> Resu
         p50_ms=statistics.median(latencies) * 1000,
         p99_ms=latencies[int(len(latencies) * 0.99) - 1] * 1000,
         cpu_percent=cpu / wall * 100,
+        client_cpu_percent=client_cpu / wall * 100,
         rss_mib=rss,
     )
 
@@ -241,13 +247,14 @@ async def main() -> None:
     )
     print(
         f"{'setup':<34} {'delivered':>17} {'per s':>7} {'ratio':>6} {'p50 ms':>7} "
-        f"{'p99 ms':>7} {'CPU %':>6} {'RSS MiB':>8}"
+        f"{'p99 ms':>7} {'CPU %':>6} {'RSS MiB':>8} {'clients CPU %':>13}"
     )
     for setup, result in zip(setups, results, strict=True):
         print(
             f"{setup!s:<34} {result.delivered:>8}/{result.expected:<8} {result.per_second:>7.0f}"
             f" {result.per_second / baseline.per_second:>5.2f}x {result.p50_ms:>7.1f}"
             f" {result.p99_ms:>7.1f} {result.cpu_percent:>6.0f} {result.rss_mib:>8.0f}"
+            f" {result.client_cpu_percent:>13.0f}"
         )
     print("targets: >= 2000 delivered/s at p99 < 50 ms; Redis costs one process <= 10 %")
 

@@ -104,9 +104,9 @@ async def test_ping_pong_and_bad_frames_get_answers_not_drops(alice: HyperSendCl
     async with await alice.connect_events() as stream:
         await stream.send({"type": "ping"})
         assert await next_of(stream, "pong") == {"type": "pong"}
-        await stream._connection.send("not json")
+        await stream._connection.send_text("not json")
         assert (await next_of(stream, "error"))["code"] == "bad_frame"
-        await stream._connection.send(b"\x00binary")
+        await stream._connection.send_binary(b"\x00binary")
         assert (await next_of(stream, "error"))["code"] == "bad_frame"
         await stream.send({"type": "typing"})
         assert (await next_of(stream, "error"))["code"] == "bad_frame"

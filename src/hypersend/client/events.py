@@ -7,11 +7,9 @@ import random
 from collections.abc import AsyncIterator
 from typing import Any, Self
 
-import websockets
-from websockets.asyncio.client import ClientConnection
-
-from hypersend.client.errors import AuthError, ServerUnreachable
+from hypersend.client.errors import ServerUnreachable
 from hypersend.client.http import ApiSession
+from hypersend.client.websocket_stream import PING_INTERVAL, WebSocketStream, connect_websocket
 
 Event = dict[str, Any]
 
@@ -19,28 +17,28 @@ RECONNECTED: Event = {"type": "reconnected"}
 
 
 class EventStream:
-    """An open `/ws` connection: iterate it for events, send typing notices and pings."""
+    """An open `/ws` connection: iterate it for events, send typing notices and pings. It is
+    the lean client WebSocket of the P2P relay (`websocket_stream.py`): one client for both,
+    through the same proxy and token refresh as every other path."""
 
-    def __init__(self, connection: ClientConnection) -> None:
+    def __init__(self, connection: WebSocketStream) -> None:
         self._connection = connection
+        self._keeping_alive = asyncio.create_task(connection.keep_alive(PING_INTERVAL))
 
     @classmethod
     async def open(cls, api: ApiSession) -> Self:
-        async def connect() -> ClientConnection:
-            try:
-                return await api.websocket("/ws", ping_interval=20, max_size=2**20)
-            except websockets.InvalidStatus as exc:
-                status = exc.response.status_code
-                raise AuthError(
-                    status, "unauthorized", "The event stream refused the token"
-                ) from exc
-            except OSError as exc:
-                raise ServerUnreachable(f"{api.base_url} could not be reached: {exc}") from exc
-
-        connection = await api.with_token(connect)
-        ready = json.loads(await connection.recv())
+        try:
+            connection = await connect_websocket(api, "/ws")
+        except (OSError, TimeoutError) as exc:  # HandshakeRefused is a ConnectionError
+            raise ServerUnreachable(f"{api.base_url}: the event stream failed: {exc}") from exc
+        stream = cls(connection)
+        try:
+            ready = await stream._next_frame()
+        except BaseException:
+            await stream.close()
+            raise
         assert ready["type"] == "ready", ready
-        return cls(connection)
+        return stream
 
     async def __aenter__(self) -> Self:
         return self
@@ -51,24 +49,30 @@ class EventStream:
     def __aiter__(self) -> AsyncIterator[Event]:
         return self._events()
 
+    async def _frames(self) -> AsyncIterator[Event]:
+        """Every event the server sends, until it closes the connection."""
+        async for item in self._connection.incoming():
+            if isinstance(item, str):
+                yield json.loads(item)
+
     async def _events(self) -> AsyncIterator[Event]:
-        try:
-            async for frame in self._connection:
-                event = json.loads(frame)
-                if event.get("type") != "heartbeat":
-                    yield event
-        except websockets.ConnectionClosedError:
-            return
+        async for event in self._frames():
+            if event.get("type") != "heartbeat":
+                yield event
+
+    async def _next_frame(self) -> Event:
+        async for event in self._frames():
+            return event
+        raise EventStreamClosed(self.close_code)
 
     async def next(self) -> Event:
-        """The next event other than a heartbeat."""
-        while True:
-            event: Event = json.loads(await self._connection.recv())
-            if event.get("type") != "heartbeat":
-                return event
+        """The next event other than a heartbeat; `EventStreamClosed` once the server closed."""
+        async for event in self._events():
+            return event
+        raise EventStreamClosed(self.close_code)
 
     async def send(self, frame: Event) -> None:
-        await self._connection.send(json.dumps(frame))
+        await self._connection.send_text(json.dumps(frame))
 
     async def typing(self, chat_id: str) -> None:
         await self.send({"type": "typing", "chat_id": chat_id})
@@ -78,7 +82,14 @@ class EventStream:
         return self._connection.close_code
 
     async def close(self) -> None:
+        self._keeping_alive.cancel()
         await self._connection.close()
+
+
+class EventStreamClosed(ConnectionError):
+    def __init__(self, code: int | None) -> None:
+        super().__init__(f"The event stream closed ({code})")
+        self.code = code
 
 
 class FollowedEvents:
@@ -100,7 +111,7 @@ class FollowedEvents:
     async def typing(self, chat_id: str) -> None:
         """Tell the chat's members that the user is typing (dropped while reconnecting)."""
         if self._stream is not None:
-            with contextlib.suppress(websockets.WebSocketException):
+            with contextlib.suppress(ConnectionError):
                 await self._stream.typing(chat_id)
 
     async def _events(self) -> AsyncIterator[Event]:
@@ -116,7 +127,7 @@ class FollowedEvents:
                     backoff = 0.5
                     async for event in stream:
                         yield event
-            except (ServerUnreachable, OSError, websockets.WebSocketException):
+            except (ServerUnreachable, OSError):
                 pass
             finally:
                 self._stream = None

@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import httpx
-import websockets
 
 from hypersend.client.errors import AuthError, ServerUnreachable, error_for
 from hypersend.client.models import Tokens
@@ -56,17 +55,6 @@ class ApiSession:
     def ssl_context(self) -> ssl.SSLContext | None:
         """How HTTPS servers are trusted (None: the system's certificate authorities)."""
         return self._ssl
-
-    def websocket(self, path: str, **options: Any) -> websockets.connect:
-        """Connect a WebSocket to `path` on the server, signed in (await it, or use it with
-        `async with`)."""
-        secure = self.base_url.startswith("https://")
-        return websockets.connect(
-            websocket_url(self.base_url, path),
-            additional_headers=self.auth_headers(),
-            ssl=(self._ssl or True) if secure else None,
-            **options,
-        )
 
     async def close(self) -> None:
         await self.http.aclose()

@@ -347,13 +347,9 @@ async def _handshake(api: ApiSession, path: str) -> WebSocketStream:
     return stream
 
 
-@contextlib.asynccontextmanager
-async def open_websocket(
-    api: ApiSession, path: str, *, ping_interval: float = PING_INTERVAL
-) -> AsyncIterator[WebSocketStream]:
-    """A WebSocket to `path` on the server, signed in, pinging when quiet; closed (handshake
-    and all) on exit. HandshakeRefused when the server does not switch protocols (e.g. 403:
-    not signed in)."""
+async def connect_websocket(api: ApiSession, path: str) -> WebSocketStream:
+    """A WebSocket to `path` on the server, signed in (an expired token is refreshed once).
+    HandshakeRefused when the server does not switch protocols for another reason."""
 
     async def signed_in() -> WebSocketStream:
         try:
@@ -363,7 +359,15 @@ async def open_websocket(
                 raise AuthError(refused.status, "not_authenticated", "Sign in again") from refused
             raise
 
-    stream = await api.with_token(signed_in)
+    return await api.with_token(signed_in)
+
+
+@contextlib.asynccontextmanager
+async def open_websocket(
+    api: ApiSession, path: str, *, ping_interval: float = PING_INTERVAL
+) -> AsyncIterator[WebSocketStream]:
+    """`connect_websocket`, pinging when quiet; closed (handshake and all) on exit."""
+    stream = await connect_websocket(api, path)
     keeping_alive = asyncio.create_task(stream.keep_alive(ping_interval))
     try:
         yield stream
