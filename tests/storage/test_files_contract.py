@@ -22,9 +22,11 @@ async def test_chunks_complete_the_file_in_any_order_and_twice_is_harmless(
     for _ in range(2):
         receipt = await storage.files.record_chunk(record.id, 2, digests[2], expires_at=later)
         assert (receipt.received_chunks, receipt.complete) == (1, False)
+    assert await storage.files.chunk_count(record.id) == 1
     receipt = await storage.files.record_chunk(record.id, 0, digests[0], expires_at=later)
     assert (receipt.received_chunks, receipt.complete) == (2, False)
     assert await storage.files.chunk_digests(record.id) == {0: digests[0], 2: digests[2]}
+    assert await storage.files.chunk_count(record.id) == 2
     assert await storage.files.chunk_digest(record.id, 2) == digests[2]
     assert await storage.files.chunk_digest(record.id, 1) is None
     uploading = await storage.files.get(record.id)

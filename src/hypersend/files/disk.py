@@ -25,7 +25,7 @@ from pathlib import Path
 from hypersend.errors import FileStoreUnavailable, InsufficientStorage
 from hypersend.files.holes import punch_hole
 from hypersend.files.store import FileMissing, Leftover, UploadRestartNeeded
-from hypersend.files.streaming import digest_of, write_hashed
+from hypersend.files.streaming import digest_of, write_batches, write_hashed
 from hypersend.storage.models import FileRecord
 
 logger = logging.getLogger("hypersend.files")
@@ -219,7 +219,12 @@ class OpenFile:
         return digest
 
     async def stage(self, index: int, start: int, length: int, body: AsyncIterator[bytes]) -> None:
-        await self._write(body, length, index * self._chunk_size + start, hashlib.sha256())
+        """Write the first bytes of a chunk not yet whole, unhashed: `write_chunk` reads them
+        back and hashes them with the rest."""
+        position = index * self._chunk_size + start
+        fd = self._fd
+        with _full_disk_is_507():
+            await write_batches(body, length, lambda batch, at: _pwrite(fd, batch, position + at))
         await self.sync()
 
     async def sync(self) -> None:

@@ -174,11 +174,9 @@ class FileService:
                     digest = await sink.write_chunk(index, length, body, expected=expected)
                 if expected is not None and digest != expected:
                     raise DigestMismatch(index)
-                receipt = await self.record_chunk(record, index, digest)
+                receipt = await self.accept_chunk(record, index, digest)
         finally:
             self._chunks_in_flight.discard(key)
-        if receipt.complete:
-            await self.finish(record)
         return ChunkAccepted(
             file_id=record.id,
             index=index,
@@ -294,12 +292,15 @@ class FileService:
                 await self.store.discard(leftover)
                 logger.info("Dropped a leftover upload of %s", leftover.file_id)
 
-    async def record_chunk(self, record: FileRecord, index: int, digest: bytes) -> ChunkReceipt:
-        """Count a chunk the store holds as received (call `finish` when that completes the
-        file), and push the upload's expiry out."""
-        return await self._storage.files.record_chunk(
+    async def accept_chunk(self, record: FileRecord, index: int, digest: bytes) -> ChunkReceipt:
+        """Count a chunk the store holds as received, push the upload's expiry out, and make
+        the store's copy one file when that was the last chunk missing."""
+        receipt = await self._storage.files.record_chunk(
             record.id, index, digest, expires_at=utcnow() + self.upload_expiry
         )
+        if receipt.complete:
+            await self.finish(record)
+        return receipt
 
     async def finish(self, record: FileRecord) -> None:
         """Make the store's copy of an upload whose every chunk was recorded one file."""

@@ -156,6 +156,9 @@ class FileRepository(Protocol):
     async def chunk_digests(self, file_id: str) -> dict[int, bytes]:
         """The received chunks' SHA-256 digests by index."""
 
+    async def chunk_count(self, file_id: str) -> int:
+        """How many chunks were received (a count in the store: no digests read)."""
+
     async def chunk_digest(self, file_id: str, index: int) -> bytes | None:
         """One received chunk's digest (None if it is missing): one indexed lookup, so that
         receiving a chunk costs the same for the first and the 5,000th."""

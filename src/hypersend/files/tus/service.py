@@ -73,6 +73,10 @@ class TusService:
     async def status(self, user: User, file_id: str) -> TusUpload:
         record = await self._own_upload(user, file_id)
         check_not_expired(record)
+        return await self._current(user, record)
+
+    async def _current(self, user: User, record: FileRecord) -> TusUpload:
+        """The upload as `record` (just read) has it, posted into its chat once complete."""
         upload = TusUpload(record, await self._offset(record))
         if record.status == "complete":
             await self._post_into_chat(user, record)
@@ -111,7 +115,7 @@ class TusService:
                 record = await self._write(record, offset, length, body, checksum)
         finally:
             self._patching.discard(record.id)
-        return await self.status(user, record.id)
+        return await self._current(user, record)
 
     async def terminate(self, user: User, file_id: str) -> None:
         await self._own_upload(user, file_id)
@@ -182,18 +186,13 @@ class TusService:
         """Make written chunks durable, then record them."""
         if chunks:
             await sink.sync()
-            await self._record(record, chunks)
-
-    async def _record(self, record: FileRecord, chunks: list[tuple[int, bytes]]) -> None:
-        for index, digest in chunks:
-            receipt = await self._files.record_chunk(record, index, digest)
-            if receipt.complete:
-                await self._files.finish(record)
+            for index, digest in chunks:
+                await self._files.accept_chunk(record, index, digest)
 
     async def _offset(self, record: FileRecord) -> int:
         if record.status == "complete":
             return record.size
-        received = len(await self._storage.files.chunk_digests(record.id))
+        received = await self._storage.files.chunk_count(record.id)
         staged = record.staged_bytes if record.staged_chunk == received else 0
         return received * record.chunk_size + staged
 

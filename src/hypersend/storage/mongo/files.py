@@ -30,6 +30,9 @@ class MongoFiles:
         cursor = self._chunks.find({"file_id": file_id}, {"idx": 1, "sha256": 1})
         return {doc["idx"]: bytes(doc["sha256"]) async for doc in cursor}
 
+    async def chunk_count(self, file_id: str) -> int:
+        return await self._chunks.count_documents({"file_id": file_id})
+
     async def chunk_digest(self, file_id: str, index: int) -> bytes | None:
         doc = await self._chunks.find_one({"file_id": file_id, "idx": index}, {"sha256": 1})
         return bytes(doc["sha256"]) if doc else None
@@ -42,7 +45,7 @@ class MongoFiles:
         with contextlib.suppress(DuplicateKeyError):  # received before: harmless
             await self._chunks.insert_one(chunk_doc(file_id, index, digest))
         record = await self._files.find_one({"_id": file_id}, {"total_chunks": 1, "status": 1})
-        received = await self._chunks.count_documents({"file_id": file_id})
+        received = await self.chunk_count(file_id)
         if record is None or record["status"] == "complete":
             return ChunkReceipt(received, True)
         if received < record["total_chunks"]:

@@ -77,6 +77,14 @@ class SqlFiles:
         )
         return {row[0]: bytes(row[1]) for row in rows}
 
+    async def chunk_count(self, file_id: str) -> int:
+        row = await self._db.read(
+            lambda c: c.execute(
+                "SELECT count(*) FROM file_chunks WHERE file_id = ?", (file_id,)
+            ).fetchone()
+        )
+        return int(row[0])
+
     async def chunk_digest(self, file_id: str, index: int) -> bytes | None:
         row = await self._db.read(
             lambda c: c.execute(
