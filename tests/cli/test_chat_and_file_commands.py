@@ -19,6 +19,13 @@ def test_chat_send_and_fetch_end_to_end(server: ServerProcess, tmp_path: Path) -
     assert "Ann: hello ben (edited)" in ok(ben, "history", chat_id)
     ok(ben, "say", chat_id, "hi", "ann", "--reply-to", said)
     assert "Ben: hi ann  [to Ann: hello ben]" in ok(ann, "history", chat_id)
+    assert ok(ben, "react", said, "👍").strip() == f"{said}  👍 1*"
+    assert ok(ann, "react", said, "❤️").strip() == f"{said}  👍 1  ❤️ 1*"
+    assert "Ann: hello ben (edited)  👍 1*  ❤️ 1" in ok(ben, "history", chat_id)
+    assert ok(ben, "react", said, "👍", "--remove").strip() == f"{said}  ❤️ 1"
+    not_emoji = run_cli(ben, "react", said, "ok")
+    assert not_emoji.returncode == 1
+    assert "A reaction must be a single emoji" in not_emoji.stderr
     refused = run_cli(ben, "edit", said, "not mine")
     assert refused.returncode == 1
     assert "Only the sender may edit a message" in refused.stderr

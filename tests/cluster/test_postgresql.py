@@ -144,3 +144,42 @@ async def test_a_direct_chat_opened_at_once_from_two_processes_is_one_chat(
             *(bob.open_direct_chat(alice_id) for _ in range(3)),
         )
         assert len({chat.id for chat in chats}) == 1
+
+
+async def test_reactions_through_two_processes_at_once_keep_every_one_and_the_limit(
+    cluster: Cluster, postgres: PostgresProcess
+) -> None:
+    a, b = cluster.start(2, env={"DATABASE_URL": postgres.new_database()})
+    email = unique_email("alice")
+    async with (
+        HyperSendClient(a.url) as alice_on_a,
+        HyperSendClient(b.url) as alice_on_b,
+        await signed_in(b.url, "Bob") as bob,
+        await signed_in(a.url, "Carol") as carol,
+    ):
+        await alice_on_a.register(email, PASSWORD, "Alice")
+        for client in (alice_on_a, alice_on_b):
+            await client.login(email, PASSWORD)
+        chat = await alice_on_a.create_group("votes", [(await bob.me()).id, (await carol.me()).id])
+        message = await alice_on_a.send_message(chat.id, "vote")
+        faces = [chr(0x1F600 + n) for n in range(6)]
+        async with await bob.connect_events() as bob_events:
+            outcomes = await asyncio.gather(
+                *(alice_on_a.react(message.id, face) for face in faces[:3]),
+                *(alice_on_b.react(message.id, face) for face in faces[3:]),
+                bob.react(message.id, "🎉"),
+                carol.react(message.id, "🎉"),
+                return_exceptions=True,
+            )
+            async with asyncio.timeout(5):  # Bob, on B, hears of reactions made on A
+                while (event := await bob_events.next())["type"] != "message.updated":
+                    pass
+        refused = [o for o in outcomes if isinstance(o, ApiError)]
+        assert [(e.status, e.code) for e in refused] == [(409, "too_many_reactions")] * 3
+        assert event["message"]["id"] == message.id
+        for reader in (alice_on_a, bob):  # both processes read the same reactions
+            (latest,) = (await reader.messages(chat.id, limit=1)).messages
+            counts = {r.emoji: r.count for r in latest.reactions}
+            assert counts.pop("🎉") == 2
+            assert len(counts) == 3
+            assert set(counts) <= set(faces)

@@ -30,6 +30,7 @@ async def test_sent_message_has_the_contract_shape(alice: HyperSendClient, chat:
         "edited_at",
         "reply_to",
         "client_id",
+        "reactions",
     }
     assert data["edited_at"] is None
     assert data["reply_to"] is None

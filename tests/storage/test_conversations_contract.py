@@ -1,3 +1,5 @@
+import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -5,7 +7,7 @@ import pytest
 from hypersend.clock import utcnow
 from hypersend.storage import Storage
 from hypersend.storage.errors import DuplicateError
-from hypersend.storage.models import Quote, User
+from hypersend.storage.models import Quote, Reaction, Reactions, User
 from tests.storage.factories import make_chat, make_file, make_message, make_user
 
 
@@ -230,3 +232,59 @@ async def test_a_reply_is_read_with_its_quote_as_that_message_is_now(storage: St
     assert summary is not None
     assert summary.last_message is not None
     assert summary.last_message.quote == quotes[on_file.id]
+
+
+async def test_reactions_change_atomically_and_go_with_the_message(storage: Storage) -> None:
+    ann, ben = await users(storage, "Ann", "Ben")
+    chat = make_chat(ann, title="reactions")
+    await storage.chats.create(chat, [ann.id, ben.id])
+    message, _ = await storage.messages.create(make_message(chat, ann, "party?"))
+    assert message.reactions == ()
+
+    def add(user_id: str, emoji: str) -> Callable[[Reactions], Reactions]:
+        def change(reactions: Reactions) -> Reactions:
+            for reaction in reactions:
+                if reaction.emoji == emoji:
+                    others = tuple(r for r in reactions if r.emoji != emoji)
+                    return (*others, Reaction(emoji, (*reaction.user_ids, user_id)))
+            return (*reactions, Reaction(emoji, (user_id,)))
+
+        return change
+
+    # Many writers at once: each sees what the one before wrote, none is lost.
+    people = [f"user-{n}" for n in range(12)]
+    await asyncio.gather(
+        *[storage.messages.change_reactions(message.id, add(p, "🎉")) for p in people]
+    )
+    changed = await storage.messages.change_reactions(message.id, add(ben.id, "👍🏽"))
+    assert changed is not None
+    assert [r.emoji for r in changed.reactions] == ["🎉", "👍🏽"]
+    assert sorted(changed.reactions[0].user_ids) == sorted(people)
+    assert changed.reactions[1].user_ids == (ben.id,)
+    page = await storage.messages.page_before(chat.id, None, 10)
+    assert page is not None
+    assert page.messages[0].reactions == changed.reactions
+    (summary,) = await storage.chats.list_for_user(ann.id)
+    assert summary.last_message is not None
+    assert summary.last_message.reactions == changed.reactions
+
+    def refuse(reactions: Reactions) -> Reactions:
+        raise LookupError("no more")
+
+    with pytest.raises(LookupError):
+        await storage.messages.change_reactions(message.id, refuse)
+    assert (await storage.messages.get(message.id)) == changed  # nothing written
+
+    cleared = await storage.messages.change_reactions(message.id, lambda reactions: ())
+    assert cleared is not None
+    assert cleared.reactions == ()
+    await storage.messages.change_reactions(message.id, add(ann.id, "❤️"))
+    await storage.messages.mark_deleted(message.id)
+    tombstone = await storage.messages.get(message.id)
+    assert tombstone is not None
+    assert tombstone.reactions == ()
+    assert await storage.messages.change_reactions(message.id, add(ann.id, "❤️")) is None
+    assert (
+        await storage.messages.change_reactions("01NOSUCHMESSAGE00000000000", add(ann.id, "❤️"))
+        is None
+    )

@@ -44,8 +44,8 @@ class Deployment:
 
 @pytest.fixture(scope="module")
 async def deployment(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
-    """A stopped SQLite server's data: accounts, invites, chats, messages (deleted and read
-    ones too), a shared file, an unfinished upload and a P2P offer."""
+    """A stopped SQLite server's data: accounts, invites, chats, messages (deleted, read and
+    reacted to ones too), a shared file, an unfinished upload and a P2P offer."""
     root = tmp_path_factory.mktemp("sqlite-deployment")
     server = ServerProcess(root / "data", {"MONGODB_URI": ""}, registration_policy=None).start()
     try:
@@ -61,6 +61,9 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
         said = [await ben.send_message(group.id, f"plan {n}") for n in range(3)]
         await cid.mark_read(said[1].id)
         await ben.delete_message(said[0].id)
+        await cid.react(said[1].id, "👍🏽")
+        await ann.react(said[1].id, "👍🏽")
+        await ann.react(said[2].id, "🇺🇦")
         shared = random_file(root / "shared.bin", 3 * TEST_CHUNK_SIZE + 5)
         await ann.send_file(group.id, shared)
         await start(cid, 5 * TEST_CHUNK_SIZE)

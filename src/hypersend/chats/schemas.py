@@ -39,7 +39,9 @@ class ChatOut(BaseModel):
                 MemberOut(id=m.user_id, name=m.name, last_read_message_id=m.last_read_message_id)
                 for m in summary.members
             ],
-            last_message=MessageOut.of(summary.last_message) if summary.last_message else None,
+            last_message=MessageOut.of(summary.last_message, viewer_id)
+            if summary.last_message
+            else None,
             unread_count=summary.unread_count,
             updated_at=chat.updated_at,
         )

@@ -38,6 +38,12 @@ def register(commands: Any) -> None:
     edit.add_argument("text", nargs="+")
     edit.set_defaults(handler=_edit)
 
+    react = commands.add_parser("react", help="react to a message with an emoji")
+    react.add_argument("message_id")
+    react.add_argument("emoji")
+    react.add_argument("--remove", action="store_true", help="take your reaction away")
+    react.set_defaults(handler=_react)
+
     follow = commands.add_parser("follow", help="print events as they happen (JSON lines)")
     follow.set_defaults(handler=_follow)
 
@@ -78,7 +84,9 @@ async def _history(args: argparse.Namespace) -> int:
         if message.reply_to is not None:
             quoted = message.reply_to.preview or "a deleted message"
             answered = f"  [to {names.get(message.reply_to.sender_id, '?')}: {quoted}]"
-        print(f"{when}  {names.get(message.sender_id, '?')}: {_preview(message)}{answered}")
+        reactions = f"  {_reactions(message)}" if message.reactions else ""
+        sender = names.get(message.sender_id, "?")
+        print(f"{when}  {sender}: {_preview(message)}{answered}{reactions}")
     return 0
 
 
@@ -98,6 +106,13 @@ async def _edit(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _react(args: argparse.Namespace) -> int:
+    async with signed_in_client(args) as client:
+        message = await client.react(args.message_id, args.emoji, remove=args.remove)
+    print(f"{message.id}  {_reactions(message) or '(no reactions)'}")
+    return 0
+
+
 async def _follow(args: argparse.Namespace) -> int:
     async with signed_in_client(args) as client:
         async for event in client.follow_events():
@@ -111,3 +126,8 @@ def _preview(message: Message) -> str:
     if message.file is not None:
         return f"[file] {message.file.filename} ({message.file.id})"
     return (message.text or "") + (" (edited)" if message.edited_at else "")
+
+
+def _reactions(message: Message) -> str:
+    """`👍 2  ❤️ 1*`: each emoji with its count, starred where one of them is yours."""
+    return "  ".join(f"{r.emoji} {r.count}{'*' if r.mine else ''}" for r in message.reactions)

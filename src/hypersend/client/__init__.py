@@ -9,6 +9,7 @@ import ssl
 import uuid
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import quote
 
 from hypersend.client import p2p
 from hypersend.client.admin import AccountInfo, AdminApi, InviteInfo
@@ -26,7 +27,7 @@ from hypersend.client.errors import (
 )
 from hypersend.client.events import Event, EventStream, FollowedEvents
 from hypersend.client.http import ApiSession, TokenListener
-from hypersend.client.models import Chat, Message, MessagePage, Tokens, UserInfo
+from hypersend.client.models import Chat, Message, MessagePage, Reaction, Tokens, UserInfo
 from hypersend.client.transfers import (
     FileInfo,
     IntegrityError,
@@ -56,6 +57,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDenied",
     "RateLimited",
+    "Reaction",
     "ServerUnreachable",
     "Tokens",
     "TooLargeError",
@@ -234,6 +236,12 @@ class HyperSendClient:
             "POST", f"/messages/{message_id}/forward", json={"chat_id": chat_id}
         )
         return Message.from_json(data)
+
+    async def react(self, message_id: str, emoji: str, *, remove: bool = False) -> Message:
+        """Put one's `emoji` on a message (or take it away); again changes nothing."""
+        method = "DELETE" if remove else "PUT"
+        path = f"/messages/{message_id}/reactions/{quote(emoji, safe='')}"
+        return Message.from_json(await self.api.json(method, path))
 
     async def delete_message(self, message_id: str) -> None:
         await self.api.request("DELETE", f"/messages/{message_id}")

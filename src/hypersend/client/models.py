@@ -66,6 +66,20 @@ class Reply:
 
 
 @dataclass(frozen=True, slots=True)
+class Reaction:
+    """One emoji on a message: how many, whether one of them is the caller's, and who."""
+
+    emoji: str
+    count: int
+    mine: bool
+    user_ids: tuple[str, ...]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls(data["emoji"], data["count"], data["mine"], tuple(data["user_ids"]))
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     id: str
     chat_id: str
@@ -78,6 +92,7 @@ class Message:
     client_id: str | None = None
     edited_at: datetime | None = None
     reply_to: Reply | None = None
+    reactions: tuple[Reaction, ...] = ()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -96,6 +111,7 @@ class Message:
             client_id=data.get("client_id"),
             edited_at=parse_time(data["edited_at"]) if data.get("edited_at") else None,
             reply_to=Reply(**data["reply_to"]) if data.get("reply_to") else None,
+            reactions=tuple(Reaction.from_json(r) for r in data.get("reactions", ())),
         )
 
 

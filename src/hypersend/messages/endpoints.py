@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from hypersend.auth.dependencies import CurrentUser
 from hypersend.json_body import JsonRoute
@@ -67,6 +67,29 @@ async def edit_message(
     """Change the text of one's own text message (within `MESSAGE_EDIT_HOURS` of sending it);
     every member's devices get `message.updated`."""
     return await services.messages.edit(user, message_id, body.text)
+
+
+@router.put("/messages/{message_id}/reactions/{emoji}")
+async def add_reaction(
+    message_id: str,
+    emoji: Annotated[str, Path(max_length=64)],
+    user: CurrentUser,
+    services: ServicesDep,
+) -> MessageOut:
+    """React to a message of one of one's chats with one emoji (again: no change). Every
+    member's devices get `message.updated`."""
+    return await services.messages.react(user, message_id, emoji, add=True)
+
+
+@router.delete("/messages/{message_id}/reactions/{emoji}")
+async def remove_reaction(
+    message_id: str,
+    emoji: Annotated[str, Path(max_length=64)],
+    user: CurrentUser,
+    services: ServicesDep,
+) -> MessageOut:
+    """Take one's reaction away (none there: no change)."""
+    return await services.messages.react(user, message_id, emoji, add=False)
 
 
 @router.post("/messages/{message_id}/forward", status_code=status.HTTP_201_CREATED)

@@ -3,7 +3,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, Field
 
-from hypersend.storage.models import Message, Quote
+from hypersend.storage.models import Message, Quote, Reaction
 
 PREVIEW_CHARS = 100
 
@@ -35,6 +35,22 @@ class ReplyOut(BaseModel):
         return cls(id=quote.message_id, sender_id=quote.sender_id, preview=preview)
 
 
+class ReactionOut(BaseModel):
+    emoji: str
+    count: int
+    mine: bool = Field(description="Whether the caller is among those who reacted so")
+    user_ids: list[str] = Field(description="Who reacted so, first to last")
+
+    @classmethod
+    def of(cls, reaction: Reaction, viewer_id: str) -> Self:
+        return cls(
+            emoji=reaction.emoji,
+            count=len(reaction.user_ids),
+            mine=viewer_id in reaction.user_ids,
+            user_ids=list(reaction.user_ids),
+        )
+
+
 class MessageOut(BaseModel):
     id: str
     chat_id: str
@@ -49,9 +65,11 @@ class MessageOut(BaseModel):
     client_id: str | None = Field(
         description="The sender's own id for it, so their devices can match it to what they sent"
     )
+    reactions: list[ReactionOut] = Field(description="In the order their emoji first appeared")
 
     @classmethod
-    def of(cls, message: Message) -> Self:
+    def of(cls, message: Message, viewer_id: str) -> Self:
+        """The message as `viewer_id` sees it (`mine` in its reactions is theirs)."""
         file = message.file
         return cls(
             id=message.id,
@@ -69,6 +87,7 @@ class MessageOut(BaseModel):
             edited_at=message.edited_at,
             reply_to=ReplyOut.of(message.quote) if message.quote else None,
             client_id=message.client_id,
+            reactions=[ReactionOut.of(r, viewer_id) for r in message.reactions],
         )
 
 

@@ -8,6 +8,7 @@ from hypersend.chats.service import ChatService
 from hypersend.clock import utcnow
 from hypersend.errors import Forbidden, NotFound, Unprocessable
 from hypersend.ids import new_id
+from hypersend.messages.reactions import check_emoji, with_reaction, without_reaction
 from hypersend.messages.schemas import MessageOut, MessagePageOut, ReadPointer
 from hypersend.realtime.bus import EventBus
 from hypersend.storage import Storage
@@ -76,7 +77,8 @@ class MessageService:
             reply_to_id=reply_to,
             quote=quote,
         )
-        return await self._post(message)
+        stored, created = await self._post(message)
+        return MessageOut.of(stored, user.id), created
 
     async def forward(self, user: User, message_id: str, chat_id: str) -> MessageOut:
         """Post a copy of a message into another chat of the user's: the same text, or the
@@ -97,8 +99,8 @@ class MessageService:
             file=original.file,
             created_at=utcnow(),
         )
-        out, _ = await self._post(message)
-        return out
+        stored, _ = await self._post(message)
+        return MessageOut.of(stored, user.id)
 
     async def page(
         self, user: User, chat_id: str, *, before: str | None, after: str | None, limit: int
@@ -113,7 +115,7 @@ class MessageService:
         if page is None:
             raise NotFound("The message to page from is not in this chat")
         return MessagePageOut(
-            messages=[MessageOut.of(m) for m in page.messages], has_more=page.has_more
+            messages=[MessageOut.of(m, user.id) for m in page.messages], has_more=page.has_more
         )
 
     async def mark_read(self, user: User, message_id: str) -> ReadPointer:
@@ -159,24 +161,47 @@ class MessageService:
             raise NotFound("Message not found")  # deleted meanwhile
         edited = await self._storage.messages.get(message.id)
         assert edited is not None
-        out = MessageOut.of(edited)
-        await self._tell(message.chat_id, "message.updated", out)
-        return out
+        await self._tell("message.updated", edited)
+        return MessageOut.of(edited, user.id)
 
-    async def _post(self, message: Message) -> tuple[MessageOut, bool]:
+    async def react(self, user: User, message_id: str, emoji: str, *, add: bool) -> MessageOut:
+        """Add (or take away) the user's `emoji` on a message of one of their chats; doing
+        it twice changes nothing more."""
+        check_emoji(emoji)
+        message = await self._visible_message(user, message_id)
+        if message.deleted:
+            raise Unprocessable("A deleted message takes no reactions", code="message_deleted")
+        change = with_reaction if add else without_reaction
+        changed = await self._storage.messages.change_reactions(
+            message.id, lambda reactions: change(reactions, user.id, emoji)
+        )
+        if changed is None:
+            raise Unprocessable("A deleted message takes no reactions", code="message_deleted")
+        if changed.reactions != message.reactions:
+            await self._tell("message.updated", changed)
+        return MessageOut.of(changed, user.id)
+
+    async def _post(self, message: Message) -> tuple[Message, bool]:
         """Store a new message and, when it is new (not a retry), tell every member."""
         stored, created = await self._storage.messages.create(message)
-        out = MessageOut.of(stored)
         if created:
-            await self._tell(message.chat_id, "message.created", out)
-        return out, created
+            await self._tell("message.created", stored)
+        return stored, created
 
-    async def _tell(self, chat_id: str, kind: str, message: MessageOut) -> None:
-        """The event `kind` with the message, to every member's devices."""
-        await self._bus.publish(
-            await self._chats.member_ids(chat_id),
-            {"type": kind, "message": message.model_dump(mode="json")},
-        )
+    async def _tell(self, kind: str, message: Message) -> None:
+        """The event `kind` with the message, to every member's devices, each seeing it as
+        they would read it: one event for everyone who has not reacted, one for each who
+        has (their own reactions are `mine`)."""
+        members = await self._chats.member_ids(message.chat_id)
+        reacted = {user_id for r in message.reactions for user_id in r.user_ids}
+        audiences = [[m for m in members if m not in reacted]]
+        audiences += [[m] for m in members if m in reacted]
+        for audience in audiences:
+            if audience:
+                viewed = MessageOut.of(message, audience[0])
+                await self._bus.publish(
+                    audience, {"type": kind, "message": viewed.model_dump(mode="json")}
+                )
 
     def _check_text(self, text: str) -> None:
         if not text.strip():

@@ -4,6 +4,7 @@ Both backends (SQLite, MongoDB) implement these protocols; the contract tests in
 `tests/storage` run the same assertions against each.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -18,6 +19,7 @@ from hypersend.storage.models import (
     Invite,
     Message,
     MessagePage,
+    Reactions,
     Session,
     Transfer,
     User,
@@ -144,8 +146,16 @@ class MessageRepository(Protocol):
         """Replace a text message's text; False when it is not (or no longer) a live text
         message."""
 
+    async def change_reactions(
+        self, message_id: str, change: Callable[[Reactions], Reactions]
+    ) -> Message | None:
+        """Replace a live message's reactions with `change(current)`, atomically with respect
+        to every other writer (`change` may be called more than once; what it raises passes
+        through and nothing is written). Returns the message as it then is; None when there
+        is no live message with that id."""
+
     async def mark_deleted(self, message_id: str) -> None:
-        """Forget the text and file of a message; it stays as a tombstone."""
+        """Forget the text, file and reactions of a message; it stays as a tombstone."""
 
 
 class FileRepository(Protocol):

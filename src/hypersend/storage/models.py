@@ -95,6 +95,18 @@ class Quote:
 
 
 @dataclass(frozen=True, slots=True)
+class Reaction:
+    """One emoji on a message and who put it there, first to last."""
+
+    emoji: str
+    user_ids: tuple[str, ...]
+
+
+Reactions = tuple[Reaction, ...]
+"""A message's reactions, in the order their emoji first appeared."""
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     id: str
     chat_id: str
@@ -109,6 +121,7 @@ class Message:
     edited_at: datetime | None = None
     reply_to_id: str | None = None  # the message of the same chat that this one answers
     quote: Quote | None = None  # that message as it is now (filled when read)
+    reactions: Reactions = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,8 @@ from hypersend.storage.models import (
     Invite,
     Message,
     Quote,
+    Reaction,
+    Reactions,
     Session,
     Transfer,
     User,
@@ -172,6 +174,7 @@ def message_doc(message: Message) -> Document:
         "deleted": message.deleted,
         "edited_at": message.edited_at,
         "reply_to_id": message.reply_to_id,
+        "reactions": reactions_doc(message.reactions),
     }
     if message.client_id is not None:  # absent, not null: the unique index is sparse
         doc["client_key"] = client_key(message.sender_id, message.client_id)
@@ -198,7 +201,16 @@ def to_message(
         edited_at=doc.get("edited_at"),
         reply_to_id=reply_to_id,
         quote=(quotes or {}).get(reply_to_id) if reply_to_id else None,
+        reactions=to_reactions(doc.get("reactions")),
     )
+
+
+def reactions_doc(reactions: Reactions) -> list[Document]:
+    return [{"emoji": r.emoji, "user_ids": list(r.user_ids)} for r in reactions]
+
+
+def to_reactions(docs: list[Document] | None) -> Reactions:
+    return tuple(Reaction(doc["emoji"], tuple(doc["user_ids"])) for doc in docs or ())
 
 
 def chunk_doc(file_id: str, index: int, sha256: bytes) -> Document:

@@ -1,5 +1,6 @@
 """Messages in MongoDB, numbered per chat as they are written."""
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -10,12 +11,15 @@ from hypersend.clock import utcnow
 from hypersend.storage.models import (
     Message,
     MessagePage,
+    Reactions,
 )
 from hypersend.storage.mongo.documents import (
     Database,
     Document,
     client_key,
     message_doc,
+    reactions_doc,
+    to_reactions,
 )
 from hypersend.storage.mongo.lookups import Lookups
 
@@ -112,9 +116,30 @@ class MongoMessages:
         )
         return result.matched_count == 1
 
+    async def change_reactions(
+        self, message_id: str, change: Callable[[Reactions], Reactions]
+    ) -> Message | None:
+        # No transactions here: compare and swap. The write only lands when the reactions
+        # are still those `change` was given; otherwise another writer came first: again.
+        while True:
+            doc = await self._messages.find_one(
+                {"_id": message_id, "deleted": False}, {"reactions": 1}
+            )
+            if doc is None:
+                return None
+            current = doc.get("reactions")
+            changed = reactions_doc(change(to_reactions(current)))
+            result = await self._messages.update_one(
+                {"_id": message_id, "deleted": False, "reactions": current},
+                {"$set": {"reactions": changed}},
+            )
+            if result.matched_count == 1:
+                return await self.get(message_id)
+
     async def mark_deleted(self, message_id: str) -> None:
         await self._messages.update_one(
-            {"_id": message_id}, {"$set": {"deleted": True, "text": None, "file_id": None}}
+            {"_id": message_id},
+            {"$set": {"deleted": True, "text": None, "file_id": None, "reactions": []}},
         )
 
     async def _by_client_id(self, message: Message) -> Message | None:

@@ -144,6 +144,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE files ADD COLUMN staged_chunk BIGINT NOT NULL DEFAULT 0;
     ALTER TABLE files ADD COLUMN staged_bytes BIGINT NOT NULL DEFAULT 0;
     """,
+    # 6: reactions to a message, as JSON text: {"emoji": ["user id", ...], ...}
+    """
+    ALTER TABLE messages ADD COLUMN reactions TEXT;
+    """,
 ]
 
 # Any constant both sides agree on: the key of the advisory lock migrations run under.

@@ -1,6 +1,9 @@
 """How values are written to and read from SQL columns (SQLite and PostgreSQL alike)."""
 
+import json
 from datetime import UTC, datetime
+
+from hypersend.storage.models import Reaction, Reactions
 
 
 def to_db_time(moment: datetime) -> str:
@@ -10,3 +13,16 @@ def to_db_time(moment: datetime) -> str:
 
 def from_db_time(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def to_db_reactions(reactions: Reactions) -> str | None:
+    """A message's reactions as JSON text (`{"emoji": [user ids]}`, in order); None for none."""
+    if not reactions:
+        return None
+    return json.dumps({r.emoji: r.user_ids for r in reactions}, ensure_ascii=False)
+
+
+def from_db_reactions(text: str | None) -> Reactions:
+    if not text:
+        return ()
+    return tuple(Reaction(emoji, tuple(users)) for emoji, users in json.loads(text).items())

@@ -16,7 +16,7 @@ from hypersend.storage.models import (
     User,
 )
 from hypersend.storage.sql import SqlStorage
-from hypersend.storage.sql.columns import to_db_time
+from hypersend.storage.sql.columns import to_db_reactions, to_db_time
 
 Columns = dict[str, Any]
 
@@ -87,7 +87,12 @@ class SqlCopyTarget:
         await self._put(
             "messages",
             [
-                columns_of(m, drop=("file", "quote"), file_id=m.file.id if m.file else None)
+                columns_of(
+                    m,
+                    drop=("file", "quote", "reactions"),
+                    file_id=m.file.id if m.file else None,
+                    reactions=to_db_reactions(m.reactions),
+                )
                 for m in page
             ],
         )

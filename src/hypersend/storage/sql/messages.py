@@ -1,5 +1,6 @@
 """Messages in SQL (SQLite and PostgreSQL alike), each read with its file and its quote."""
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -8,13 +9,19 @@ from hypersend.storage.models import (
     Message,
     MessagePage,
     Quote,
+    Reactions,
 )
-from hypersend.storage.sql.columns import from_db_time, to_db_time
+from hypersend.storage.sql.columns import (
+    from_db_reactions,
+    from_db_time,
+    to_db_reactions,
+    to_db_time,
+)
 from hypersend.storage.sql.database import Row, SqlConnection, SqlDatabase, UniqueViolation
 
 _MESSAGE_COLUMNS = (
     "m.id, m.chat_id, m.seq, m.sender_id, m.kind, m.text, m.file_id, m.client_id,"
-    " m.created_at, m.deleted, m.edited_at, m.reply_to_id,"
+    " m.created_at, m.deleted, m.edited_at, m.reply_to_id, m.reactions,"
     " f.filename AS file_name, f.size AS file_size, f.mime AS file_mime,"
     " r.sender_id AS quote_sender_id, r.text AS quote_text, r.deleted AS quote_deleted,"
     " rf.filename AS quote_file_name"
@@ -45,6 +52,7 @@ def message_from_row(row: Row) -> Message:
         edited_at=from_db_time(row["edited_at"]) if row["edited_at"] else None,
         reply_to_id=row["reply_to_id"],
         quote=_quote_from_row(row),
+        reactions=from_db_reactions(row["reactions"]),
     )
 
 
@@ -174,10 +182,33 @@ class SqlMessages:
         )
         return cursor.rowcount == 1
 
+    async def change_reactions(
+        self, message_id: str, change: Callable[[Reactions], Reactions]
+    ) -> Message | None:
+        def apply(c: SqlConnection) -> Message | None:
+            # Updating the row first locks it until the commit: writers of one message's
+            # reactions take turns, each reading what the one before wrote.
+            row = c.execute(
+                "UPDATE messages SET reactions = reactions WHERE id = ? AND deleted = 0"
+                " RETURNING reactions",
+                (message_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            changed = change(from_db_reactions(row[0]))
+            c.execute(
+                "UPDATE messages SET reactions = ? WHERE id = ?",
+                (to_db_reactions(changed), message_id),
+            )
+            return _select_message(c, message_id)
+
+        return await self._db.write(apply)
+
     async def mark_deleted(self, message_id: str) -> None:
         await self._db.write(
             lambda c: c.execute(
-                "UPDATE messages SET deleted = 1, text = NULL, file_id = NULL WHERE id = ?",
+                "UPDATE messages SET deleted = 1, text = NULL, file_id = NULL, reactions = NULL"
+                " WHERE id = ?",
                 (message_id,),
             )
         )

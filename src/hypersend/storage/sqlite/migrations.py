@@ -164,6 +164,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE files ADD COLUMN staged_chunk INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE files ADD COLUMN staged_bytes INTEGER NOT NULL DEFAULT 0;
     """,
+    # 12: reactions to a message, as JSON text: {"emoji": ["user id", ...], ...}
+    """
+    ALTER TABLE messages ADD COLUMN reactions TEXT;
+    """,
 ]
 
 
