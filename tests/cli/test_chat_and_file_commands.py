@@ -23,6 +23,9 @@ def test_chat_send_and_fetch_end_to_end(server: ServerProcess, tmp_path: Path) -
     assert ok(ann, "react", said, "❤️").strip() == f"{said}  👍 1  ❤️ 1*"
     assert "Ann: hello ben (edited)  👍 1*  ❤️ 1" in ok(ben, "history", chat_id)
     assert ok(ben, "react", said, "👍", "--remove").strip() == f"{said}  ❤️ 1"
+    found = ok(ben, "search", "HELLO")
+    assert f"{chat_id}  {said}  [hello] ben" in found
+    assert ok(ben, "search", "nowhere").strip() == "(nothing found)"
     not_emoji = run_cli(ben, "react", said, "ok")
     assert not_emoji.returncode == 1
     assert "A reaction must be a single emoji" in not_emoji.stderr

@@ -7,7 +7,7 @@ import pytest
 from hypersend.clock import utcnow
 from hypersend.storage import Storage
 from hypersend.storage.errors import DuplicateError
-from hypersend.storage.models import Quote, Reaction, Reactions, User
+from hypersend.storage.models import Chat, Message, Quote, Reaction, Reactions, User
 from tests.storage.factories import make_chat, make_file, make_message, make_user
 
 
@@ -288,3 +288,88 @@ async def test_reactions_change_atomically_and_go_with_the_message(storage: Stor
         await storage.messages.change_reactions("01NOSUCHMESSAGE00000000000", add(ann.id, "❤️"))
         is None
     )
+
+
+async def test_search_finds_words_of_texts_and_file_names_in_ones_chats(storage: Storage) -> None:
+    ann, ben, cid = await users(storage, "Ann", "Ben", "Cid")
+    ours = make_chat(ann, title="ours")
+    theirs = make_chat(ben, title="theirs")
+    await storage.chats.create(ours, [ann.id, ben.id])
+    await storage.chats.create(theirs, [ben.id, cid.id])
+
+    async def say(chat: Chat, sender: User, text: str) -> Message:
+        message, _ = await storage.messages.create(make_message(chat, sender, text))
+        return message
+
+    async def found(user: User, *prefixes: str, chat_id: str | None = None) -> list[str]:
+        page = await storage.messages.search(
+            user.id, list(prefixes), chat_id=chat_id, before=None, limit=50
+        )
+        assert page is not None
+        return [m.text or (m.file.filename if m.file else "") for m in page.messages]
+
+    await say(ours, ann, "Quarterly report is ready")
+    await say(ours, ben, "Thanks! Reporting back tomorrow")
+    await say(theirs, ben, "The report for Cid only")
+    await say(ours, ann, "Ünïcode café Grüße")
+    record = replace(make_file(ann, chat=ours), filename="Budget-2027.xlsx")
+    await storage.files.create(record)
+    posted = replace(make_message(ours, ann, ""), kind="file", text=None, file=record.ref)
+    await storage.messages.create(posted)
+
+    assert await found(ann, "report") == [
+        "Thanks! Reporting back tomorrow",
+        "Quarterly report is ready",
+    ]
+    assert await found(ben, "report") == [
+        "The report for Cid only",
+        "Thanks! Reporting back tomorrow",
+        "Quarterly report is ready",
+    ]
+    assert await found(ben, "report", chat_id=theirs.id) == ["The report for Cid only"]
+    assert await found(ann, "report", chat_id=theirs.id) == []  # not her chat
+    assert await found(ann, "report", "ready") == ["Quarterly report is ready"]  # every word
+    assert await found(ann, "budget") == ["Budget-2027.xlsx"]
+    assert await found(ann, "2027") == ["Budget-2027.xlsx"]
+    assert await found(ann, "grüße") == ["Ünïcode café Grüße"]
+    assert await found(ann, "café") == ["Ünïcode café Grüße"]
+    for keyword in ("not", "or", "and", "near", "or:*"):  # the engines' query syntax: words
+        assert await found(ann, keyword) == []
+
+    quarterly = await storage.messages.search(
+        ann.id, ["quarterly"], chat_id=None, before=None, limit=1
+    )
+    assert quarterly is not None
+    (first,) = quarterly.messages
+    assert await storage.messages.edit_text(first.id, "Annual summary is ready", utcnow())
+    assert await found(ann, "quarterly") == []
+    assert await found(ann, "annual") == ["Annual summary is ready"]
+    await storage.messages.mark_deleted(first.id)
+    await storage.messages.mark_deleted(posted.id)
+    assert await found(ann, "annual") == []
+    assert await found(ann, "budget") == []
+
+
+async def test_search_pages_newest_first(storage: Storage) -> None:
+    ann, ben = await users(storage, "Ann", "Ben")
+    chat = make_chat(ann, title="log")
+    await storage.chats.create(chat, [ann.id])
+    said = [
+        (await storage.messages.create(make_message(chat, ann, f"entry {n}")))[0] for n in range(7)
+    ]
+    seen: list[str] = []
+    before = None
+    while True:
+        page = await storage.messages.search(
+            ann.id, ["entry"], chat_id=None, before=before, limit=3
+        )
+        assert page is not None
+        seen += [m.id for m in page.messages]
+        if not page.has_more:
+            break
+        before = page.messages[-1].id
+    assert seen == [m.id for m in reversed(said)]
+    stranger = await storage.messages.search(
+        ben.id, ["entry"], chat_id=None, before=said[3].id, limit=3
+    )
+    assert stranger is None  # paging from a message one cannot see

@@ -45,6 +45,9 @@ async def test_messages_stored_before_numbering_are_numbered_in_id_order() -> No
     chat = await db["chats"].find_one({"_id": "c1"})
     assert chat is not None
     assert chat["last_seq"] == 3
+    found = await storage.messages.search("u2", ["m2"], chat_id=None, before=None, limit=5)
+    assert found is not None  # words were given to the messages stored before search
+    assert [m.id for m in found.messages] == ["m2"]
     again = await MongoStorage.connect(client, "upgrade")  # nothing left to number
     assert (await again.messages.page_after("c1", "m1", 10)) is not None
     await storage.close()

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import psycopg
 import pytest
 
 from hypersend.clock import utcnow
@@ -18,6 +19,7 @@ from tests.storage.factories import make_chat, make_file, make_message, make_use
 from tests.support.postgres import PostgresProcess
 
 PROCESSES = 4
+WHEN = "2026-01-01T00:00:00.000000Z"
 
 
 @pytest.fixture
@@ -174,3 +176,49 @@ def test_shared_sql_parameters_in_psycopg_spelling() -> None:
         "SELECT * FROM t WHERE a = %s AND b LIKE %(p)s ESCAPE '\\'"
     )
     assert to_psycopg("SELECT '?:x%' || ?, 5 % 2") == "SELECT '?:x%' || %s, 5 %% 2"
+
+
+async def test_messages_stored_before_search_are_found_after_the_upgrade(
+    postgres: PostgresProcess,
+) -> None:
+    url = postgres.new_database()
+    with psycopg.connect(url, autocommit=True) as old:  # a database as version 6 left it
+        for step in MIGRATIONS[:6]:
+            assert isinstance(step, str)
+            old.execute(step)
+        old.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        old.execute("INSERT INTO schema_version VALUES (6)")
+        old.execute(
+            "INSERT INTO users (id, email, name, password_hash, created_at)"
+            " VALUES ('u1', 'a@b.c', 'A', 'h', %(t)s)",
+            {"t": WHEN},
+        )
+        old.execute(
+            "INSERT INTO chats (id, type, created_by, created_at, updated_at, last_seq)"
+            " VALUES ('c1', 'group', 'u1', %(t)s, %(t)s, 2)",
+            {"t": WHEN},
+        )
+        old.execute(
+            "INSERT INTO chat_members (chat_id, user_id, joined_at) VALUES ('c1', 'u1', %(t)s)",
+            {"t": WHEN},
+        )
+        old.execute(
+            "INSERT INTO files (id, owner_id, filename, size, mime, chunk_size, total_chunks,"
+            " status, created_at) VALUES ('f1', 'u1', 'Budget-2027.xlsx', 1, 'x', 1, 1,"
+            " 'complete', %(t)s)",
+            {"t": WHEN},
+        )
+        old.execute(
+            "INSERT INTO messages (id, chat_id, seq, sender_id, kind, text, file_id, created_at)"
+            " VALUES ('m1', 'c1', 1, 'u1', 'text', 'Grüße aus Köln', NULL, %(t)s),"
+            " ('m2', 'c1', 2, 'u1', 'file', NULL, 'f1', %(t)s)",
+            {"t": WHEN},
+        )
+    storage = await open_postgres_storage(url, pool_size=2)
+    try:
+        for word, expected in (("köln", ["m1"]), ("budget", ["m2"]), ("2027", ["m2"])):
+            page = await storage.messages.search("u1", [word], chat_id=None, before=None, limit=5)
+            assert page is not None
+            assert [m.id for m in page.messages] == expected
+    finally:
+        await storage.close()

@@ -67,6 +67,7 @@ async def test_messages_stored_before_numbering_are_numbered_in_id_order(tmp_pat
     path = tmp_path / "hs.db"
     with sqlite3.connect(path) as old:  # a database as version 6 left it
         for script in MIGRATIONS[:6]:
+            assert isinstance(script, str)
             old.executescript(script)
         old.execute("PRAGMA user_version = 6")
         old.executescript(
@@ -87,6 +88,12 @@ async def test_messages_stored_before_numbering_are_numbered_in_id_order(tmp_pat
         lambda c: c.execute("SELECT id, seq FROM messages ORDER BY chat_id, seq").fetchall()
     )
     chats = await db.read(lambda c: c.execute("SELECT id, last_seq FROM chats").fetchall())
+    found = await db.read(
+        lambda c: c.execute(
+            "SELECT m.id FROM message_words w JOIN messages m ON m.rowid = w.rowid"
+            " WHERE message_words MATCH '\"thr\"*'"
+        ).fetchall()
+    )
     pointers = await db.read(
         lambda c: c.execute(
             "SELECT chat_id, user_id, last_read_seq FROM chat_members ORDER BY chat_id, user_id"
@@ -96,3 +103,4 @@ async def test_messages_stored_before_numbering_are_numbered_in_id_order(tmp_pat
     assert [tuple(row) for row in messages] == [("m1", 1), ("m2", 2), ("m3", 3), ("m9", 1)]
     assert sorted(tuple(row) for row in chats) == [("c1", 3), ("c2", 1)]
     assert [tuple(row) for row in pointers] == [("c1", "u1", 0), ("c1", "u2", 2), ("c2", "u1", 1)]
+    assert [row[0] for row in found] == ["m3"]  # given its words by the search upgrade

@@ -44,6 +44,12 @@ def register(commands: Any) -> None:
     react.add_argument("--remove", action="store_true", help="take your reaction away")
     react.set_defaults(handler=_react)
 
+    search = commands.add_parser("search", help="find messages in your chats, newest first")
+    search.add_argument("words", nargs="+")
+    search.add_argument("--chat", metavar="CHAT_ID", help="only in this chat")
+    search.add_argument("--limit", type=int, default=20)
+    search.set_defaults(handler=_search)
+
     follow = commands.add_parser("follow", help="print events as they happen (JSON lines)")
     follow.set_defaults(handler=_follow)
 
@@ -113,6 +119,21 @@ async def _react(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _search(args: argparse.Namespace) -> int:
+    async with signed_in_client(args) as client:
+        page = await client.search_messages(
+            " ".join(args.words), chat_id=args.chat, limit=args.limit
+        )
+    for found in page.found:
+        message = found.message
+        shown = message.file.filename if message.file else message.text or ""
+        when = message.created_at.strftime("%Y-%m-%d %H:%M")
+        print(f"{when}  {message.chat_id}  {message.id}  {_marked(shown, found.highlights)}")
+    if not page.found:
+        print("(nothing found)")
+    return 0
+
+
 async def _follow(args: argparse.Namespace) -> int:
     async with signed_in_client(args) as client:
         async for event in client.follow_events():
@@ -131,3 +152,10 @@ def _preview(message: Message) -> str:
 def _reactions(message: Message) -> str:
     """`👍 2  ❤️ 1*`: each emoji with its count, starred where one of them is yours."""
     return "  ".join(f"{r.emoji} {r.count}{'*' if r.mine else ''}" for r in message.reactions)
+
+
+def _marked(text: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """`text` with each matching word in [brackets]."""
+    for start, end in sorted(spans, reverse=True):
+        text = f"{text[:start]}[{text[start:end]}]{text[end:]}"
+    return text

@@ -27,7 +27,16 @@ from hypersend.client.errors import (
 )
 from hypersend.client.events import Event, EventStream, FollowedEvents
 from hypersend.client.http import ApiSession, TokenListener
-from hypersend.client.models import Chat, Message, MessagePage, Reaction, Tokens, UserInfo
+from hypersend.client.models import (
+    Chat,
+    Found,
+    Message,
+    MessagePage,
+    Reaction,
+    SearchPage,
+    Tokens,
+    UserInfo,
+)
 from hypersend.client.transfers import (
     FileInfo,
     IntegrityError,
@@ -47,6 +56,7 @@ __all__ = [
     "EventStream",
     "FileInfo",
     "FollowedEvents",
+    "Found",
     "HyperSendClient",
     "HyperSendError",
     "IntegrityError",
@@ -58,6 +68,7 @@ __all__ = [
     "PermissionDenied",
     "RateLimited",
     "Reaction",
+    "SearchPage",
     "ServerUnreachable",
     "Tokens",
     "TooLargeError",
@@ -219,6 +230,23 @@ class HyperSendClient:
             params["after"] = after
         data = await self.api.json("GET", f"/chats/{chat_id}/messages", params=params)
         return MessagePage.from_json(data)
+
+    async def search_messages(
+        self,
+        query: str,
+        *,
+        chat_id: str | None = None,
+        before: str | None = None,
+        limit: int = 50,
+    ) -> SearchPage:
+        """Messages of one's chats (or of `chat_id`) with words starting with each word of
+        `query`, newest first; `before` (a message id) pages further back."""
+        params: dict[str, Any] = {"q": query, "limit": limit}
+        if chat_id is not None:
+            params["chat_id"] = chat_id
+        if before is not None:
+            params["before"] = before
+        return SearchPage.from_json(await self.api.json("GET", "/messages/search", params=params))
 
     async def mark_read(self, message_id: str) -> str:
         """Mark a message and all before it read; returns the new read pointer."""

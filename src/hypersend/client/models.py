@@ -156,3 +156,26 @@ class MessagePage:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
         return cls([Message.from_json(m) for m in data["messages"]], bool(data["has_more"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A message a search found, and where its matching words are: (start, end) offsets into
+    its text, or into its file's name."""
+
+    message: Message
+    highlights: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls(Message.from_json(data), tuple((s, e) for s, e in data["highlights"]))
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    found: list[Found]  # newest first
+    has_more: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls([Found.from_json(m) for m in data["messages"]], bool(data["has_more"]))

@@ -10,6 +10,7 @@ from hypersend.messages.schemas import (
     MessageOut,
     MessagePageOut,
     ReadPointer,
+    SearchPageOut,
     SendMessage,
 )
 from hypersend.services import ServicesDep
@@ -18,6 +19,7 @@ router = APIRouter(tags=["messages"], route_class=JsonRoute)
 
 PAGE_DEFAULT = 50
 PAGE_MAX = 100
+SEARCH_MAX_CHARS = 200
 
 
 @router.post(
@@ -52,6 +54,21 @@ async def list_messages(
 ) -> MessagePageOut:
     """`before`: the newest page older than it. `after`: the oldest page newer than it."""
     return await services.messages.page(user, chat_id, before=before, after=after, limit=limit)
+
+
+@router.get("/messages/search")
+async def search_messages(
+    q: Annotated[str, Query(min_length=1, max_length=SEARCH_MAX_CHARS)],
+    user: CurrentUser,
+    services: ServicesDep,
+    chat_id: Annotated[str | None, Query(max_length=64)] = None,
+    before: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+) -> SearchPageOut:
+    """Messages of the caller's chats (or of `chat_id`) with a word starting with each word of
+    `q`, in their text or their file's name, newest first; `before`: the page older than that
+    message. Any text may be asked: only its words count."""
+    return await services.messages.search(user, q, chat_id=chat_id, before=before, limit=limit)
 
 
 @router.patch("/messages/{message_id}/read")

@@ -114,6 +114,18 @@ class MessagePageOut(BaseModel):
     has_more: bool
 
 
+class FoundMessageOut(MessageOut):
+    highlights: list[tuple[int, int]] = Field(
+        description="Where the words that match are: [start, end) character offsets into "
+        "`text`, or into the file's `filename` for a file message"
+    )
+
+
+class SearchPageOut(BaseModel):
+    messages: list[FoundMessageOut] = Field(description="Newest first")
+    has_more: bool
+
+
 class ReadPointer(BaseModel):
     chat_id: str
     last_read_message_id: str

@@ -9,10 +9,20 @@ from hypersend.clock import utcnow
 from hypersend.errors import Forbidden, NotFound, Unprocessable
 from hypersend.ids import new_id
 from hypersend.messages.reactions import check_emoji, with_reaction, without_reaction
-from hypersend.messages.schemas import MessageOut, MessagePageOut, ReadPointer
+from hypersend.messages.schemas import (
+    FoundMessageOut,
+    MessageOut,
+    MessagePageOut,
+    ReadPointer,
+    SearchPageOut,
+)
 from hypersend.realtime.bus import EventBus
 from hypersend.storage import Storage
 from hypersend.storage.models import FileRef, Message, Quote, User
+from hypersend.storage.words import matching_spans, words
+
+MAX_SEARCH_WORDS = 8
+"""Words of a query that count (the rest are left out)."""
 
 
 class ShareableFiles(Protocol):
@@ -118,6 +128,26 @@ class MessageService:
             messages=[MessageOut.of(m, user.id) for m in page.messages], has_more=page.has_more
         )
 
+    async def search(
+        self, user: User, query: str, *, chat_id: str | None, before: str | None, limit: int
+    ) -> SearchPageOut:
+        """Messages of the user's chats (or of `chat_id`) with a word starting with each word
+        of `query` (any text: only its words count), newest first."""
+        prefixes = words(query)[:MAX_SEARCH_WORDS]
+        if not prefixes:
+            raise Unprocessable("Search for at least one word (letters or digits)")
+        if chat_id is not None:
+            await self._chats.require_member(chat_id, user.id)
+        page = await self._storage.messages.search(
+            user.id, prefixes, chat_id=chat_id, before=before, limit=limit
+        )
+        if page is None:
+            raise NotFound("The message to page from is not in your chats")
+        return SearchPageOut(
+            messages=[_found(m, user.id, prefixes) for m in page.messages],
+            has_more=page.has_more,
+        )
+
     async def mark_read(self, user: User, message_id: str) -> ReadPointer:
         message = await self._visible_message(user, message_id)
         pointer = await self._storage.chats.advance_read_pointer(
@@ -214,3 +244,9 @@ class MessageService:
         if message is None or await self._storage.chats.member(message.chat_id, user.id) is None:
             raise NotFound("Message not found")
         return message
+
+
+def _found(message: Message, viewer_id: str, prefixes: list[str]) -> FoundMessageOut:
+    seen = MessageOut.of(message, viewer_id)
+    matched = seen.text if seen.text is not None else seen.file.filename if seen.file else ""
+    return FoundMessageOut(**seen.model_dump(), highlights=list(matching_spans(matched, prefixes)))

@@ -142,6 +142,20 @@ class MessageRepository(Protocol):
         """The oldest `limit` messages after the message `after`, in `seq` order; None when
         `after` is not a message of that chat."""
 
+    async def search(
+        self,
+        user_id: str,
+        prefixes: list[str],
+        *,
+        chat_id: str | None,
+        before: str | None,
+        limit: int,
+    ) -> MessagePage | None:
+        """Live messages of the user's chats (or of `chat_id` alone) with a word starting with
+        each of `prefixes` (`storage.words`) in their text or their file's name, newest first,
+        older than `before`, through the store's own index. None when `before` is not a
+        message the user can see."""
+
     async def edit_text(self, message_id: str, text: str, edited_at: datetime) -> bool:
         """Replace a text message's text; False when it is not (or no longer) a live text
         message."""

@@ -136,7 +136,7 @@ class ChatSummary:
 
 @dataclass(frozen=True, slots=True)
 class MessagePage:
-    messages: list[Message]  # oldest first
+    messages: list[Message]  # oldest first (search results: newest first)
     has_more: bool
 
 

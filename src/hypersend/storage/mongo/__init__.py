@@ -24,6 +24,7 @@ from hypersend.storage.mongo.indexes import ensure_indexes
 from hypersend.storage.mongo.invites import MongoInvites
 from hypersend.storage.mongo.messages import MongoMessages
 from hypersend.storage.mongo.numbering import number_old_messages
+from hypersend.storage.mongo.search_upgrade import index_old_messages
 from hypersend.storage.mongo.sessions import MongoSessions
 from hypersend.storage.mongo.transfers import MongoTransfers
 from hypersend.storage.mongo.users import MongoUsers
@@ -46,6 +47,7 @@ class MongoStorage:
         """Use `client`'s `database`, creating its indexes (idempotent)."""
         db = client[database]
         await number_old_messages(db)
+        await index_old_messages(db)
         await ensure_indexes(db)
         return cls(client, db)
 

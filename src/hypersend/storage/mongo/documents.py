@@ -19,6 +19,7 @@ from hypersend.storage.models import (
     Transfer,
     User,
 )
+from hypersend.storage.words import words
 
 Document = dict[str, Any]
 Database = AsyncDatabase[Document]
@@ -175,10 +176,18 @@ def message_doc(message: Message) -> Document:
         "edited_at": message.edited_at,
         "reply_to_id": message.reply_to_id,
         "reactions": reactions_doc(message.reactions),
+        "search_words": search_words(message.text, message.file.filename if message.file else None),
     }
     if message.client_id is not None:  # absent, not null: the unique index is sparse
         doc["client_key"] = client_key(message.sender_id, message.client_id)
     return doc
+
+
+def search_words(text: str | None, file_name: str | None) -> list[str]:
+    """What a message keeps for search: the words of its text and its file's name, under a
+    multikey index; a search asks for a word starting with each of the query's words (an
+    anchored regular expression, which the index answers by range)."""
+    return words(f"{text or ''} {file_name or ''}")
 
 
 def to_message(

@@ -29,6 +29,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("chat_id", ASCENDING), ("seq", ASCENDING)], unique=True),
         IndexModel("client_key", unique=True, sparse=True),  # sender/client_id, when sent
         IndexModel("file_id", partialFilterExpression={"file_id": {"$type": "string"}}),
+        IndexModel([("search_words", ASCENDING), ("created_at", DESCENDING)]),
     ],
     "files": [
         IndexModel([("owner_id", ASCENDING), ("status", ASCENDING)]),

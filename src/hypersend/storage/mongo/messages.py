@@ -1,5 +1,6 @@
 """Messages in MongoDB, numbered per chat as they are written."""
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from hypersend.storage.mongo.documents import (
     client_key,
     message_doc,
     reactions_doc,
+    search_words,
     to_reactions,
 )
 from hypersend.storage.mongo.lookups import Lookups
@@ -44,6 +46,7 @@ class MongoMessages:
     def __init__(self, db: Database) -> None:
         self._messages = db["messages"]
         self._chats = db["chats"]
+        self._members = db["chat_members"]
         self._read = Lookups(db)
 
     async def create(self, message: Message) -> tuple[Message, bool]:
@@ -105,6 +108,44 @@ class MongoMessages:
             await self._read.messages(complete[:limit]), has_more=len(docs) > len(complete[:limit])
         )
 
+    async def search(
+        self,
+        user_id: str,
+        prefixes: list[str],
+        *,
+        chat_id: str | None,
+        before: str | None,
+        limit: int,
+    ) -> MessagePage | None:
+        chat_ids = [
+            member["chat_id"]
+            async for member in self._members.find({"user_id": user_id}, {"chat_id": 1})
+        ]
+        if chat_id is not None:
+            chat_ids = [chat_id] if chat_id in chat_ids else []
+        query: Document = {
+            "$and": [{"search_words": {"$regex": f"^{re.escape(p)}"}} for p in prefixes],
+            "chat_id": {"$in": chat_ids},
+            "deleted": False,
+        }
+        if before is not None:
+            cursor = await self._messages.find_one(
+                {"_id": before, "chat_id": {"$in": chat_ids}}, {"created_at": 1}
+            )
+            if cursor is None:
+                return None
+            query["$or"] = [
+                {"created_at": {"$lt": cursor["created_at"]}},
+                {"created_at": cursor["created_at"], "_id": {"$lt": before}},
+            ]
+        docs = await (
+            self._messages.find(query)
+            .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+            .limit(limit + 1)
+            .to_list()
+        )
+        return MessagePage(await self._read.messages(docs[:limit]), has_more=len(docs) > limit)
+
     async def _seq_of(self, chat_id: str, message_id: str) -> int | None:
         doc = await self._messages.find_one({"_id": message_id, "chat_id": chat_id}, {"seq": 1})
         return int(doc["seq"]) if doc else None
@@ -112,7 +153,13 @@ class MongoMessages:
     async def edit_text(self, message_id: str, text: str, edited_at: datetime) -> bool:
         result = await self._messages.update_one(
             {"_id": message_id, "kind": "text", "deleted": False},
-            {"$set": {"text": text, "edited_at": edited_at}},
+            {
+                "$set": {
+                    "text": text,
+                    "edited_at": edited_at,
+                    "search_words": search_words(text, None),
+                }
+            },
         )
         return result.matched_count == 1
 
@@ -139,7 +186,15 @@ class MongoMessages:
     async def mark_deleted(self, message_id: str) -> None:
         await self._messages.update_one(
             {"_id": message_id},
-            {"$set": {"deleted": True, "text": None, "file_id": None, "reactions": []}},
+            {
+                "$set": {
+                    "deleted": True,
+                    "text": None,
+                    "file_id": None,
+                    "reactions": [],
+                    "search_words": [],
+                }
+            },
         )
 
     async def _by_client_id(self, message: Message) -> Message | None:

@@ -24,7 +24,7 @@ import asyncio
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -32,10 +32,11 @@ import psycopg
 from psycopg import errors
 
 from hypersend.storage.errors import StorageUnavailable
-from hypersend.storage.postgres.placeholders import to_psycopg
+from hypersend.storage.postgres.placeholders import SharedSqlConnection
 from hypersend.storage.postgres.rows import Row, named_rows
 from hypersend.storage.postgres.schema import migrate
-from hypersend.storage.sql.database import Parameters, SqlConnection, SqlCursor, UniqueViolation
+from hypersend.storage.sql.database import SqlConnection, UniqueViolation
+from hypersend.storage.sql.text_search import POSTGRES_SEARCH
 from hypersend.urls import redacted
 
 T = TypeVar("T")
@@ -47,29 +48,11 @@ _SERIALIZABLE = "BEGIN ISOLATION LEVEL SERIALIZABLE"
 _SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 
 
-class _Connection:
-    """A psycopg connection speaking the shared SQL's parameter style."""
-
-    __slots__ = ("_connection",)
-
-    def __init__(self, connection: psycopg.Connection[Row]) -> None:
-        self._connection = connection
-
-    def execute(self, sql: str, parameters: Parameters = (), /) -> SqlCursor:
-        if not parameters:
-            return self._connection.execute(sql)
-        return self._connection.execute(to_psycopg(sql), parameters)
-
-    def executemany(self, sql: str, parameters: Sequence[Parameters], /) -> SqlCursor:
-        cursor = self._connection.cursor()
-        if parameters:
-            cursor.executemany(to_psycopg(sql), parameters)
-        return cursor
-
-
 class PostgresDatabase:
     """`pool_size` worker threads, each with a connection of its own, opened when first
     needed and opened again when found dead: at most `pool_size` connections per process."""
+
+    text_search = POSTGRES_SEARCH
 
     def __init__(self, url: str, *, pool_size: int) -> None:
         self.url = url
@@ -136,7 +119,7 @@ class PostgresDatabase:
             connection = self._connection()
             try:
                 if begin is None:
-                    return work(_Connection(connection))
+                    return work(SharedSqlConnection(connection))
                 connection.execute(begin)
             except psycopg.OperationalError:
                 if not connection.broken:
@@ -177,7 +160,7 @@ class PostgresDatabase:
 
 def _run_and_commit(connection: psycopg.Connection[Row], work: Callable[[SqlConnection], T]) -> T:
     try:
-        result = work(_Connection(connection))
+        result = work(SharedSqlConnection(connection))
         connection.execute("COMMIT")
     except BaseException:
         if not connection.broken:

@@ -7,14 +7,20 @@ fixed-width UTC text as on SQLite: text order is time order on both.
 
 The table `schema_version` records how many migrations have run; `migrate` runs the missing
 ones under an advisory lock, so processes that start together take turns. Never edit a
-released migration: append a new one.
+released migration: append a new one. A migration is SQL, or a function of the connection
+where the work needs Python (it runs in the same transaction).
 """
+
+from collections.abc import Callable
 
 from psycopg import Connection
 
+from hypersend.storage.postgres.placeholders import SharedSqlConnection
 from hypersend.storage.postgres.rows import Row
+from hypersend.storage.sql.database import SqlConnection
+from hypersend.storage.sql.search_text import fill_search_text
 
-MIGRATIONS: list[str] = [
+MIGRATIONS: list[str | Callable[[SqlConnection], None]] = [
     # 1: everything SQLite's first seven migrations built
     """
     CREATE TABLE users (
@@ -148,6 +154,15 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE messages ADD COLUMN reactions TEXT;
     """,
+    # 7: full-text search over messages: their words (`sql/search_text.py`) under a GIN index
+    # whose expression is the one `sql/text_search.py` asks with
+    """
+    ALTER TABLE messages ADD COLUMN search_text TEXT;
+    CREATE INDEX messages_words ON messages
+        USING gin (to_tsvector('simple', coalesce(search_text, '')));
+    """,
+    # 8: the words of the messages stored before
+    fill_search_text,
 ]
 
 # Any constant both sides agree on: the key of the advisory lock migrations run under.
@@ -166,7 +181,11 @@ def migrate(connection: Connection[Row]) -> int:
                 version = int(row[0]) if row else 0
                 if version >= len(MIGRATIONS):
                     return version
-                connection.execute(MIGRATIONS[version])
+                step = MIGRATIONS[version]
+                if isinstance(step, str):
+                    connection.execute(step)
+                else:
+                    step(SharedSqlConnection(connection))
                 if row:
                     connection.execute("UPDATE schema_version SET version = %s", (version + 1,))
                 else:

@@ -17,6 +17,7 @@ from hypersend.storage.models import (
 )
 from hypersend.storage.sql import SqlStorage
 from hypersend.storage.sql.columns import to_db_reactions, to_db_time
+from hypersend.storage.sql.search_text import search_text
 
 Columns = dict[str, Any]
 
@@ -92,6 +93,7 @@ class SqlCopyTarget:
                     drop=("file", "quote", "reactions"),
                     file_id=m.file.id if m.file else None,
                     reactions=to_db_reactions(m.reactions),
+                    search_text=search_text(m.text, m.file.filename if m.file else None),
                 )
                 for m in page
             ],

@@ -22,6 +22,8 @@ the PostgreSQL connection translates them.
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
+from hypersend.storage.sql.text_search import TextSearch
+
 T = TypeVar("T")
 
 Parameters = Sequence[Any] | Mapping[str, Any]
@@ -57,6 +59,9 @@ class UniqueViolation(Exception):
 
 
 class SqlDatabase(Protocol):
+    text_search: TextSearch
+    """How this engine's full-text index over messages is asked."""
+
     async def write(self, work: Callable[[SqlConnection], T], *, serializable: bool = False) -> T:
         """Run `work` in one transaction (with `serializable`, as if it were the only
         writer); roll back if it raises. A unique constraint broken anywhere in it raises

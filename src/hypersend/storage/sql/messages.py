@@ -18,6 +18,7 @@ from hypersend.storage.sql.columns import (
     to_db_time,
 )
 from hypersend.storage.sql.database import Row, SqlConnection, SqlDatabase, UniqueViolation
+from hypersend.storage.sql.search_text import search_text
 
 _MESSAGE_COLUMNS = (
     "m.id, m.chat_id, m.seq, m.sender_id, m.kind, m.text, m.file_id, m.client_id,"
@@ -28,10 +29,12 @@ _MESSAGE_COLUMNS = (
 )
 
 
-MESSAGES_SELECT = (
-    f"SELECT {_MESSAGE_COLUMNS} FROM messages m LEFT JOIN files f ON f.id = m.file_id"
+_WITH_FILE_AND_QUOTE = (
+    "LEFT JOIN files f ON f.id = m.file_id"
     " LEFT JOIN messages r ON r.id = m.reply_to_id LEFT JOIN files rf ON rf.id = r.file_id"
 )
+
+MESSAGES_SELECT = f"SELECT {_MESSAGE_COLUMNS} FROM messages m {_WITH_FILE_AND_QUOTE}"
 
 
 def message_from_row(row: Row) -> Message:
@@ -107,7 +110,8 @@ class SqlMessages:
             ).fetchone()
             c.execute(
                 "INSERT INTO messages (id, chat_id, seq, sender_id, kind, text, file_id,"
-                " client_id, created_at, reply_to_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " client_id, created_at, reply_to_id, search_text)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     message.id,
                     message.chat_id,
@@ -119,6 +123,7 @@ class SqlMessages:
                     message.client_id,
                     to_db_time(message.created_at),
                     message.reply_to_id,
+                    search_text(message.text, message.file.filename if message.file else None),
                 ),
             )
             return replace(message, seq=seq), True
@@ -172,12 +177,55 @@ class SqlMessages:
             [message_from_row(row) for row in rows[:limit]], has_more=len(rows) > limit
         )
 
+    async def search(
+        self,
+        user_id: str,
+        prefixes: list[str],
+        *,
+        chat_id: str | None,
+        before: str | None,
+        limit: int,
+    ) -> MessagePage | None:
+        search = self._db.text_search
+        conditions = [search.condition, "m.deleted = 0"]
+        parameters: list[object] = [search.query(prefixes)]
+        if chat_id is not None:
+            conditions.append("m.chat_id = ?")
+            parameters.append(chat_id)
+
+        def load(c: SqlConnection) -> list[Row] | None:
+            where, values = list(conditions), list(parameters)
+            if before is not None:
+                cursor = c.execute(
+                    "SELECT m.created_at, m.id FROM messages m JOIN chat_members cm"
+                    " ON cm.chat_id = m.chat_id AND cm.user_id = ? WHERE m.id = ?",
+                    (user_id, before),
+                ).fetchone()
+                if cursor is None:
+                    return None
+                where.append("(m.created_at < ? OR (m.created_at = ? AND m.id < ?))")
+                values += [cursor[0], cursor[0], cursor[1]]
+            return c.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages m {search.join}"
+                " JOIN chat_members cm ON cm.chat_id = m.chat_id AND cm.user_id = ?"
+                f" {_WITH_FILE_AND_QUOTE} WHERE {' AND '.join(where)}"
+                " ORDER BY m.created_at DESC, m.id DESC LIMIT ?",
+                (user_id, *values, limit + 1),
+            ).fetchall()
+
+        rows = await self._db.read(load)
+        if rows is None:
+            return None
+        return MessagePage(
+            [message_from_row(row) for row in rows[:limit]], has_more=len(rows) > limit
+        )
+
     async def edit_text(self, message_id: str, text: str, edited_at: datetime) -> bool:
         cursor = await self._db.write(
             lambda c: c.execute(
-                "UPDATE messages SET text = ?, edited_at = ?"
+                "UPDATE messages SET text = ?, edited_at = ?, search_text = ?"
                 " WHERE id = ? AND kind = 'text' AND deleted = 0",
-                (text, to_db_time(edited_at), message_id),
+                (text, to_db_time(edited_at), search_text(text, None), message_id),
             )
         )
         return cursor.rowcount == 1
@@ -207,8 +255,8 @@ class SqlMessages:
     async def mark_deleted(self, message_id: str) -> None:
         await self._db.write(
             lambda c: c.execute(
-                "UPDATE messages SET deleted = 1, text = NULL, file_id = NULL, reactions = NULL"
-                " WHERE id = ?",
+                "UPDATE messages SET deleted = 1, text = NULL, file_id = NULL, reactions = NULL,"
+                " search_text = NULL WHERE id = ?",
                 (message_id,),
             )
         )

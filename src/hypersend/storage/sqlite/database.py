@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from hypersend.storage.sql.database import SqlConnection, UniqueViolation
+from hypersend.storage.sql.text_search import SQLITE_SEARCH
 from hypersend.storage.sqlite.migrations import migrate
 
 T = TypeVar("T")
@@ -24,6 +25,8 @@ READER_THREADS = 4
 
 
 class SqliteDatabase:
+    text_search = SQLITE_SEARCH
+
     def __init__(self, path: Path, *, durable: bool) -> None:
         self.path = path
         self._synchronous = "FULL" if durable else "NORMAL"

@@ -1,12 +1,17 @@
 """The SQLite schema as a list of forward migrations.
 
-`PRAGMA user_version` records how many have run. Never edit a released migration: append a
-new one.
+`PRAGMA user_version` records how many have run. A migration is SQL, or a function of the
+connection where the work needs Python (it runs in the same transaction). Never edit a
+released migration: append a new one.
 """
 
 import sqlite3
+from collections.abc import Callable
 
-MIGRATIONS: list[str] = [
+from hypersend.storage.sql.database import SqlConnection
+from hypersend.storage.sql.search_text import fill_search_text
+
+MIGRATIONS: list[str | Callable[[SqlConnection], None]] = [
     # 1: accounts and sessions
     """
     CREATE TABLE users (
@@ -168,6 +173,30 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE messages ADD COLUMN reactions TEXT;
     """,
+    # 13: full-text search over messages: their words (`sql/search_text.py`) in an FTS5 table
+    # that triggers keep in step
+    """
+    ALTER TABLE messages ADD COLUMN search_text TEXT;
+    CREATE VIRTUAL TABLE message_words USING fts5(
+        search_text, content = 'messages', content_rowid = 'rowid',
+        tokenize = 'unicode61 remove_diacritics 0', prefix = '2 3'
+    );
+    INSERT INTO message_words(message_words) VALUES ('rebuild');
+    CREATE TRIGGER message_words_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO message_words(rowid, search_text) VALUES (new.rowid, new.search_text);
+    END;
+    CREATE TRIGGER message_words_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO message_words(message_words, rowid, search_text)
+            VALUES ('delete', old.rowid, old.search_text);
+    END;
+    CREATE TRIGGER message_words_update AFTER UPDATE OF search_text ON messages BEGIN
+        INSERT INTO message_words(message_words, rowid, search_text)
+            VALUES ('delete', old.rowid, old.search_text);
+        INSERT INTO message_words(rowid, search_text) VALUES (new.rowid, new.search_text);
+    END;
+    """,
+    # 14: the words of the messages stored before
+    fill_search_text,
 ]
 
 
@@ -183,8 +212,12 @@ def migrate(connection: sqlite3.Connection) -> int:
             if version >= len(MIGRATIONS):
                 connection.commit()
                 return version
-            for statement in _statements(MIGRATIONS[version]):
-                connection.execute(statement)
+            step = MIGRATIONS[version]
+            if isinstance(step, str):
+                for statement in _statements(step):
+                    connection.execute(statement)
+            else:
+                step(connection)
             connection.execute(f"PRAGMA user_version = {version + 1}")
         except BaseException:
             connection.rollback()
@@ -193,4 +226,13 @@ def migrate(connection: sqlite3.Connection) -> int:
 
 
 def _statements(script: str) -> list[str]:
-    return [statement.strip() for statement in script.split(";") if statement.strip()]
+    """The script's statements; a trigger's body (`BEGIN ...; ...; END`) stays whole."""
+    statements: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending.strip())
+            pending = ""
+    return statements
