@@ -5,6 +5,7 @@ from datetime import timedelta
 from hypersend.clock import utcnow
 from hypersend.content_hash import content_hash
 from hypersend.storage import Storage
+from hypersend.storage.models import Thumbnail
 from tests.storage.factories import make_chat, make_file, make_message, make_user
 
 
@@ -135,3 +136,41 @@ async def test_a_tus_upload_keeps_its_metadata_and_staged_bytes_until_complete(
         3,
         None,
     )
+
+
+async def test_thumbnails_are_kept_once_and_go_with_their_file(storage: Storage) -> None:
+    owner = make_user("Ann")
+    await storage.users.create(owner)
+    chat = make_chat(owner, title="pictures")
+    await storage.chats.create(chat, [owner.id])
+    picture = replace(make_file(owner, size=4, chunk_size=4, chat=chat), thumbnail_due=True)
+    broken = replace(make_file(owner, size=4, chunk_size=4), thumbnail_due=True)
+    later = utcnow() + timedelta(hours=1)
+    for record in (picture, broken):
+        await storage.files.create(record)
+    assert await storage.files.due_thumbnails(10) == []  # not complete yet
+    for record in (picture, broken):
+        await storage.files.record_chunk(record.id, 0, bytes(32), expires_at=later)
+    assert sorted(r.id for r in await storage.files.due_thumbnails(10)) == sorted(
+        [picture.id, broken.id]
+    )
+    assert await storage.files.thumbnail(picture.id) is None
+
+    await storage.files.put_thumbnail(picture.id, Thumbnail("image/jpeg", b"\xff\xd8small"))
+    await storage.files.put_thumbnail(picture.id, Thumbnail("image/jpeg", b"another"))
+    await storage.files.put_thumbnail(broken.id, Thumbnail("", b""))
+    assert await storage.files.thumbnail(picture.id) == Thumbnail("image/jpeg", b"\xff\xd8small")
+    assert await storage.files.thumbnail(broken.id) == Thumbnail("", b"")
+    assert await storage.files.due_thumbnails(10) == []
+    posted, _ = await storage.messages.create(
+        replace(make_message(chat, owner, ""), kind="file", text=None, file=picture.ref)
+    )
+    read = await storage.messages.get(posted.id)
+    assert read is not None
+    assert read.file is not None
+    assert read.file.has_thumbnail
+
+    await storage.files.delete(picture.id)
+    assert await storage.files.thumbnail(picture.id) is None
+    await storage.files.put_thumbnail(picture.id, Thumbnail("image/jpeg", b"late"))
+    assert await storage.files.thumbnail(picture.id) is None  # a deleted file keeps nothing

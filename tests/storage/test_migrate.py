@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from hypersend.ids import new_id
 from hypersend.storage import Storage
@@ -66,6 +67,9 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
         await ann.react(said[2].id, "🇺🇦")
         shared = random_file(root / "shared.bin", 3 * TEST_CHUNK_SIZE + 5)
         await ann.send_file(group.id, shared)
+        picture = root / "picture.png"
+        Image.new("RGB", (64, 48), "red").save(picture)
+        await ann.send_file(group.id, picture)
         await start(cid, 5 * TEST_CHUNK_SIZE)
         await ann.offer_transfer(ben_id, shared, chat_id=direct.id)
         for client in (ann, ben, cid):
@@ -157,6 +161,9 @@ async def assert_same_records(original: SqlStorage, copy: Storage, database: Pat
                 assert await copy.files.chunk_digests(file.id) == (
                     await original.files.chunk_digests(file.id)
                 )
+                assert await copy.files.thumbnail(file.id) == (
+                    await original.files.thumbnail(file.id)
+                )
     finally:
         await snapshot.close()
 
@@ -168,8 +175,9 @@ async def test_copy_to_mongodb_reads_back_the_same_through_every_repository(
     snapshot = open_sqlite_snapshot(deployment.database)
     counts = await snapshot.counts()
     await snapshot.close()
-    assert counts["messages"] == 9
-    assert counts["files"] == 2
+    assert counts["messages"] == 10
+    assert counts["files"] == 3
+    assert counts["thumbnails"] == 1
     assert counts["transfers"] == 1
     assert await MongoCopyTarget(mongo.db).counts() == counts
     # Every table reported, page by page (pages of 2 rows here).
@@ -315,7 +323,7 @@ def test_the_command_copies_sqlite_to_postgresql_and_back(
 ) -> None:
     there = run_migrate("--data-root", str(deployment.data_root), "--to", postgresql_url)
     assert there.returncode == 0, there.stderr
-    assert "Done: 3 accounts, 2 chats, 9 messages, 2 files are in PostgreSQL" in there.stdout
+    assert "Done: 3 accounts, 2 chats, 10 messages, 3 files are in PostgreSQL" in there.stdout
     assert "set DATABASE_URL to it" in there.stdout
     again = run_migrate("--data-root", str(deployment.data_root), "--to", postgresql_url)
     assert again.returncode == 0, again.stderr

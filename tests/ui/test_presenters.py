@@ -7,16 +7,19 @@ from pathlib import Path
 import flet as ft
 
 from hypersend.client import Chat, Message
-from hypersend.client.models import Attachment, Member, Reply
+from hypersend.client.models import Attachment, Found, Member, Reaction, Reply
 from hypersend.ui.downloads import downloads_folder
 from hypersend.ui.presenters import (
     WEB_PICKER_LIMIT,
     bubble_time,
     chat_row,
     day_label,
+    found_text,
     initials,
+    marked_pieces,
     preview,
     quote_label,
+    reaction_label,
     read_by_others,
     web_pick_refusal,
 )
@@ -90,3 +93,22 @@ def test_downloads_go_to_the_downloads_folder_of_each_platform() -> None:
     assert downloads_folder(ft.PagePlatform.ANDROID) == Path("/storage/emulated/0/Download")
     for desktop in (ft.PagePlatform.LINUX, ft.PagePlatform.MACOS, ft.PagePlatform.WINDOWS, None):
         assert downloads_folder(desktop) == Path.home() / "Downloads"
+
+
+def test_reactions_and_search_matches_are_drawn_from_their_parts() -> None:
+    assert reaction_label(Reaction("👍", 2, True, ("a", "b"))) == "👍 2"
+    text = "The quarterly Report is ready"
+    assert marked_pieces(text, ((14, 20), (4, 13))) == [
+        ("The ", False),
+        ("quarterly", True),
+        (" ", False),
+        ("Report", True),
+        (" is ready", False),
+    ]
+    assert marked_pieces("abc", ((0, 3),)) == [("abc", True)]
+    assert marked_pieces("abc", ((2, 9),)) == [("abc", False)]  # out of range: ignored
+    assert found_text(Found(message(text), ((4, 13),))) == text
+    with_file = Message(
+        "03", "chat", "ann", "file", None, Attachment("f", "Report.pdf", 9, "x"), NOW, False
+    )
+    assert found_text(Found(with_file, ((0, 6),))) == "Report.pdf"

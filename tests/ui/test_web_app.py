@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from playwright.async_api import Browser, Locator, Page, expect
 
 from hypersend.client import HyperSendClient, Message
@@ -278,6 +279,82 @@ async def test_enter_signs_in_to_the_chat_list_and_a_chat_shows_its_title(
         await expect(bubble_text(page, "press enter")).to_be_visible()
         header = page.locator("flt-semantics", has_text=re.compile("^Bob Keyboard$"))
         await expect(header.first).to_be_visible()
+    finally:
+        await ann.close()
+        await bob.close()
+
+
+def bubble_of(page: Page, text: str) -> Locator:
+    """A message bubble by its text and time: its own text, or (once it holds other tappable
+    parts, such as reactions) the label of its group."""
+    label = re.compile(rf"(^|\s){re.escape(text)}\s[\s\S]*\d\d:\d\d")
+    return page.get_by_role("group", name=label).or_(page.get_by_text(label))
+
+
+def picture(path: Path) -> Path:
+    image = Image.new("RGB", (600, 400), "blue")
+    image.paste("red", (0, 0, 300, 400))
+    image.save(path, "PNG")
+    return path
+
+
+async def test_react_reply_edit_search_and_see_a_picture(
+    page: Page, server: ServerProcess, tmp_path: Path
+) -> None:
+    email = unique_email("feat")
+    ann = HyperSendClient(server.url)
+    await ann.register(email, PASSWORD, "Ann Features")
+    await ann.login(email, PASSWORD)
+    bob = await signed_in(server.url, "Bob Features")
+    try:
+        chat = await bob.open_direct_chat((await ann.me()).id)
+        question = await bob.send_message(chat.id, "lunch at noon today?")
+        await bob.send_file(chat.id, picture(tmp_path / "menu.png"))
+        await type_into(page, "Email", email)
+        await type_into(page, "Password", PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_text("Bob Features").click()
+        await expect(page.get_by_role("img", name="Picture menu.png")).to_be_visible()
+
+        await bubble_of(page, "lunch at noon today?").click()  # a tap offers what to do
+        await icon_button(page, "React 👍").click()
+        reacted = await _wait_for(bob, chat.id, lambda m: m.id == question.id and bool(m.reactions))
+        assert [(r.emoji, r.count, r.mine) for r in reacted.reactions] == [("👍", 1, False)]
+        await expect(page.get_by_text("👍 1")).to_be_visible()
+
+        await bubble_of(page, "lunch at noon today?").click()
+        await page.get_by_role("button", name="Reply").click()
+        await expect(
+            page.get_by_text("Replying to Bob Features: lunch at noon today?")
+        ).to_be_visible()
+        await type_into(page, "Message", "noon works")
+        await page.keyboard.press("Enter")
+        answer = await _wait_for(bob, chat.id, lambda m: m.text == "noon works")
+        assert answer.reply_to is not None
+        assert answer.reply_to.id == question.id
+        await expect(page.get_by_text("Bob Features: lunch at noon today?")).to_be_visible()
+
+        await bubble_of(page, "noon works").click()
+        await expect(page.get_by_role("button", name="Show the message it answers")).to_be_visible()
+        await page.get_by_role("button", name="Edit").click()
+        await page.get_by_role("textbox", name="Edited text").fill("noon works for me")
+        await page.get_by_role("button", name="Save").click()
+        await _wait_for(bob, chat.id, lambda m: m.text == "noon works for me")
+        await expect(page.get_by_text(re.compile(r"noon works for me\sedited"))).to_be_visible()
+        await bob.react(answer.id, "🎉")
+        await expect(page.get_by_text("🎉 1")).to_be_visible()
+        await screenshot(page, "chat-features")
+
+        await icon_button(page, "Back").click()
+        await icon_button(page, "Search").click()
+        await type_into(page, "Search messages", "noon")
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_text("2 found")).to_be_visible()
+        await expect(page.get_by_text("noon works for me")).to_be_visible()
+        await screenshot(page, "search")
+        await page.get_by_text("lunch at noon today?").click()
+        await expect(page.get_by_role("textbox", name="Message")).to_be_visible()
+        await expect(page.get_by_role("img", name="Picture menu.png")).to_be_visible()
     finally:
         await ann.close()
         await bob.close()

@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         print('hypersend: the app needs Flet: pip install "hypersend[app]"')
         return 2
-    from hypersend.ui.main import main
+    from hypersend.ui.main import ASSETS, main
 
     if args.server:  # the global --server: where the app's API is
         os.environ["API_URL"] = args.server
@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             no_cdn=True,
+            assets_dir=str(ASSETS),
         )
     else:
         ft.run(main)

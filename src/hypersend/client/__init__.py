@@ -326,6 +326,11 @@ class HyperSendClient:
         data = await self.api.json("POST", "/files/upload-page", json={"chat_id": chat_id})
         return str(data["url"])
 
+    async def thumbnail(self, file_id: str) -> bytes:
+        """The small JPEG preview of an image (`Attachment.has_thumbnail`); at most a few
+        tens of KB, so it is read whole."""
+        return (await self.api.request("GET", f"/files/{file_id}/thumbnail")).content
+
     async def delete_file(self, file_id: str) -> None:
         await self.api.request("DELETE", f"/files/{file_id}")
 

@@ -54,6 +54,7 @@ class Attachment:
     filename: str
     size: int
     mime: str
+    has_thumbnail: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,13 @@ class Message:
             sender_id=data["sender_id"],
             kind=data["kind"],
             text=data.get("text"),
-            file=Attachment(file["id"], file["filename"], file["size"], file["mime"])
+            file=Attachment(
+                file["id"],
+                file["filename"],
+                file["size"],
+                file["mime"],
+                file.get("has_thumbnail", False),
+            )
             if file
             else None,
             created_at=parse_time(data["created_at"]),

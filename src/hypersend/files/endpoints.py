@@ -23,6 +23,7 @@ from hypersend.files.schemas import (
     UploadStarted,
 )
 from hypersend.files.service import FileService
+from hypersend.files.thumbnails import THUMBNAIL_MIME
 from hypersend.json_body import JsonRoute
 from hypersend.services import ServicesDep
 from hypersend.storage.models import FileRecord
@@ -66,6 +67,22 @@ async def upload_chunk_by_post(
 async def file_info(file_id: str, user: CurrentUser, services: ServicesDep) -> FileInfo:
     """Progress of an upload: resume by sending `missing_chunks`."""
     return await services.files.info(user, file_id)
+
+
+@router.get(
+    "/{file_id}/thumbnail",
+    response_class=Response,
+    responses={200: {"content": {THUMBNAIL_MIME: {}}, "description": "A small preview"}},
+)
+async def thumbnail(file_id: str, user: CurrentUser, services: ServicesDep) -> Response:
+    """A preview of an image (at most 320 pixels a side, no metadata), for whoever may
+    download the file; 404 when it has none (not an image, or one that could not be read)."""
+    preview = await services.files.thumbnail(user, file_id)
+    return Response(
+        preview.data,
+        media_type=preview.mime,
+        headers={"Cache-Control": "private, max-age=86400"},
+    )
 
 
 @router.get("/{file_id}/link")

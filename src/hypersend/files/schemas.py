@@ -61,6 +61,7 @@ class FileInfo(BaseModel):
     chat_id: str | None
     created_at: datetime
     expires_at: datetime | None
+    has_thumbnail: bool = Field(description="GET /files/{file_id}/thumbnail has a preview")
 
 
 class DownloadLink(BaseModel):

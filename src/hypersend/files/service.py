@@ -19,12 +19,14 @@ from hypersend.errors import (
     Unprocessable,
 )
 from hypersend.files.links import LinkSigner
+from hypersend.files.previews import Previews
 from hypersend.files.schemas import ChunkAccepted, FileInfo, UploadStarted
 from hypersend.files.store import FileMissing, FileStore
 from hypersend.files.streaming import ChunkLengthError, DigestMismatch, digest_of
+from hypersend.files.thumbnails import has_preview
 from hypersend.ids import new_id
 from hypersend.storage import Storage
-from hypersend.storage.models import ChunkReceipt, FileRecord, FileRef, User
+from hypersend.storage.models import ChunkReceipt, FileRecord, FileRef, Thumbnail, User
 
 logger = logging.getLogger("hypersend.files")
 
@@ -54,6 +56,7 @@ class FileService:
         self._settings = settings
         self._chats = chats
         self.store = store
+        self.previews = Previews(storage, store)
         self.links = LinkSigner(settings.signing_key)
         # Chunks being received by this process (one index of one upload at a time). Per
         # process: two processes may receive the same chunk at the same moment and both write
@@ -124,6 +127,7 @@ class FileService:
             expires_at=now + self.upload_expiry,
             tus_metadata=tus_metadata,
         )
+        record = replace(record, thumbnail_due=has_preview(record.mime, record.size))
         record = replace(record, store_upload_id=await self.store.begin(record))
         try:
             await self._storage.files.create(record)
@@ -203,7 +207,20 @@ class FileService:
             chat_id=record.chat_id,
             created_at=record.created_at,
             expires_at=record.expires_at,
+            has_thumbnail=await self._has_thumbnail(record.id),
         )
+
+    async def thumbnail(self, user: User, file_id: str) -> Thumbnail:
+        """The preview of an image the user may see."""
+        record = await self.visible(user, file_id)
+        thumbnail = await self._storage.files.thumbnail(record.id)
+        if thumbnail is None or not thumbnail.mime:
+            raise NotFound("This file has no thumbnail", code="no_thumbnail")
+        return thumbnail
+
+    async def _has_thumbnail(self, file_id: str) -> bool:
+        thumbnail = await self._storage.files.thumbnail(file_id)
+        return thumbnail is not None and bool(thumbnail.mime)
 
     async def visible(self, user: User, file_id: str) -> FileRecord:
         """The file, when the user owns it or is in a chat it was shared in; else 404."""
@@ -232,7 +249,7 @@ class FileService:
     async def shareable(self, user: User, file_id: str) -> FileRef:
         record = await self.visible(user, file_id)
         await self.downloadable(record)
-        return record.ref
+        return replace(record.ref, has_thumbnail=await self._has_thumbnail(record.id))
 
     async def delete(self, user: User, file_id: str) -> None:
         record = await self.owned(user, file_id)
@@ -259,6 +276,7 @@ class FileService:
         if self._settings.upload_idle_release_minutes:
             await self._release_idle_reservations(now)
         await self._discard_leftovers(now)
+        await self.previews.make_due()
         return removed
 
     async def _release_idle_reservations(self, now: datetime) -> None:
@@ -300,6 +318,8 @@ class FileService:
         )
         if receipt.complete:
             await self.finish(record)
+            if record.thumbnail_due:
+                await self.previews.make(record)
         return receipt
 
     async def finish(self, record: FileRecord) -> None:

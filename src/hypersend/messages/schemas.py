@@ -13,6 +13,7 @@ class FileOut(BaseModel):
     filename: str
     size: int
     mime: str
+    has_thumbnail: bool = Field(description="GET /files/{id}/thumbnail has a preview")
 
 
 class ReplyOut(BaseModel):
@@ -78,7 +79,13 @@ class MessageOut(BaseModel):
             kind="file" if message.kind == "file" else "text",
             text=None if message.deleted else message.text,
             file=(
-                FileOut(id=file.id, filename=file.filename, size=file.size, mime=file.mime)
+                FileOut(
+                    id=file.id,
+                    filename=file.filename,
+                    size=file.size,
+                    mime=file.mime,
+                    has_thumbnail=file.has_thumbnail,
+                )
                 if file and not message.deleted
                 else None
             ),

@@ -19,6 +19,7 @@ from hypersend.storage.models import (
     Invite,
     Message,
     Session,
+    Thumbnail,
     Transfer,
     User,
 )
@@ -35,6 +36,7 @@ TABLES = (
     "chat_members",
     "files",
     "file_chunks",
+    "thumbnails",
     "messages",
     "transfers",
 )
@@ -60,6 +62,12 @@ class ChunkRecord:
     sha256: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class ThumbnailRecord:
+    file_id: str
+    thumbnail: Thumbnail
+
+
 class CopyError(Exception):
     """The copy cannot start or did not finish; the message says why, for people."""
 
@@ -75,6 +83,7 @@ class CopySource(Protocol):
     def chat_members(self) -> AsyncIterator[list[ChatMember]]: ...
     def files(self) -> AsyncIterator[list[FileRecord]]: ...
     def file_chunks(self) -> AsyncIterator[list[ChunkRecord]]: ...
+    def thumbnails(self) -> AsyncIterator[list[ThumbnailRecord]]: ...
     def messages(self) -> AsyncIterator[list[Message]]: ...
     def transfers(self) -> AsyncIterator[list[Transfer]]: ...
 
@@ -92,6 +101,7 @@ class CopyTarget(Protocol):
     async def put_chat_members(self, page: list[ChatMember]) -> None: ...
     async def put_files(self, page: list[FileRecord]) -> None: ...
     async def put_file_chunks(self, page: list[ChunkRecord]) -> None: ...
+    async def put_thumbnails(self, page: list[ThumbnailRecord]) -> None: ...
     async def put_messages(self, page: list[Message]) -> None: ...
     async def put_transfers(self, page: list[Transfer]) -> None: ...
 
@@ -115,6 +125,7 @@ async def copy_all(source: CopySource, target: CopyTarget, progress: Progress) -
     await _copy("chat_members", source.chat_members(), target.put_chat_members, progress)
     await _copy("files", source.files(), target.put_files, progress)
     await _copy("file_chunks", source.file_chunks(), target.put_file_chunks, progress)
+    await _copy("thumbnails", source.thumbnails(), target.put_thumbnails, progress)
     await _copy("messages", source.messages(), target.put_messages, progress)
     await _copy("transfers", source.transfers(), target.put_transfers, progress)
     copied = await target.counts()

@@ -21,6 +21,7 @@ from hypersend.storage.models import (
     MessagePage,
     Reactions,
     Session,
+    Thumbnail,
     Transfer,
     User,
 )
@@ -193,6 +194,16 @@ class FileRepository(Protocol):
         """Record a verified chunk (again is harmless) and push the upload's expiry out.
         When it is the last missing one, complete the file and set its content hash: the
         SHA-256 of the chunk digests in index order."""
+
+    async def put_thumbnail(self, file_id: str, thumbnail: Thumbnail) -> None:
+        """Keep a file's thumbnail (or that it has none: an empty `mime`) unless it has one
+        already, and mark it no longer due. A file deleted meanwhile keeps nothing."""
+
+    async def thumbnail(self, file_id: str) -> Thumbnail | None:
+        """The file's thumbnail, or that it has none; None when none was made yet."""
+
+    async def due_thumbnails(self, limit: int) -> list[FileRecord]:
+        """Complete files still due a thumbnail, at most `limit` of them."""
 
     async def set_staged(
         self, file_id: str, index: int, length: int, *, expires_at: datetime

@@ -71,6 +71,15 @@ class FileRef:
     filename: str
     size: int
     mime: str
+    has_thumbnail: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Thumbnail:
+    """A file's preview; `mime` empty (and no bytes) when the file was tried and has none."""
+
+    mime: str
+    data: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +170,7 @@ class FileRecord:
     tus_metadata: str | None = None
     staged_chunk: int = 0
     staged_bytes: int = 0
+    thumbnail_due: bool = False  # an image whose thumbnail is yet to be made (or tried)
 
     def chunk_length(self, index: int) -> int:
         """Every chunk is `chunk_size` bytes except the last."""

@@ -1,5 +1,6 @@
-"""One chat: message bubbles with date separators, times and read ticks, history on demand,
-typing indicator, deleting one's own messages, sending text and files, downloading files."""
+"""One chat: message bubbles with date separators, times, read ticks, reactions and image
+previews, history on demand, typing indicator, a tap on a message to react, reply, forward,
+edit or delete it, sending text and files, downloading files."""
 
 import asyncio
 import contextlib
@@ -15,13 +16,22 @@ import flet as ft
 from hypersend.client import Chat, HyperSendError, Message
 from hypersend.clock import utcnow
 from hypersend.humanize import human_bytes
+from hypersend.ui.message_actions import (
+    EMOJI_FONTS,
+    MessageActions,
+    actions_dialog,
+    edit_dialog,
+    forward_dialog,
+)
 from hypersend.ui.p2p_transfers import P2pTransfers
 from hypersend.ui.presenters import (
     WEB_PICKER_LIMIT,
     bubble_time,
     day_label,
     file_label,
+    preview,
     quote_label,
+    reaction_label,
     read_by_others,
     web_pick_refusal,
 )
@@ -55,6 +65,9 @@ class ChatRoomScreen(ft.Column):
         self._messages: dict[str, Message] = {}
         self._typing_until = 0.0
         self._typing_task: asyncio.Task[None] | None = None
+        self._replying: Message | None = None
+        self._previews: dict[str, bytes | None] = {}  # file id -> thumbnail (None: loading)
+        self._loading: set[asyncio.Future[None]] = set()
         self.title = ft.Text("", size=18, weight=ft.FontWeight.W_600)
         self.typing = ft.Text("", size=12, italic=True)
         self.older = ft.TextButton(
@@ -73,6 +86,15 @@ class ChatRoomScreen(ft.Column):
             on_change=self._typed, min_lines=1, max_lines=5,
         )  # fmt: skip
         self.picker = ft.FilePicker()
+        self.reply_text = ft.Text("", size=12, italic=True, max_lines=1, expand=True)
+        self.reply_bar = ft.Row(
+            [
+                ft.Icon(ft.Icons.REPLY, size=16),
+                self.reply_text,
+                ft.IconButton(ft.Icons.CLOSE, tooltip="Cancel reply", on_click=self._cancel_reply),
+            ],
+            visible=False,
+        )
         super().__init__(
             [
                 self.typing,
@@ -80,6 +102,7 @@ class ChatRoomScreen(ft.Column):
                 self.bubbles,
                 self.p2p,
                 self.transfers,
+                self.reply_bar,
                 ft.Row(
                     [
                         ft.IconButton(
@@ -194,9 +217,14 @@ class ChatRoomScreen(ft.Column):
             parts.append(ft.Text(sender, size=12, weight=ft.FontWeight.W_600))
         names = {m.id: m.name for m in self._chat.members} if self._chat else {}
         if (quoted := quote_label(message, names)) is not None:
+            assert message.reply_to is not None
+            # Not a tap target of its own: on the web, a tappable part at the top of a bubble
+            # keeps pointer taps from the bubble. A tap on the bubble offers to show it.
             parts.append(
                 ft.Container(
-                    ft.Text(quoted, size=12, italic=True, max_lines=1),
+                    ft.Text(
+                        quoted, size=12, italic=True, max_lines=1, font_family_fallback=EMOJI_FONTS
+                    ),
                     border=ft.Border(left=ft.BorderSide(3, ft.Colors.PRIMARY)),
                     padding=ft.Padding(left=6, right=0, top=0, bottom=0),
                 )
@@ -204,6 +232,8 @@ class ChatRoomScreen(ft.Column):
         if message.deleted:
             parts.append(ft.Text("Message deleted", italic=True))
         elif message.file is not None:
+            if message.file.has_thumbnail:
+                parts.append(self._preview(message))
             parts.append(
                 ft.Row(
                     [
@@ -219,7 +249,9 @@ class ChatRoomScreen(ft.Column):
                 )
             )
         else:
-            parts.append(ft.Text(message.text or ""))
+            parts.append(ft.Text(message.text or "", font_family_fallback=EMOJI_FONTS))
+        if message.reactions and not message.deleted:
+            parts.append(self._reactions(message))
         stamp: list[ft.Control] = [ft.Text(bubble_time(message), size=10)]
         if mine and self._chat is not None:
             read = read_by_others(self._chat, message, me)
@@ -236,16 +268,147 @@ class ChatRoomScreen(ft.Column):
             bgcolor=ft.Colors.PRIMARY_CONTAINER if mine else ft.Colors.SURFACE_CONTAINER_HIGHEST,
             border_radius=12,
             padding=ft.Padding(left=10, right=10, top=6, bottom=6),
+            on_click=None if message.deleted else functools.partial(self._act_on, message.id),
             on_long_press=(
-                functools.partial(self._confirm_delete, message.id)
-                if mine and not message.deleted
-                else None
+                None if message.deleted else functools.partial(self._act_on, message.id)
             ),
         )
         return ft.Row(
             [ft.Container(bubble, width=None, expand=False)],
             alignment=ft.MainAxisAlignment.END if mine else ft.MainAxisAlignment.START,
+            key=ft.ScrollKey(message.id),  # type: ignore[call-arg]
         )  # fmt: skip
+
+    def _reactions(self, message: Message) -> ft.Control:
+        """One chip per emoji with its count; one's own are filled, and a tap takes them back
+        (or adds one's own)."""
+        return ft.Row(
+            [
+                ft.Container(
+                    ft.Text(reaction_label(r), size=12, font_family_fallback=EMOJI_FONTS),
+                    bgcolor=ft.Colors.SECONDARY_CONTAINER if r.mine else None,
+                    border=ft.Border.all(1, ft.Colors.OUTLINE_VARIANT),
+                    border_radius=10,
+                    padding=ft.Padding(left=6, right=6, top=1, bottom=1),
+                    on_click=functools.partial(self._react, message.id, r.emoji, not r.mine),
+                    tooltip=f"{r.emoji} {'(yours) ' if r.mine else ''}tap to "
+                    + ("take back" if r.mine else "add yours"),
+                )
+                for r in message.reactions
+            ],
+            spacing=4,
+            wrap=True,
+            tight=True,
+        )
+
+    def _preview(self, message: Message) -> ft.Control:
+        """The image's thumbnail, inline; a tap opens (or downloads) the whole image."""
+        assert message.file is not None
+        file_id = message.file.id
+        if file_id not in self._previews:
+            self._previews[file_id] = None
+            loading = asyncio.ensure_future(self._load_preview(file_id))
+            self._loading.add(loading)
+            loading.add_done_callback(self._loading.discard)
+        thumbnail = self._previews[file_id]
+        image: ft.Control = (
+            ft.Image(thumbnail, border_radius=8, semantics_label=f"Picture {message.file.filename}")
+            if thumbnail
+            else ft.Container(width=160, height=120, bgcolor=ft.Colors.SURFACE_CONTAINER)
+        )
+        return ft.Container(
+            image,
+            on_click=functools.partial(self._download, message.id),
+            tooltip=f"Open {message.file.filename}",
+        )
+
+    async def _load_preview(self, file_id: str) -> None:
+        with contextlib.suppress(HyperSendError):
+            self._previews[file_id] = await self._session.client.thumbnail(file_id)
+            self._render()
+
+    async def _show_message(self, message_id: str) -> None:
+        if message_id in self._messages:
+            await self.bubbles.scroll_to(scroll_key=message_id, duration=300)
+
+    # Acting on a message
+
+    async def _act_on(self, message_id: str) -> None:
+        message = self._messages.get(message_id)
+        if message is None or message.deleted or self.page is None:
+            return
+        me = self._session.me.id if self._session.me else ""
+        mine = message.sender_id == me
+        self.page.show_dialog(
+            actions_dialog(
+                self.page,
+                MessageActions(
+                    react=functools.partial(self._react, message.id, add=True),
+                    reply=functools.partial(self._start_reply, message.id),
+                    show_answered=(
+                        functools.partial(self._show_message, message.reply_to.id)
+                        if message.reply_to and message.reply_to.id in self._messages
+                        else None
+                    ),
+                    forward=functools.partial(self._choose_forward, message.id),
+                    edit=(
+                        functools.partial(self._edit, message.id)
+                        if mine and message.kind == "text"
+                        else None
+                    ),
+                    delete=functools.partial(self._confirm_delete, message.id) if mine else None,
+                ),
+            )
+        )
+
+    async def _react(self, message_id: str, emoji: str, add: bool = True) -> None:
+        try:
+            message = await self._session.client.react(message_id, emoji, remove=not add)
+        except HyperSendError as exc:
+            self._tell_user(f"No reaction: {getattr(exc, 'detail', exc)}")
+            return
+        self._messages[message.id] = message
+        self._render()
+
+    async def _start_reply(self, message_id: str) -> None:
+        self._replying = self._messages[message_id]
+        names = {m.id: m.name for m in self._chat.members} if self._chat else {}
+        who = names.get(self._replying.sender_id, "Someone")
+        self.reply_text.value = f"Replying to {who}: {preview(self._replying)}"
+        self.reply_bar.visible = True
+        update_if_shown(self)
+        await self.text.focus()  # type: ignore[no-untyped-call]
+
+    async def _cancel_reply(self) -> None:
+        self._replying = None
+        self.reply_bar.visible = False
+        update_if_shown(self)
+
+    async def _edit(self, message_id: str) -> None:
+        async def save(text: str) -> None:
+            try:
+                edited = await self._session.client.edit_message(message_id, text)
+            except HyperSendError as exc:
+                self._tell_user(f"Not edited: {getattr(exc, 'detail', exc)}")
+                return
+            self._messages[edited.id] = edited
+            self._render()
+
+        assert self.page is not None
+        self.page.show_dialog(edit_dialog(self.page, self._messages[message_id], save))
+
+    async def _choose_forward(self, message_id: str) -> None:
+        async def forward(chat: Chat) -> None:
+            try:
+                await self._session.client.forward_message(message_id, chat.id)
+            except HyperSendError as exc:
+                self._tell_user(f"Not forwarded: {getattr(exc, 'detail', exc)}")
+                return
+            self._tell_user(f"Forwarded to {chat.title}")
+
+        chats = [c for c in await self._session.client.list_chats() if c.id != self.chat_id]
+        assert self.page is not None
+        self.page.show_dialog(forward_dialog(self.page, chats, forward))
 
     # Sending
 
@@ -255,14 +418,19 @@ class ChatRoomScreen(ft.Column):
             return
         self.text.value = ""
         update_if_shown(self)
+        replying = self._replying
         try:
-            message = await self._session.client.send_message(self.chat_id, text)
+            message = await self._session.client.send_message(
+                self.chat_id, text, reply_to=replying.id if replying else None
+            )
         except HyperSendError as exc:
             self._tell_user(f"Not sent: {getattr(exc, 'detail', exc)}")
             self.text.value = text
             update_if_shown(self)
             return
         self._messages[message.id] = message
+        if replying is not None:
+            await self._cancel_reply()
         self._render()
 
     async def _typed(self) -> None:

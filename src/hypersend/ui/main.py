@@ -14,11 +14,17 @@ from hypersend.ui.chat_list import ChatListScreen, NewChatDialog
 from hypersend.ui.chat_room import ChatRoomScreen
 from hypersend.ui.downloads import downloads_folder
 from hypersend.ui.live import LiveConnection
+from hypersend.ui.search import SearchScreen
 from hypersend.ui.session import AppSession
 from hypersend.ui.settings import SettingsScreen
 from hypersend.ui.sign_in import SignInScreen
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
+ASSETS = Path(__file__).parent / "assets"
+EMOJI_FONT = {"Noto Color Emoji": "fonts/NotoColorEmoji.ttf"}
+"""The offline web build has no emoji font (Flutter fetches one from a CDN, which it may not
+reach): the app serves its own (`assets/fonts`, SIL Open Font License) to the texts that may
+hold emoji (`message_actions.EMOJI_FONTS`). Other platforms have the system's."""
 logger = logging.getLogger("hypersend.app")
 
 
@@ -46,6 +52,8 @@ class HyperSendApp:
         page.title = "HyperSend"
         page.theme = ft.Theme(color_scheme_seed=ft.Colors.TEAL)
         page.padding = 0
+        if page.web:
+            page.fonts = EMOJI_FONT
         if await self.session.restore():
             await self.show_chats()
         else:
@@ -80,6 +88,7 @@ class HyperSendApp:
             title=ft.Text("Chats"),
             actions=[
                 ft.Text(me.name if me else "", size=12),
+                ft.IconButton(ft.Icons.SEARCH, tooltip="Search", on_click=self.show_search),
                 ft.IconButton(ft.Icons.SETTINGS, tooltip="Settings", on_click=self.show_settings),
             ],
         )
@@ -104,6 +113,17 @@ class HyperSendApp:
         page.controls = [ft.SafeArea(self.room, expand=True)]
         page.update()
         await self.room.load()
+
+    async def show_search(self) -> None:
+        page = self.page
+        self.room = None
+        page.floating_action_button = None
+        page.appbar = ft.AppBar(
+            leading=ft.IconButton(ft.Icons.ARROW_BACK, tooltip="Back", on_click=self.back),
+            title=ft.Text("Search"),
+        )
+        page.controls = [ft.SafeArea(SearchScreen(self.session, self.open_chat), expand=True)]
+        page.update()
 
     async def show_settings(self) -> None:
         page = self.page

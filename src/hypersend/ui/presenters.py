@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from hypersend.client import Chat, Message
+from hypersend.client import Chat, Found, Message, Reaction
 from hypersend.humanize import human_bytes, human_duration
 
 WEB_PICKER_LIMIT = 100 * 1024 * 1024
@@ -132,3 +132,35 @@ def other_member(chat: Chat, me: str) -> str | None:
     if chat.type != "direct":
         return None
     return next((member.id for member in chat.members if member.id != me), None)
+
+
+QUICK_REACTIONS = ("👍", "❤️", "😂", "😮", "😢", "🙏")
+"""The emoji offered at a tap on a message."""
+
+
+def reaction_label(reaction: Reaction) -> str:
+    return f"{reaction.emoji} {reaction.count}"
+
+
+def marked_pieces(text: str, highlights: tuple[tuple[int, int], ...]) -> list[tuple[str, bool]]:
+    """`text` cut into pieces, each with whether it is a highlighted match."""
+    pieces: list[tuple[str, bool]] = []
+    position = 0
+    for start, end in sorted(highlights):
+        if start < position or end > len(text):
+            continue
+        if start > position:
+            pieces.append((text[position:start], False))
+        pieces.append((text[start:end], True))
+        position = end
+    if position < len(text):
+        pieces.append((text[position:], False))
+    return pieces
+
+
+def found_text(found: Found) -> str:
+    """What a search result shows: the message's text, or its file's name."""
+    message = found.message
+    if message.text is not None:
+        return message.text
+    return message.file.filename if message.file else ""

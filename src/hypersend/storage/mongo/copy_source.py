@@ -6,13 +6,14 @@ from typing import TypeVar
 
 from pymongo import ASCENDING
 
-from hypersend.storage.copying import PAGE_SIZE, TABLES, ChatRecord, ChunkRecord
+from hypersend.storage.copying import PAGE_SIZE, TABLES, ChatRecord, ChunkRecord, ThumbnailRecord
 from hypersend.storage.models import (
     ChatMember,
     FileRecord,
     Invite,
     Message,
     Session,
+    Thumbnail,
     Transfer,
     User,
 )
@@ -65,6 +66,12 @@ class MongoCopySource:
     def file_chunks(self) -> AsyncIterator[list[ChunkRecord]]:
         return self._converted(
             "file_chunks", lambda doc: ChunkRecord(doc["file_id"], doc["idx"], doc["sha256"])
+        )
+
+    def thumbnails(self) -> AsyncIterator[list[ThumbnailRecord]]:
+        return self._converted(
+            "thumbnails",
+            lambda doc: ThumbnailRecord(doc["_id"], Thumbnail(doc["mime"], bytes(doc["data"]))),
         )
 
     async def messages(self) -> AsyncIterator[list[Message]]:

@@ -3,7 +3,7 @@ upserts by id, so a copy run again finishes an interrupted one without duplicati
 
 from pymongo import ReplaceOne
 
-from hypersend.storage.copying import TABLES, ChatRecord, ChunkRecord
+from hypersend.storage.copying import TABLES, ChatRecord, ChunkRecord, ThumbnailRecord
 from hypersend.storage.models import (
     ChatMember,
     FileRecord,
@@ -72,6 +72,17 @@ class MongoCopyTarget:
 
     async def put_file_chunks(self, page: list[ChunkRecord]) -> None:
         await self._put("file_chunks", [chunk_doc(c.file_id, c.index, c.sha256) for c in page])
+
+    async def put_thumbnails(self, page: list[ThumbnailRecord]) -> None:
+        await self._put(
+            "thumbnails",
+            [{"_id": t.file_id, "mime": t.thumbnail.mime, "data": t.thumbnail.data} for t in page],
+        )
+        shown = [t.file_id for t in page if t.thumbnail.mime]
+        if shown:
+            await self._db["files"].update_many(
+                {"_id": {"$in": shown}}, {"$set": {"has_thumbnail": True}}
+            )
 
     async def put_messages(self, page: list[Message]) -> None:
         await self._put("messages", [message_doc(message) for message in page])

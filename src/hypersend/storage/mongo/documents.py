@@ -245,6 +245,7 @@ def file_doc(record: FileRecord) -> Document:
         "tus_metadata": record.tus_metadata,
         "staged_chunk": record.staged_chunk,
         "staged_bytes": record.staged_bytes,
+        "thumbnail_due": record.thumbnail_due,
     }
 
 
@@ -267,6 +268,7 @@ def to_file(doc: Document) -> FileRecord:
         tus_metadata=doc.get("tus_metadata"),
         staged_chunk=doc.get("staged_chunk", 0),
         staged_bytes=doc.get("staged_bytes", 0),
+        thumbnail_due=doc.get("thumbnail_due", False),
     )
 
 

@@ -8,7 +8,7 @@ from pymongo.errors import DuplicateKeyError
 
 from hypersend.clock import utcnow
 from hypersend.content_hash import content_hash
-from hypersend.storage.models import ChunkReceipt, FileRecord
+from hypersend.storage.models import ChunkReceipt, FileRecord, Thumbnail
 from hypersend.storage.mongo.documents import Database, chunk_doc, file_doc, to_file
 
 
@@ -18,6 +18,7 @@ class MongoFiles:
         self._chunks = db["file_chunks"]
         self._members = db["chat_members"]
         self._messages = db["messages"]
+        self._thumbnails = db["thumbnails"]
 
     async def create(self, record: FileRecord) -> None:
         await self._files.insert_one(file_doc(record))
@@ -74,9 +75,32 @@ class MongoFiles:
             {"$set": {"staged_chunk": index, "staged_bytes": length, "expires_at": expires_at}},
         )
 
+    async def put_thumbnail(self, file_id: str, thumbnail: Thumbnail) -> None:
+        # The file's document says whether it has one, so messages read it with their file.
+        if await self._files.find_one({"_id": file_id}, {"_id": 1}) is None:
+            return
+        with contextlib.suppress(DuplicateKeyError):  # made before: the first one stays
+            await self._thumbnails.insert_one(
+                {"_id": file_id, "mime": thumbnail.mime, "data": thumbnail.data}
+            )
+            if thumbnail.mime:
+                await self._files.update_one({"_id": file_id}, {"$set": {"has_thumbnail": True}})
+        await self._files.update_one({"_id": file_id}, {"$set": {"thumbnail_due": False}})
+        if await self._files.find_one({"_id": file_id}, {"_id": 1}) is None:
+            await self._thumbnails.delete_one({"_id": file_id})  # deleted meanwhile
+
+    async def thumbnail(self, file_id: str) -> Thumbnail | None:
+        doc = await self._thumbnails.find_one({"_id": file_id})
+        return Thumbnail(doc["mime"], bytes(doc["data"])) if doc else None
+
+    async def due_thumbnails(self, limit: int) -> list[FileRecord]:
+        cursor = self._files.find({"thumbnail_due": True, "status": "complete"}).limit(limit)
+        return [to_file(doc) async for doc in cursor]
+
     async def delete(self, file_id: str) -> bool:
         deleted = (await self._files.delete_one({"_id": file_id})).deleted_count == 1
         await self._chunks.delete_many({"file_id": file_id})
+        await self._thumbnails.delete_one({"_id": file_id})
         return deleted
 
     async def bytes_used(self, owner_id: str) -> int:

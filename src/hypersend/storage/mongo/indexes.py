@@ -35,6 +35,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("owner_id", ASCENDING), ("status", ASCENDING)]),
         IndexModel([("status", ASCENDING), ("expires_at", ASCENDING)]),
         IndexModel([("status", ASCENDING), ("completed_at", ASCENDING)]),
+        IndexModel("thumbnail_due", partialFilterExpression={"thumbnail_due": True}),
     ],
     "file_chunks": [
         IndexModel([("file_id", ASCENDING), ("idx", ASCENDING)], unique=True),

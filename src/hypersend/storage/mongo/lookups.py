@@ -58,9 +58,16 @@ class Lookups:
         if not file_ids:
             return {}
         cursor = self.db["files"].find(
-            {"_id": {"$in": file_ids}}, {"filename": 1, "size": 1, "mime": 1}
+            {"_id": {"$in": file_ids}},
+            {"filename": 1, "size": 1, "mime": 1, "has_thumbnail": 1},
         )
         return {
-            doc["_id"]: FileRef(doc["_id"], doc["filename"], doc["size"], doc["mime"])
+            doc["_id"]: FileRef(
+                doc["_id"],
+                doc["filename"],
+                doc["size"],
+                doc["mime"],
+                has_thumbnail=doc.get("has_thumbnail", False),
+            )
             async for doc in cursor
         }

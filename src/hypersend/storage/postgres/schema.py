@@ -163,6 +163,18 @@ MIGRATIONS: list[str | Callable[[SqlConnection], None]] = [
     """,
     # 8: the words of the messages stored before
     fill_search_text,
+    # 9: image previews (`mime` empty: tried, none), and the images still due one
+    """
+    CREATE TABLE thumbnails (
+        file_id TEXT PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
+        mime TEXT NOT NULL,
+        data BYTEA NOT NULL
+    );
+    ALTER TABLE files ADD COLUMN thumbnail_due INTEGER NOT NULL DEFAULT 0;
+    UPDATE files SET thumbnail_due = 1 WHERE status = 'complete'
+        AND mime IN ('image/jpeg', 'image/png', 'image/webp', 'image/gif');
+    CREATE INDEX files_thumbnail_due ON files(id) WHERE thumbnail_due = 1;
+    """,
 ]
 
 # Any constant both sides agree on: the key of the advisory lock migrations run under.

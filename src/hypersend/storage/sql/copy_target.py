@@ -5,7 +5,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from hypersend.storage.copying import TABLES, ChatRecord, ChunkRecord
+from hypersend.storage.copying import TABLES, ChatRecord, ChunkRecord, ThumbnailRecord
 from hypersend.storage.models import (
     ChatMember,
     FileRecord,
@@ -82,6 +82,15 @@ class SqlCopyTarget:
         await self._put(
             "file_chunks",
             [{"file_id": c.file_id, "idx": c.index, "sha256": c.sha256} for c in page],
+        )
+
+    async def put_thumbnails(self, page: list[ThumbnailRecord]) -> None:
+        await self._put(
+            "thumbnails",
+            [
+                {"file_id": t.file_id, "mime": t.thumbnail.mime, "data": t.thumbnail.data}
+                for t in page
+            ],
         )
 
     async def put_messages(self, page: list[Message]) -> None:

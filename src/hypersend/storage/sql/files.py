@@ -4,7 +4,7 @@ from datetime import datetime
 
 from hypersend.clock import utcnow
 from hypersend.content_hash import content_hash
-from hypersend.storage.models import ChunkReceipt, FileRecord
+from hypersend.storage.models import ChunkReceipt, FileRecord, Thumbnail
 from hypersend.storage.sql.columns import from_db_time, to_db_time
 from hypersend.storage.sql.database import Row, SqlConnection, SqlDatabase
 
@@ -32,6 +32,7 @@ def file_from_row(row: Row) -> FileRecord:
         tus_metadata=row["tus_metadata"],
         staged_chunk=row["staged_chunk"],
         staged_bytes=row["staged_bytes"],
+        thumbnail_due=bool(row["thumbnail_due"]),
     )
 
 
@@ -43,8 +44,8 @@ class SqlFiles:
         await self._db.write(
             lambda c: c.execute(
                 "INSERT INTO files (id, owner_id, chat_id, filename, size, mime, chunk_size,"
-                " total_chunks, status, created_at, expires_at, store_upload_id, tus_metadata)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " total_chunks, status, created_at, expires_at, store_upload_id, tus_metadata,"
+                " thumbnail_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.id,
                     record.owner_id,
@@ -59,6 +60,7 @@ class SqlFiles:
                     to_db_time(record.expires_at) if record.expires_at else None,
                     record.store_upload_id,
                     record.tus_metadata,
+                    int(record.thumbnail_due),
                 ),
             )
         )
@@ -145,6 +147,36 @@ class SqlFiles:
                 (index, length, to_db_time(expires_at), file_id),
             )
         )
+
+    async def put_thumbnail(self, file_id: str, thumbnail: Thumbnail) -> None:
+        def put(c: SqlConnection) -> None:
+            c.execute(
+                "INSERT INTO thumbnails (file_id, mime, data)"
+                " SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM files WHERE id = ?)"
+                " ON CONFLICT (file_id) DO NOTHING",
+                (file_id, thumbnail.mime, thumbnail.data, file_id),
+            )
+            c.execute("UPDATE files SET thumbnail_due = 0 WHERE id = ?", (file_id,))
+
+        await self._db.write(put)
+
+    async def thumbnail(self, file_id: str) -> Thumbnail | None:
+        row = await self._db.read(
+            lambda c: c.execute(
+                "SELECT mime, data FROM thumbnails WHERE file_id = ?", (file_id,)
+            ).fetchone()
+        )
+        return Thumbnail(row[0], bytes(row[1])) if row else None
+
+    async def due_thumbnails(self, limit: int) -> list[FileRecord]:
+        rows = await self._db.read(
+            lambda c: c.execute(
+                "SELECT * FROM files WHERE thumbnail_due = 1 AND status = 'complete'"
+                " ORDER BY id LIMIT ?",
+                (limit,),
+            ).fetchall()
+        )
+        return [file_from_row(row) for row in rows]
 
     async def delete(self, file_id: str) -> bool:
         cursor = await self._db.write(

@@ -24,13 +24,14 @@ _MESSAGE_COLUMNS = (
     "m.id, m.chat_id, m.seq, m.sender_id, m.kind, m.text, m.file_id, m.client_id,"
     " m.created_at, m.deleted, m.edited_at, m.reply_to_id, m.reactions,"
     " f.filename AS file_name, f.size AS file_size, f.mime AS file_mime,"
+    " t.mime AS file_thumbnail,"
     " r.sender_id AS quote_sender_id, r.text AS quote_text, r.deleted AS quote_deleted,"
     " rf.filename AS quote_file_name"
 )
 
 
 _WITH_FILE_AND_QUOTE = (
-    "LEFT JOIN files f ON f.id = m.file_id"
+    "LEFT JOIN files f ON f.id = m.file_id LEFT JOIN thumbnails t ON t.file_id = m.file_id"
     " LEFT JOIN messages r ON r.id = m.reply_to_id LEFT JOIN files rf ON rf.id = r.file_id"
 )
 
@@ -40,7 +41,13 @@ MESSAGES_SELECT = f"SELECT {_MESSAGE_COLUMNS} FROM messages m {_WITH_FILE_AND_QU
 def message_from_row(row: Row) -> Message:
     file = None
     if row["file_id"] is not None and row["file_name"] is not None:
-        file = FileRef(row["file_id"], row["file_name"], row["file_size"], row["file_mime"])
+        file = FileRef(
+            row["file_id"],
+            row["file_name"],
+            row["file_size"],
+            row["file_mime"],
+            has_thumbnail=bool(row["file_thumbnail"]),
+        )
     return Message(
         id=row["id"],
         chat_id=row["chat_id"],

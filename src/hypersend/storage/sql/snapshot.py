@@ -11,13 +11,14 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, TypeVar
 
-from hypersend.storage.copying import PAGE_SIZE, TABLES, ChatRecord, ChunkRecord
+from hypersend.storage.copying import PAGE_SIZE, TABLES, ChatRecord, ChunkRecord, ThumbnailRecord
 from hypersend.storage.models import (
     ChatMember,
     FileRecord,
     Invite,
     Message,
     Session,
+    Thumbnail,
     Transfer,
     User,
 )
@@ -88,6 +89,12 @@ class SqlSnapshot:
         return self._pages(
             "SELECT file_id, idx, sha256 FROM file_chunks ORDER BY file_id, idx",
             lambda row: ChunkRecord(row["file_id"], row["idx"], bytes(row["sha256"])),
+        )
+
+    def thumbnails(self) -> AsyncIterator[list[ThumbnailRecord]]:
+        return self._pages(
+            "SELECT file_id, mime, data FROM thumbnails ORDER BY file_id",
+            lambda row: ThumbnailRecord(row["file_id"], Thumbnail(row["mime"], bytes(row["data"]))),
         )
 
     def transfers(self) -> AsyncIterator[list[Transfer]]:
