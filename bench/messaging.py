@@ -3,6 +3,7 @@ direct chats, delivery rate and send-to-receipt latency, server CPU and memory.
 
     .venv/bin/python bench/messaging.py [--users 200] [--group-size 10] [--rate 300]
                                         [--seconds 20] [--workers N] [--redis] [--stores]
+                                        [--changes 0.5]
 
 Without `--workers`/`--redis` it measures, in one run and at the same offered load, one
 process alone (the baseline), one process with a Redis event bus, and two workers sharing
@@ -10,7 +11,11 @@ Redis, and prints each against the baseline; with them, that one configuration. 
 compares stores instead: SQLite (the baseline), PostgreSQL, and two workers on PostgreSQL
 sharing Redis. Redis is Debian's redis-server and PostgreSQL Debian's server, each started
 privately on a free port (PostgreSQL with fsync on and `synchronous_commit=off`, which is
-what SQLite's WAL with `synchronous=NORMAL` promises too).
+what SQLite's WAL with `synchronous=NORMAL` promises too). `--changes X` compares one process
+sending only messages (the baseline) with one that, at the same rate of new messages, also
+edits and reacts to them: X changes per new message, alternately an edit of the sender's
+latest message in that chat and a reaction to it (added, then taken back), each delivered to
+every other member as `message.updated`.
 
 Every user holds one `/ws` connection. Each tick sends one message through `POST /messages/`
 (round robin over the group chats, with `--direct-share` of them in direct chats); every
@@ -30,9 +35,10 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from common import ServerProcess, peak_rss_mib, server_cpu_seconds
 from tests.support.accounts import signed_in
@@ -50,6 +56,7 @@ MAX_IN_FLIGHT = 64
 class Tally:
     sent_at: dict[str, float] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
+    updates: int = 0  # message.updated events received (edits and reactions)
     expected: int = 0
     sending_done: bool = False
     all_delivered: asyncio.Event = field(default_factory=asyncio.Event)
@@ -61,6 +68,8 @@ class Tally:
 
 async def listen(stream: EventStream, user_id: str, tally: Tally) -> None:
     async for event in stream:
+        if event.get("type") == "message.updated":
+            tally.updates += 1
         if event.get("type") != "message.created":
             continue
         message = event["message"]
@@ -105,27 +114,50 @@ def mixed(
         yield next(direct_turns) if due_directs else next(group_turns)
 
 
-async def send_at_rate(routes: Iterator[Route], rate: float, tally: Tally) -> int:
+async def send_at_rate(
+    routes: Iterator[Route], rate: float, tally: Tally, changes: float = 0.0
+) -> tuple[int, int]:
+    """Send at `rate`, with `changes` edits or reactions per send; return (sent, changed)."""
     in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
     tasks: set[asyncio.Task[None]] = set()
+    latest: dict[str, str] = {}  # chat id -> the id of the last message sent into it
+    changed = 0
 
     async def send(client: HyperSendClient, chat_id: str, client_id: str) -> None:
         async with in_flight:
             tally.sent_at[client_id] = time.perf_counter()
-            await client.send_message(chat_id, "benchmark message", client_id=client_id)
+            message = await client.send_message(chat_id, "benchmark message", client_id=client_id)
+            latest[chat_id] = message.id
+
+    async def change(client: HyperSendClient, message_id: str, number: int) -> None:
+        async with in_flight:
+            kind = number % 3  # an edit, a reaction, the reaction taken back
+            if kind == 0:
+                await client.edit_message(message_id, f"benchmark message, edited {number}")
+            else:
+                await client.react(message_id, "👍", remove=kind == 2)
+
+    def start(work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
     started = time.perf_counter()
     sent = 0
     for number, (client, chat_id, recipients) in enumerate(routes):
         due = started + number / rate
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        task = asyncio.create_task(send(client, chat_id, f"bench-{number}"))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        previous = latest.get(chat_id)
+        start(send(client, chat_id, f"bench-{number}"))
         tally.expected += recipients
         sent += 1
+        due_changes = int((number + 1) * changes) - int(number * changes)
+        for _ in range(due_changes if previous else 0):
+            assert previous is not None
+            start(change(client, previous, changed))
+            changed += 1
     await asyncio.gather(*tasks)
-    return sent
+    return sent, changed
 
 
 @dataclass(frozen=True)
@@ -133,11 +165,14 @@ class Setup:
     workers: int
     redis: bool
     store: str = "sqlite"  # or "postgresql"
+    changes: float = 0.0  # edits and reactions per new message
 
     def __str__(self) -> str:
         processes = f"{self.workers} worker" + ("s" if self.workers > 1 else "")
         processes += " + Redis" if self.redis else ", no Redis"
-        return processes if self.store == "sqlite" else f"{processes}, PostgreSQL"
+        if self.store != "sqlite":
+            processes += ", PostgreSQL"
+        return processes + (f", {self.changes:g} changes/msg" if self.changes else "")
 
 
 @dataclass(frozen=True)
@@ -151,6 +186,8 @@ class Result:
     cpu_percent: float
     client_cpu_percent: float
     rss_mib: float
+    changed: int
+    updates_per_second: float
 
 
 async def measure(args: argparse.Namespace, setup: Setup, scratch: Path) -> Result:
@@ -173,7 +210,7 @@ async def measure(args: argparse.Namespace, setup: Setup, scratch: Path) -> Resu
         print(f"[{setup}] sending {args.rate:.0f} messages/s for {args.seconds:.0f} s ...")
         cpu_before, wall_before = server_cpu_seconds(server), time.perf_counter()
         client_cpu_before = time.process_time()
-        sent = await send_at_rate(routes, args.rate, tally)
+        sent, changed = await send_at_rate(routes, args.rate, tally, setup.changes)
         tally.sending_done = True
         tally.check_complete()
         with contextlib.suppress(TimeoutError):
@@ -204,6 +241,8 @@ async def measure(args: argparse.Namespace, setup: Setup, scratch: Path) -> Resu
         cpu_percent=cpu / wall * 100,
         client_cpu_percent=client_cpu / wall * 100,
         rss_mib=rss,
+        changed=changed,
+        updates_per_second=tally.updates / wall,
     )
 
 
@@ -223,10 +262,17 @@ async def main() -> None:
         action="store_true",
         help="compare stores instead: SQLite, PostgreSQL, and 2 workers on PostgreSQL + Redis",
     )
+    parser.add_argument(
+        "--changes",
+        type=float,
+        help="compare sends alone with sends plus this many edits/reactions per message",
+    )
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: /tmp)")
     args = parser.parse_args()
 
-    if args.stores:
+    if args.changes:
+        setups = [Setup(1, redis=False), Setup(1, redis=False, changes=args.changes)]
+    elif args.stores:
         setups = [
             Setup(1, redis=False),
             Setup(1, redis=False, store="postgresql"),
@@ -248,13 +294,15 @@ async def main() -> None:
     print(
         f"{'setup':<34} {'delivered':>17} {'per s':>7} {'ratio':>6} {'p50 ms':>7} "
         f"{'p99 ms':>7} {'CPU %':>6} {'RSS MiB':>8} {'clients CPU %':>13}"
+        f" {'changes':>7} {'updates/s':>9}"
     )
     for setup, result in zip(setups, results, strict=True):
         print(
             f"{setup!s:<34} {result.delivered:>8}/{result.expected:<8} {result.per_second:>7.0f}"
             f" {result.per_second / baseline.per_second:>5.2f}x {result.p50_ms:>7.1f}"
             f" {result.p99_ms:>7.1f} {result.cpu_percent:>6.0f} {result.rss_mib:>8.0f}"
-            f" {result.client_cpu_percent:>13.0f}"
+            f" {result.client_cpu_percent:>13.0f} {result.changed:>7} "
+            f"{result.updates_per_second:>9.0f}"
         )
     print("targets: >= 2000 delivered/s at p99 < 50 ms; Redis costs one process <= 10 %")
 

@@ -33,6 +33,10 @@ def test_chat_send_and_fetch_end_to_end(server: ServerProcess, tmp_path: Path) -
     assert refused.returncode == 1
     assert "Only the sender may edit a message" in refused.stderr
     assert "(1 unread)" in ok(ben, "chats")
+    assert ok(ben, "pin", chat_id).strip() == f"{chat_id}  [pinned] Ann"
+    assert ok(ben, "mute", chat_id).strip() == f"{chat_id}  [pinned] [muted] Ann"
+    assert "[pinned] [muted] Ann (1 unread)" in ok(ben, "chats")
+    assert ok(ben, "pin", chat_id, "--off").strip() == f"{chat_id}  [muted] Ann"
 
     source = random_file(tmp_path / "report.pdf", 3 * TEST_CHUNK_SIZE + 5)
     sent = ok(ann, "send", str(source), "--chat", chat_id, "--quiet")

@@ -373,3 +373,31 @@ async def test_search_pages_newest_first(storage: Storage) -> None:
         ben.id, ["entry"], chat_id=None, before=said[3].id, limit=3
     )
     assert stranger is None  # paging from a message one cannot see
+
+
+async def test_each_member_pins_and_mutes_for_themselves(storage: Storage) -> None:
+    ann, ben = await users(storage, "Ann", "Ben")
+    chat = make_chat(ann, title="pins")
+    await storage.chats.create(chat, [ann.id, ben.id])
+    when = utcnow()
+    await storage.chats.set_pinned(chat.id, ann.id, when)
+    await storage.chats.set_muted(chat.id, ann.id, True)
+    ann_member = await storage.chats.member(chat.id, ann.id)
+    ben_member = await storage.chats.member(chat.id, ben.id)
+    assert ann_member is not None
+    assert ben_member is not None
+    assert ann_member.pinned_at is not None
+    assert abs((ann_member.pinned_at - when).total_seconds()) < 0.001
+    assert ann_member.muted
+    assert (ben_member.pinned_at, ben_member.muted) == (None, False)
+    assert await storage.chats.pinned_count(ann.id) == 1
+    assert await storage.chats.pinned_count(ben.id) == 0
+    (summary,) = await storage.chats.list_for_user(ann.id)
+    assert summary.pinned_at(ann.id) == ann_member.pinned_at
+    assert summary.pinned_at(ben.id) is None
+    await storage.chats.set_pinned(chat.id, ann.id, None)
+    await storage.chats.set_muted(chat.id, ann.id, False)
+    assert await storage.chats.pinned_count(ann.id) == 0
+    unpinned = await storage.chats.member(chat.id, ann.id)
+    assert unpinned is not None
+    assert (unpinned.pinned_at, unpinned.muted) == (None, False)

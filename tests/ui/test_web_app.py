@@ -355,6 +355,17 @@ async def test_react_reply_edit_search_and_see_a_picture(
         await page.get_by_text("lunch at noon today?").click()
         await expect(page.get_by_role("textbox", name="Message")).to_be_visible()
         await expect(page.get_by_role("img", name="Picture menu.png")).to_be_visible()
+
+        # Pin and mute the chat (each is Ann's own); the list shows it.
+        await icon_button(page, "Pin chat").click()
+        await expect(icon_button(page, "Unpin chat")).to_be_visible()
+        await icon_button(page, "Mute chat").click()
+        await expect(icon_button(page, "Unmute chat")).to_be_visible()
+        (listed,) = await ann.list_chats()
+        assert (listed.pinned, listed.muted) == (True, True)
+        await icon_button(page, "Back").click()
+        await expect(page.get_by_text(re.compile("Bob Features"))).to_be_visible()
+        assert not (await bob.get_chat(chat.id)).pinned
     finally:
         await ann.close()
         await bob.close()

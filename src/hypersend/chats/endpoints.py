@@ -26,7 +26,7 @@ async def create_chat(
 
 @router.get("/")
 async def list_chats(user: CurrentUser, services: ServicesDep) -> list[ChatOut]:
-    """The caller's chats, most recent activity first."""
+    """The caller's chats: the pinned ones first, then the most recent activity first."""
     return await services.chats.list_for(user)
 
 
@@ -34,6 +34,28 @@ async def list_chats(user: CurrentUser, services: ServicesDep) -> list[ChatOut]:
 async def get_chat(chat_id: str, user: CurrentUser, services: ServicesDep) -> ChatOut:
     await services.chats.require_member(chat_id, user.id)
     return await services.chats.view(chat_id, user.id)
+
+
+@router.put("/{chat_id}/pin")
+async def pin_chat(chat_id: str, user: CurrentUser, services: ServicesDep) -> ChatOut:
+    """Pin the chat to the top of one's own list (at most 5 pinned; again: no change)."""
+    return await services.chats.pin(user, chat_id, pinned=True)
+
+
+@router.delete("/{chat_id}/pin")
+async def unpin_chat(chat_id: str, user: CurrentUser, services: ServicesDep) -> ChatOut:
+    return await services.chats.pin(user, chat_id, pinned=False)
+
+
+@router.put("/{chat_id}/mute")
+async def mute_chat(chat_id: str, user: CurrentUser, services: ServicesDep) -> ChatOut:
+    """Mute the chat for oneself: its unread count is shown without highlight."""
+    return await services.chats.mute(user, chat_id, muted=True)
+
+
+@router.delete("/{chat_id}/mute")
+async def unmute_chat(chat_id: str, user: CurrentUser, services: ServicesDep) -> ChatOut:
+    return await services.chats.mute(user, chat_id, muted=False)
 
 
 @router.post("/{chat_id}/members")

@@ -23,10 +23,13 @@ class ChatOut(BaseModel):
     last_message: MessageOut | None
     unread_count: int
     updated_at: datetime
+    pinned: bool = Field(description="The caller pinned it to the top of their list")
+    muted: bool = Field(description="The caller muted it: its unread count is not highlighted")
 
     @classmethod
     def of(cls, summary: ChatSummary, viewer_id: str) -> Self:
         chat = summary.chat
+        viewer = summary.member(viewer_id)
         title = chat.title
         if chat.type == "direct":
             others = [m.name for m in summary.members if m.user_id != viewer_id]
@@ -44,6 +47,8 @@ class ChatOut(BaseModel):
             else None,
             unread_count=summary.unread_count,
             updated_at=chat.updated_at,
+            pinned=viewer is not None and viewer.pinned_at is not None,
+            muted=viewer is not None and viewer.muted,
         )
 
 

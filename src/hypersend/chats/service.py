@@ -3,12 +3,15 @@
 from hypersend.chats.membership import MembershipCache
 from hypersend.chats.schemas import ChatOut
 from hypersend.clock import utcnow
-from hypersend.errors import Forbidden, NotFound, Unprocessable
+from hypersend.errors import Conflict, Forbidden, NotFound, Unprocessable
 from hypersend.ids import new_id
 from hypersend.realtime.bus import EventBus
 from hypersend.storage import Storage
 from hypersend.storage.errors import DuplicateError
 from hypersend.storage.models import Chat, User
+
+MAX_PINNED = 5
+"""Chats one person may pin."""
 
 
 class ChatService:
@@ -32,7 +35,45 @@ class ChatService:
         return ChatOut.of(summary, viewer_id)
 
     async def list_for(self, user: User) -> list[ChatOut]:
-        return [ChatOut.of(s, user.id) for s in await self._storage.chats.list_for_user(user.id)]
+        """The user's chats: the pinned ones first (latest pinned on top), then the rest by
+        their latest activity."""
+        summaries = await self._storage.chats.list_for_user(user.id)
+        pinned = sorted(
+            (s for s in summaries if s.pinned_at(user.id)),
+            key=lambda s: s.pinned_at(user.id) or s.chat.updated_at,
+            reverse=True,
+        )
+        rest = [s for s in summaries if not s.pinned_at(user.id)]
+        return [ChatOut.of(s, user.id) for s in [*pinned, *rest]]
+
+    async def pin(self, user: User, chat_id: str, *, pinned: bool) -> ChatOut:
+        """Pin the chat to the top of the user's own list (at most `MAX_PINNED`), or unpin it;
+        again changes nothing. The user's other devices get `chat.updated`."""
+        await self.require_member(chat_id, user.id)
+        member = await self._storage.chats.member(chat_id, user.id)
+        if pinned and member is not None and member.pinned_at is None:
+            if await self._storage.chats.pinned_count(user.id) >= MAX_PINNED:
+                raise Conflict(
+                    f"At most {MAX_PINNED} chats can be pinned: unpin one first",
+                    code="too_many_pinned",
+                )
+            await self._storage.chats.set_pinned(chat_id, user.id, utcnow())
+        elif not pinned:
+            await self._storage.chats.set_pinned(chat_id, user.id, None)
+        return await self._tell_own_devices(chat_id, user)
+
+    async def mute(self, user: User, chat_id: str, *, muted: bool) -> ChatOut:
+        """Mute the chat for the user (its unread count shows without highlight), or not."""
+        await self.require_member(chat_id, user.id)
+        await self._storage.chats.set_muted(chat_id, user.id, muted)
+        return await self._tell_own_devices(chat_id, user)
+
+    async def _tell_own_devices(self, chat_id: str, user: User) -> ChatOut:
+        chat = await self.view(chat_id, user.id)
+        await self._bus.publish(
+            [user.id], {"type": "chat.updated", "chat": chat.model_dump(mode="json")}
+        )
+        return chat
 
     async def open_direct(self, user: User, member_ids: list[str]) -> tuple[ChatOut, bool]:
         """The one direct chat between the caller and another user; True if it is new."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from hypersend.cli.lookup import user_id_for
 from hypersend.cli.profile import signed_in_client
-from hypersend.client import Message
+from hypersend.client import Chat, Message
 
 
 def register(commands: Any) -> None:
@@ -21,6 +21,12 @@ def register(commands: Any) -> None:
     group.add_argument("title")
     group.add_argument("emails", nargs="+", metavar="EMAIL")
     group.set_defaults(handler=_group)
+
+    for name, what in (("pin", "pin a chat to the top of your list"), ("mute", "mute a chat")):
+        toggle = commands.add_parser(name, help=what)
+        toggle.add_argument("chat_id")
+        toggle.add_argument("--off", action="store_true", help=f"un{name} it")
+        toggle.set_defaults(handler=_pin if name == "pin" else _mute)
 
     history = commands.add_parser("history", help="show a chat's latest messages")
     history.add_argument("chat_id")
@@ -59,8 +65,26 @@ async def _chats(args: argparse.Namespace) -> int:
         for chat in await client.list_chats():
             preview = _preview(chat.last_message) if chat.last_message else ""
             unread = f" ({chat.unread_count} unread)" if chat.unread_count else ""
-            print(f"{chat.id}  {chat.title}{unread}  {preview}")
+            print(f"{chat.id}  {_marks(chat)}{chat.title}{unread}  {preview}")
     return 0
+
+
+async def _pin(args: argparse.Namespace) -> int:
+    async with signed_in_client(args) as client:
+        chat = await client.pin_chat(args.chat_id, pinned=not args.off)
+    print(f"{chat.id}  {_marks(chat)}{chat.title}")
+    return 0
+
+
+async def _mute(args: argparse.Namespace) -> int:
+    async with signed_in_client(args) as client:
+        chat = await client.mute_chat(args.chat_id, muted=not args.off)
+    print(f"{chat.id}  {_marks(chat)}{chat.title}")
+    return 0
+
+
+def _marks(chat: Chat) -> str:
+    return ("[pinned] " if chat.pinned else "") + ("[muted] " if chat.muted else "")
 
 
 async def _direct(args: argparse.Namespace) -> int:

@@ -186,6 +186,16 @@ class HyperSendClient:
     async def get_chat(self, chat_id: str) -> Chat:
         return Chat.from_json(await self.api.json("GET", f"/chats/{chat_id}"))
 
+    async def pin_chat(self, chat_id: str, *, pinned: bool = True) -> Chat:
+        """Pin a chat to the top of one's list (or unpin it)."""
+        method = "PUT" if pinned else "DELETE"
+        return Chat.from_json(await self.api.json(method, f"/chats/{chat_id}/pin"))
+
+    async def mute_chat(self, chat_id: str, *, muted: bool = True) -> Chat:
+        """Mute a chat for oneself (or unmute it)."""
+        method = "PUT" if muted else "DELETE"
+        return Chat.from_json(await self.api.json(method, f"/chats/{chat_id}/mute"))
+
     async def add_member(self, chat_id: str, user_id: str) -> Chat:
         data = await self.api.json("POST", f"/chats/{chat_id}/members", json={"user_id": user_id})
         return Chat.from_json(data)

@@ -138,6 +138,8 @@ class Chat:
     last_message: Message | None
     unread_count: int
     updated_at: datetime
+    pinned: bool = False
+    muted: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -152,6 +154,8 @@ class Chat:
             last_message=Message.from_json(last) if last else None,
             unread_count=int(data["unread_count"]),
             updated_at=parse_time(data["updated_at"]),
+            pinned=bool(data.get("pinned", False)),
+            muted=bool(data.get("muted", False)),
         )
 
 

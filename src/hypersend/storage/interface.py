@@ -103,6 +103,14 @@ class ChatRepository(Protocol):
 
     async def member(self, chat_id: str, user_id: str) -> ChatMember | None: ...
 
+    async def set_pinned(self, chat_id: str, user_id: str, pinned_at: datetime | None) -> None:
+        """Pin the chat to the top of this member's list (since `pinned_at`), or unpin it."""
+
+    async def set_muted(self, chat_id: str, user_id: str, muted: bool) -> None: ...
+
+    async def pinned_count(self, user_id: str) -> int:
+        """How many chats the user has pinned."""
+
     async def share_a_chat(self, user_id: str, other_id: str) -> bool:
         """Whether the two users are members of at least one chat together."""
 

@@ -61,6 +61,8 @@ class ChatMember:
     joined_at: datetime
     last_read_message_id: str | None = None
     last_read_seq: int = 0  # the `seq` of that message (0: nothing read)
+    pinned_at: datetime | None = None  # this member pinned the chat to the top of their list
+    muted: bool = False  # this member's unread count is shown without highlight
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,14 @@ class ChatSummary:
     members: list[ChatMember]
     last_message: Message | None
     unread_count: int
+
+    def member(self, user_id: str) -> ChatMember | None:
+        return next((m for m in self.members if m.user_id == user_id), None)
+
+    def pinned_at(self, user_id: str) -> datetime | None:
+        """When `user_id` pinned this chat (None: not pinned)."""
+        member = self.member(user_id)
+        return member.pinned_at if member else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,7 @@
-"""The chat list: newest activity first, with avatars, previews, times and unread badges;
-and starting a direct chat or a group."""
+"""The chat list: pinned chats first, then newest activity, with avatars, previews, times and
+unread badges (muted ones without highlight); and starting a direct chat or a group. (A chat
+is pinned and muted from its own screen: a tappable part inside a list tile would take the
+tile's text into its label on the web.)"""
 
 from collections.abc import Awaitable, Callable
 
@@ -18,12 +20,21 @@ def chat_tile(row: ChatRow, on_open: OpenChat) -> ft.ListTile:
     async def open_it() -> None:
         await on_open(row.chat_id)
 
-    trailing: list[ft.Control] = [ft.Text(row.time, size=12)]
+    marks: list[ft.Control] = [ft.Text(row.time, size=12)]
+    if row.muted:
+        marks.append(ft.Icon(ft.Icons.NOTIFICATIONS_OFF, size=14, semantics_label="muted"))
+    if row.pinned:
+        marks.append(ft.Icon(ft.Icons.PUSH_PIN, size=14, semantics_label="pinned"))
+    trailing: list[ft.Control] = [ft.Row(marks, spacing=2, tight=True)]
     if row.unread:
         trailing.append(
             ft.Container(
-                ft.Text(str(row.unread), size=11, color=ft.Colors.ON_PRIMARY),
-                bgcolor=ft.Colors.PRIMARY,
+                ft.Text(
+                    str(row.unread),
+                    size=11,
+                    color=ft.Colors.ON_SURFACE if row.muted else ft.Colors.ON_PRIMARY,
+                ),
+                bgcolor=ft.Colors.OUTLINE_VARIANT if row.muted else ft.Colors.PRIMARY,
                 border_radius=10,
                 padding=ft.Padding(left=7, right=7, top=1, bottom=1),
             )

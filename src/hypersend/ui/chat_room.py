@@ -69,6 +69,11 @@ class ChatRoomScreen(ft.Column):
         self._previews: dict[str, bytes | None] = {}  # file id -> thumbnail (None: loading)
         self._loading: set[asyncio.Future[None]] = set()
         self.title = ft.Text("", size=18, weight=ft.FontWeight.W_600)
+        self.pin_button = ft.IconButton(ft.Icons.PUSH_PIN_OUTLINED, on_click=self._toggle_pin)
+        self.mute_button = ft.IconButton(
+            ft.Icons.NOTIFICATIONS_OUTLINED, on_click=self._toggle_mute
+        )
+        self._show_pin_and_mute()
         self.typing = ft.Text("", size=12, italic=True)
         self.older = ft.TextButton(
             "Load earlier messages", on_click=self._load_older, visible=False
@@ -122,8 +127,7 @@ class ChatRoomScreen(ft.Column):
         client = self._session.client
         self._chat = await client.get_chat(self.chat_id)
         self.title.value = self._chat.title
-        with contextlib.suppress(RuntimeError):  # not shown yet: it shows the value then
-            self.title.update()  # the app bar's control, not a child of this screen
+        self._show_pin_and_mute()
         page = await client.messages(self.chat_id, limit=PAGE_SIZE)
         self._messages = {m.id: m for m in page.messages}
         self._oldest = page.messages[0].id if page.messages else None
@@ -132,6 +136,38 @@ class ChatRoomScreen(ft.Column):
         await self._mark_read()
         with contextlib.suppress(HyperSendError):
             await self.p2p.load(self._chat)
+
+    def _show_pin_and_mute(self) -> None:
+        """The app bar's title and buttons as the chat is (controls of the app bar, not of
+        this screen: shown with it, or updated here once it is)."""
+        pinned = bool(self._chat and self._chat.pinned)
+        muted = bool(self._chat and self._chat.muted)
+        self.pin_button.icon = ft.Icons.PUSH_PIN if pinned else ft.Icons.PUSH_PIN_OUTLINED
+        self.pin_button.tooltip = "Unpin chat" if pinned else "Pin chat"
+        self.mute_button.icon = (
+            ft.Icons.NOTIFICATIONS_OFF if muted else ft.Icons.NOTIFICATIONS_OUTLINED
+        )
+        self.mute_button.tooltip = "Unmute chat" if muted else "Mute chat"
+        for control in (self.title, self.pin_button, self.mute_button):
+            with contextlib.suppress(RuntimeError):  # not shown yet: it shows the values then
+                control.update()
+
+    async def _toggle_pin(self) -> None:
+        if self._chat is not None:
+            try:
+                self._chat = await self._session.client.pin_chat(
+                    self.chat_id, pinned=not self._chat.pinned
+                )
+            except HyperSendError as exc:
+                self._tell_user(str(getattr(exc, "detail", exc)))
+            self._show_pin_and_mute()
+
+    async def _toggle_mute(self) -> None:
+        if self._chat is not None:
+            self._chat = await self._session.client.mute_chat(
+                self.chat_id, muted=not self._chat.muted
+            )
+            self._show_pin_and_mute()
 
     async def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")

@@ -109,6 +109,7 @@ class HyperSendApp:
         page.appbar = ft.AppBar(
             leading=ft.IconButton(ft.Icons.ARROW_BACK, tooltip="Back", on_click=self.back),
             title=self.room.title,
+            actions=[self.room.pin_button, self.room.mute_button],
         )
         page.controls = [ft.SafeArea(self.room, expand=True)]
         page.update()

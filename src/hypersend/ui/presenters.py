@@ -70,6 +70,8 @@ class ChatRow:
     preview_is_file: bool  # drawn with an icon, not an emoji: offline web has no emoji font
     time: str
     unread: int
+    pinned: bool
+    muted: bool  # its unread count is shown, without highlight
 
 
 def chat_row(chat: Chat, now: datetime) -> ChatRow:
@@ -82,6 +84,8 @@ def chat_row(chat: Chat, now: datetime) -> ChatRow:
         preview_is_file=last is not None and not last.deleted and last.file is not None,
         time=short_time(last.created_at if last else chat.updated_at, now),
         unread=chat.unread_count,
+        pinned=chat.pinned,
+        muted=chat.muted,
     )
 
 

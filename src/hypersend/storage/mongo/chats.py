@@ -1,5 +1,7 @@
 """Chats and their members in MongoDB."""
 
+from datetime import datetime
+
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
@@ -78,6 +80,21 @@ class MongoChats:
     async def summary(self, chat_id: str, user_id: str) -> ChatSummary | None:
         found = await self._summaries(user_id, chat_id)
         return found[0] if found else None
+
+    async def set_pinned(self, chat_id: str, user_id: str, pinned_at: datetime | None) -> None:
+        await self._members.update_one(
+            {"chat_id": chat_id, "user_id": user_id}, {"$set": {"pinned_at": pinned_at}}
+        )
+
+    async def set_muted(self, chat_id: str, user_id: str, muted: bool) -> None:
+        await self._members.update_one(
+            {"chat_id": chat_id, "user_id": user_id}, {"$set": {"muted": muted}}
+        )
+
+    async def pinned_count(self, user_id: str) -> int:
+        return await self._members.count_documents(
+            {"user_id": user_id, "pinned_at": {"$type": "date"}}
+        )
 
     async def advance_read_pointer(self, chat_id: str, user_id: str, message_id: str) -> str:
         message = await self._messages.find_one({"_id": message_id, "chat_id": chat_id})

@@ -61,7 +61,13 @@ class MongoCopyTarget:
             "chat_members",
             [
                 member_doc(
-                    m.chat_id, m.user_id, m.joined_at, m.last_read_message_id, m.last_read_seq
+                    m.chat_id,
+                    m.user_id,
+                    m.joined_at,
+                    m.last_read_message_id,
+                    m.last_read_seq,
+                    m.pinned_at,
+                    m.muted,
                 )
                 for m in page
             ],

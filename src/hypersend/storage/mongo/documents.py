@@ -134,6 +134,8 @@ def member_doc(
     joined_at: datetime,
     last_read_message_id: str | None = None,
     last_read_seq: int = 0,
+    pinned_at: datetime | None = None,
+    muted: bool = False,
 ) -> Document:
     return {
         "_id": f"{chat_id}/{user_id}",
@@ -142,6 +144,8 @@ def member_doc(
         "joined_at": joined_at,
         "last_read_message_id": last_read_message_id,
         "last_read_seq": last_read_seq,
+        "pinned_at": pinned_at,
+        "muted": muted,
     }
 
 
@@ -153,6 +157,8 @@ def to_member(doc: Document, name: str) -> ChatMember:
         joined_at=doc["joined_at"],
         last_read_message_id=doc.get("last_read_message_id"),
         last_read_seq=doc.get("last_read_seq", 0),
+        pinned_at=doc.get("pinned_at"),
+        muted=doc.get("muted", False),
     )
 
 

@@ -1,6 +1,7 @@
 """Chats and their members in SQL (SQLite and PostgreSQL alike)."""
 
 from collections import defaultdict
+from datetime import datetime
 
 from hypersend.clock import utcnow
 from hypersend.storage.errors import DuplicateError
@@ -15,7 +16,7 @@ from hypersend.storage.sql.messages import MESSAGES_SELECT, message_from_row
 
 MEMBERS_SELECT = (
     "SELECT cm.chat_id, cm.user_id, cm.joined_at, cm.last_read_message_id, cm.last_read_seq,"
-    " u.name"
+    " cm.pinned_at, cm.muted, u.name"
     " FROM chat_members cm JOIN users u ON u.id = cm.user_id"
 )
 
@@ -40,6 +41,8 @@ def member_from_row(row: Row) -> ChatMember:
         joined_at=from_db_time(row["joined_at"]),
         last_read_message_id=row["last_read_message_id"],
         last_read_seq=row["last_read_seq"],
+        pinned_at=from_db_time(row["pinned_at"]) if row["pinned_at"] else None,
+        muted=bool(row["muted"]),
     )
 
 
@@ -188,6 +191,31 @@ class SqlChats:
     async def summary(self, chat_id: str, user_id: str) -> ChatSummary | None:
         found = await self._db.read(lambda c: _summaries(c, user_id, chat_id), snapshot=True)
         return found[0] if found else None
+
+    async def set_pinned(self, chat_id: str, user_id: str, pinned_at: datetime | None) -> None:
+        await self._db.write(
+            lambda c: c.execute(
+                "UPDATE chat_members SET pinned_at = ? WHERE chat_id = ? AND user_id = ?",
+                (to_db_time(pinned_at) if pinned_at else None, chat_id, user_id),
+            )
+        )
+
+    async def set_muted(self, chat_id: str, user_id: str, muted: bool) -> None:
+        await self._db.write(
+            lambda c: c.execute(
+                "UPDATE chat_members SET muted = ? WHERE chat_id = ? AND user_id = ?",
+                (int(muted), chat_id, user_id),
+            )
+        )
+
+    async def pinned_count(self, user_id: str) -> int:
+        row = await self._db.read(
+            lambda c: c.execute(
+                "SELECT count(*) FROM chat_members WHERE user_id = ? AND pinned_at IS NOT NULL",
+                (user_id,),
+            ).fetchone()
+        )
+        return int(row[0])
 
     async def advance_read_pointer(self, chat_id: str, user_id: str, message_id: str) -> str:
         def advance(c: SqlConnection) -> str:

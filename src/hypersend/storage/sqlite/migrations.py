@@ -209,6 +209,11 @@ MIGRATIONS: list[str | Callable[[SqlConnection], None]] = [
         AND mime IN ('image/jpeg', 'image/png', 'image/webp', 'image/gif');
     CREATE INDEX files_thumbnail_due ON files(id) WHERE thumbnail_due = 1;
     """,
+    # 16: each member's own pin and mute of a chat
+    """
+    ALTER TABLE chat_members ADD COLUMN pinned_at TEXT;
+    ALTER TABLE chat_members ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 
