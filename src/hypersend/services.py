@@ -33,12 +33,14 @@ from hypersend.ids import new_id
 from hypersend.messages.service import MessageService
 from hypersend.realtime.bus import EventBus, LocalState
 from hypersend.realtime.hub import ConnectionHub
+from hypersend.realtime.presence import LocalPresence, RedisPresence
 from hypersend.realtime.redis_bus import RedisEventBus
 from hypersend.storage import Storage
 from hypersend.transfers.link import LinkClient, LinkServer, LinkSigner
 from hypersend.transfers.relay import RelayRegistry
 from hypersend.transfers.relaying import Relaying
 from hypersend.transfers.service import TransferService
+from hypersend.users.presence import PresenceService
 from hypersend.users.service import UserService
 
 EXPIRY_CHECK_SECONDS = 5.0
@@ -61,6 +63,7 @@ class Services:
     transfers: TransferService
     relaying: Relaying
     users: UserService
+    presence: PresenceService
     redis: Redis | None = None
     link_server: LinkServer | None = None
 
@@ -160,6 +163,13 @@ def build_services(settings: Settings, storage: Storage, redis: Redis | None = N
             transfers, relays, coordination, LinkClient(LinkSigner(settings.signing_key))
         ),
         users=UserService(storage, settings.user_directory),
+        presence=PresenceService(
+            storage,
+            bus,
+            LocalPresence()
+            if redis is None
+            else RedisPresence(redis, node_id, coordination.live_nodes),
+        ),
         redis=redis,
     )
 

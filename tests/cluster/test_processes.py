@@ -217,3 +217,38 @@ async def test_losing_redis_closes_sockets_and_nothing_is_lost(
 async def _healthy(*servers: ServerProcess) -> bool:
     answers = [await health(server) for server in servers]
     return all(answer.status_code == 200 for answer in answers)
+
+
+async def test_presence_is_one_answer_across_processes(cluster: Cluster) -> None:
+    """Online while a connection is open on any process, told once when the first opens and
+    once when the last closes, whichever processes they are on; a killed process's
+    connections stop counting once it is known dead."""
+    a, b, c = cluster.start(3, env={"LEASE_SECONDS": "2"})
+    async with (
+        await signed_in(a.url, "Alice") as alice,
+        await signed_in(c.url, "Bob") as bob,
+    ):
+        alice_id = (await alice.me()).id
+        await bob.open_direct_chat(alice_id)
+        async with await bob.connect_events() as bob_events:
+            on_a = await alice.connect_events()
+            on_b = await on(b, alice).connect_events()
+            came = await next_of(bob_events, "presence", 5)
+            assert (came["user_id"], came["online"]) == (alice_id, True)
+            await on_a.close()
+            with pytest.raises(TimeoutError):  # her connection on B is still open
+                await next_of(bob_events, "presence", 1)
+            assert (await on(a, bob).presence(alice_id)).online
+            await on_b.close()
+            went = await next_of(bob_events, "presence", 5)
+            assert (went["online"], went["last_seen"] is not None) == (False, True)
+            for process in (a, b, c):
+                assert not (await on(process, bob).presence(alice_id)).online
+
+            await on(b, alice).connect_events()  # then B dies with it open
+            assert (await next_of(bob_events, "presence", 5))["online"] is True
+            b.kill()
+            await asyncio.sleep(3)  # its lease runs out
+            assert not (await bob.presence(alice_id)).online
+            async with await alice.connect_events():  # back: told as coming online
+                assert (await next_of(bob_events, "presence", 5))["online"] is True

@@ -7,7 +7,7 @@ from pathlib import Path
 import flet as ft
 
 from hypersend.client import Chat, Message
-from hypersend.client.models import Attachment, Found, Member, Reaction, Reply
+from hypersend.client.models import Attachment, Found, Member, Presence, Reaction, Reply
 from hypersend.ui.downloads import downloads_folder
 from hypersend.ui.presenters import (
     WEB_PICKER_LIMIT,
@@ -17,6 +17,7 @@ from hypersend.ui.presenters import (
     found_text,
     initials,
     marked_pieces,
+    presence_label,
     preview,
     quote_label,
     reaction_label,
@@ -112,3 +113,12 @@ def test_reactions_and_search_matches_are_drawn_from_their_parts() -> None:
         "03", "chat", "ann", "file", None, Attachment("f", "Report.pdf", 9, "x"), NOW, False
     )
     assert found_text(Found(with_file, ((0, 6),))) == "Report.pdf"
+
+
+def test_presence_says_online_or_when_last_seen() -> None:
+    assert presence_label(Presence("u", True, None), NOW) == "online"
+    assert presence_label(Presence("u", False, None), NOW) == ""  # hidden, or never seen
+    earlier = NOW - timedelta(minutes=5)
+    assert presence_label(Presence("u", False, earlier), NOW) == (
+        f"last seen {earlier.astimezone().strftime('%H:%M')}"
+    )

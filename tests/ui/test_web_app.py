@@ -313,7 +313,10 @@ async def test_react_reply_edit_search_and_see_a_picture(
         await type_into(page, "Email", email)
         await type_into(page, "Password", PASSWORD)
         await page.get_by_role("button", name="Sign in").click()
-        await page.get_by_text("Bob Features").click()
+        async with await bob.connect_events():
+            await page.get_by_text("Bob Features").click()
+            await expect(page.get_by_text("online", exact=True)).to_be_visible()
+        await expect(page.get_by_text(re.compile(r"^last seen \d\d:\d\d$"))).to_be_visible()
         await expect(page.get_by_role("img", name="Picture menu.png")).to_be_visible()
 
         await bubble_of(page, "lunch at noon today?").click()  # a tap offers what to do
@@ -364,8 +367,23 @@ async def test_react_reply_edit_search_and_see_a_picture(
         (listed,) = await ann.list_chats()
         assert (listed.pinned, listed.muted) == (True, True)
         await icon_button(page, "Back").click()
+        await icon_button(page, "Settings").click()
+        await page.get_by_role("switch", name="Show when I'm online").click()
+        await _until_hidden(bob, (await ann.me()).id)
+        await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        await icon_button(page, "Back").click()
         await expect(page.get_by_text(re.compile("Bob Features"))).to_be_visible()
         assert not (await bob.get_chat(chat.id)).pinned
     finally:
         await ann.close()
         await bob.close()
+
+
+async def _until_hidden(viewer: HyperSendClient, user_id: str) -> None:
+    """Until the server shows `user_id`'s presence hidden to `viewer`."""
+    for _ in range(TIMEOUT_MS // 200):
+        shown = await viewer.presence(user_id)
+        if not shown.online and shown.last_seen is None:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("the presence was never hidden")

@@ -32,6 +32,7 @@ from hypersend.client.models import (
     Found,
     Message,
     MessagePage,
+    Presence,
     Reaction,
     SearchPage,
     Tokens,
@@ -66,6 +67,7 @@ __all__ = [
     "MessagePage",
     "NotFoundError",
     "PermissionDenied",
+    "Presence",
     "RateLimited",
     "Reaction",
     "SearchPage",
@@ -164,6 +166,14 @@ class HyperSendClient:
 
     async def me(self) -> UserInfo:
         return UserInfo.from_json(await self.api.json("GET", "/users/me"))
+
+    async def presence(self, user_id: str) -> Presence:
+        """Whether someone one shares a chat with is online, or when they were last seen."""
+        return Presence.from_json(await self.api.json("GET", f"/users/{user_id}/presence"))
+
+    async def hide_presence(self, hidden: bool = True) -> None:
+        """Hide (or show again) when one is online and was last seen."""
+        await self.api.json("PATCH", "/users/me", json={"presence_hidden": hidden})
 
     async def search_users(self, query: str) -> list[UserInfo]:
         data = await self.api.json("GET", "/users/search", params={"q": query})

@@ -29,12 +29,27 @@ class Tokens:
 
 
 @dataclass(frozen=True, slots=True)
+class Presence:
+    """Whether someone is online, or when they were last seen (None: hidden or never)."""
+
+    user_id: str
+    online: bool
+    last_seen: datetime | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        seen = data.get("last_seen")
+        return cls(data["user_id"], bool(data["online"]), parse_time(seen) if seen else None)
+
+
+@dataclass(frozen=True, slots=True)
 class UserInfo:
     id: str
     email: str
     name: str
     created_at: datetime | None = None
     is_admin: bool = False
+    presence_hidden: bool = False  # known for oneself only
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -45,6 +60,7 @@ class UserInfo:
             name=data["name"],
             created_at=parse_time(created) if created else None,
             is_admin=bool(data.get("is_admin", False)),
+            presence_hidden=bool(data.get("presence_hidden", False)),
         )
 
 

@@ -33,6 +33,7 @@ async def events(websocket: WebSocket) -> None:
         await websocket.close(CLOSE_TOO_MANY, "Too many open event sockets for this account")
         return
     subscriber = services.hub.subscribe(principal.user.id, principal.session.id)
+    connection_id = await services.presence.connected(principal.user)
     tasks = {
         asyncio.create_task(_send_events(websocket, subscriber, services)),
         asyncio.create_task(_receive_commands(websocket, subscriber, services)),
@@ -46,6 +47,7 @@ async def events(websocket: WebSocket) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await services.presence.disconnected(principal.user, connection_id)
     if subscriber.closed.is_set():
         with contextlib.suppress(Exception):
             await asyncio.wait_for(

@@ -52,7 +52,10 @@ class UserRepository(Protocol):
     async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
 
     async def update(self, user: User) -> None:
-        """Save an existing user's name, role, status, quota and password hash."""
+        """Save an existing user's name, role, status, quota, password hash and whether they
+        hide their presence (not when they were last seen: `set_last_seen`)."""
+
+    async def set_last_seen(self, user_id: str, moment: datetime) -> None: ...
 
     async def list_page(self, *, after: str | None, limit: int) -> list[User]:
         """Every user, by id, starting after `after` (for administration)."""
@@ -110,6 +113,9 @@ class ChatRepository(Protocol):
 
     async def pinned_count(self, user_id: str) -> int:
         """How many chats the user has pinned."""
+
+    async def contacts(self, user_id: str) -> list[str]:
+        """Everyone who shares at least one chat with the user (not the user)."""
 
     async def share_a_chat(self, user_id: str, other_id: str) -> bool:
         """Whether the two users are members of at least one chat together."""

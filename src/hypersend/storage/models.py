@@ -14,6 +14,8 @@ class User:
     is_admin: bool = False
     disabled: bool = False
     quota_bytes: int | None = None
+    presence_hidden: bool = False  # others see neither when they are online nor last seen
+    last_seen_at: datetime | None = None  # when their last live connection closed
 
 
 @dataclass(frozen=True, slots=True)

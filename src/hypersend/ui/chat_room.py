@@ -13,7 +13,7 @@ from typing import Any
 
 import flet as ft
 
-from hypersend.client import Chat, HyperSendError, Message
+from hypersend.client import Chat, HyperSendError, Message, Presence
 from hypersend.clock import utcnow
 from hypersend.humanize import human_bytes
 from hypersend.ui.message_actions import (
@@ -29,6 +29,8 @@ from hypersend.ui.presenters import (
     bubble_time,
     day_label,
     file_label,
+    other_member,
+    presence_label,
     preview,
     quote_label,
     reaction_label,
@@ -75,6 +77,7 @@ class ChatRoomScreen(ft.Column):
         )
         self._show_pin_and_mute()
         self.typing = ft.Text("", size=12, italic=True)
+        self.presence = ft.Text("", size=12)
         self.older = ft.TextButton(
             "Load earlier messages", on_click=self._load_older, visible=False
         )
@@ -102,6 +105,7 @@ class ChatRoomScreen(ft.Column):
         )
         super().__init__(
             [
+                self.presence,
                 self.typing,
                 self.older,
                 self.bubbles,
@@ -128,6 +132,9 @@ class ChatRoomScreen(ft.Column):
         self._chat = await client.get_chat(self.chat_id)
         self.title.value = self._chat.title
         self._show_pin_and_mute()
+        if (other := self._other_member()) is not None:
+            with contextlib.suppress(HyperSendError):
+                self._show_presence(await client.presence(other))
         page = await client.messages(self.chat_id, limit=PAGE_SIZE)
         self._messages = {m.id: m for m in page.messages}
         self._oldest = page.messages[0].id if page.messages else None
@@ -136,6 +143,16 @@ class ChatRoomScreen(ft.Column):
         await self._mark_read()
         with contextlib.suppress(HyperSendError):
             await self.p2p.load(self._chat)
+
+    def _other_member(self) -> str | None:
+        """In a direct chat, the other person (whose presence the screen shows)."""
+        if self._chat is None:
+            return None
+        me = self._session.me.id if self._session.me else ""
+        return other_member(self._chat, me)
+
+    def _show_presence(self, presence: Presence) -> None:
+        self.presence.value = presence_label(presence, utcnow())
 
     def _show_pin_and_mute(self) -> None:
         """The app bar's title and buttons as the chat is (controls of the app bar, not of
@@ -182,6 +199,9 @@ class ChatRoomScreen(ft.Column):
         elif kind == "message.read" and event.get("chat_id") == self.chat_id:
             self._chat = await self._session.client.get_chat(self.chat_id)
             self._render()
+        elif kind == "presence" and event.get("user_id") == self._other_member():
+            self._show_presence(Presence.from_json(event))
+            update_if_shown(self)
         elif kind == "typing" and event.get("chat_id") == self.chat_id:
             members = self._chat.members if self._chat else []
             name = next((m.name for m in members if m.id == event.get("user_id")), "Someone")

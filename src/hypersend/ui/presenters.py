@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from hypersend.client import Chat, Found, Message, Reaction
+from hypersend.client import Chat, Found, Message, Presence, Reaction
 from hypersend.humanize import human_bytes, human_duration
 
 WEB_PICKER_LIMIT = 100 * 1024 * 1024
@@ -168,3 +168,12 @@ def found_text(found: Found) -> str:
     if message.text is not None:
         return message.text
     return message.file.filename if message.file else ""
+
+
+def presence_label(presence: Presence, now: datetime) -> str:
+    """'online', 'last seen 14:05' (today), 'last seen Mon' or '… 03.11.26'; '' when hidden."""
+    if presence.online:
+        return "online"
+    if presence.last_seen is None:
+        return ""
+    return f"last seen {short_time(presence.last_seen, now)}"

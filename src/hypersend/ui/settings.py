@@ -1,4 +1,5 @@
-"""Settings: who is signed in, on which server, where downloads go; signing out."""
+"""Settings: who is signed in, on which server, whether others see one's presence, where
+downloads go; signing out."""
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -32,6 +33,22 @@ class SettingsScreen(ft.Column):
                 subtitle=ft.Text(session.server),
             ),
         ]
+
+        async def presence_changed(event: ft.Event[ft.Switch]) -> None:
+            await session.client.hide_presence(not event.control.value)
+
+        rows.append(
+            ft.ListTile(
+                leading=ft.Icon(ft.Icons.VISIBILITY),
+                title=ft.Text("Show when I'm online"),
+                subtitle=ft.Text("Off: nobody sees when you are online or were last seen"),
+                trailing=ft.Switch(
+                    value=not (me and me.presence_hidden),
+                    on_change=presence_changed,
+                    tooltip="Show when I'm online",
+                ),
+            )
+        )
         if downloads is not None:  # the browser keeps its own downloads
             rows.append(
                 ft.ListTile(

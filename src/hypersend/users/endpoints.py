@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query
 from hypersend.auth.dependencies import CurrentUser
 from hypersend.json_body import JsonRoute
 from hypersend.services import ServicesDep
-from hypersend.users.schemas import Me, UserSummary
+from hypersend.users.schemas import ChangeMe, Me, PresenceOut, UserSummary
 
 router = APIRouter(prefix="/users", tags=["users"], route_class=JsonRoute)
 
@@ -13,6 +13,19 @@ router = APIRouter(prefix="/users", tags=["users"], route_class=JsonRoute)
 @router.get("/me")
 async def me(user: CurrentUser) -> Me:
     return Me.of(user)
+
+
+@router.patch("/me")
+async def change_me(body: ChangeMe, user: CurrentUser, services: ServicesDep) -> Me:
+    """One's own settings: `presence_hidden` hides when one is online and was last seen."""
+    return Me.of(await services.presence.hide(user, body.presence_hidden))
+
+
+@router.get("/{user_id}/presence")
+async def presence(user_id: str, user: CurrentUser, services: ServicesDep) -> PresenceOut:
+    """Whether someone one shares a chat with is online, or when they were last seen (404
+    for anyone else). Changes arrive on `/ws` as `presence` events."""
+    return await services.presence.of(user, user_id)
 
 
 @router.get("/search")

@@ -53,6 +53,11 @@ class MongoChats:
         found = await self._read.members({"chat_id": chat_id, "user_id": user_id})
         return found[0] if found else None
 
+    async def contacts(self, user_id: str) -> list[str]:
+        chats = await self._members.distinct("chat_id", {"user_id": user_id})
+        together = {"chat_id": {"$in": chats}, "user_id": {"$ne": user_id}}
+        return list(await self._members.distinct("user_id", together))
+
     async def share_a_chat(self, user_id: str, other_id: str) -> bool:
         chats = await self._members.distinct("chat_id", {"user_id": user_id})
         together = {"user_id": other_id, "chat_id": {"$in": chats}}

@@ -36,6 +36,8 @@ def user_doc(user: User) -> Document:
         "is_admin": user.is_admin,
         "disabled": user.disabled,
         "quota_bytes": user.quota_bytes,
+        "presence_hidden": user.presence_hidden,
+        "last_seen_at": user.last_seen_at,
     }
 
 
@@ -49,6 +51,8 @@ def to_user(doc: Document) -> User:
         is_admin=doc["is_admin"],
         disabled=doc["disabled"],
         quota_bytes=doc["quota_bytes"],
+        presence_hidden=doc.get("presence_hidden", False),
+        last_seen_at=doc.get("last_seen_at"),
     )
 
 

@@ -1,6 +1,7 @@
 """Users in MongoDB."""
 
 import re
+from datetime import datetime
 
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
@@ -85,9 +86,12 @@ class MongoUsers:
 
     async def update(self, user: User) -> None:
         changes = user_doc(user)
-        for fixed in ("_id", "email", "created_at"):
+        for fixed in ("_id", "email", "created_at", "last_seen_at"):
             del changes[fixed]
         await self._users.update_one({"_id": user.id}, {"$set": changes})
+
+    async def set_last_seen(self, user_id: str, moment: datetime) -> None:
+        await self._users.update_one({"_id": user_id}, {"$set": {"last_seen_at": moment}})
 
     async def list_page(self, *, after: str | None, limit: int) -> list[User]:
         cursor = self._users.find({"_id": {"$gt": after or ""}}).sort("_id", ASCENDING).limit(limit)

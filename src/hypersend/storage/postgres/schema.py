@@ -180,6 +180,11 @@ MIGRATIONS: list[str | Callable[[SqlConnection], None]] = [
     ALTER TABLE chat_members ADD COLUMN pinned_at TEXT;
     ALTER TABLE chat_members ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
     """,
+    # 11: presence: when each user was last seen, and whether they hide it
+    """
+    ALTER TABLE users ADD COLUMN presence_hidden INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN last_seen_at TEXT;
+    """,
 ]
 
 # Any constant both sides agree on: the key of the advisory lock migrations run under.

@@ -145,6 +145,17 @@ class SqlChats:
         )
         return member_from_row(row) if row else None
 
+    async def contacts(self, user_id: str) -> list[str]:
+        rows = await self._db.read(
+            lambda c: c.execute(
+                "SELECT DISTINCT theirs.user_id FROM chat_members AS mine JOIN chat_members AS"
+                " theirs ON theirs.chat_id = mine.chat_id AND theirs.user_id != mine.user_id"
+                " WHERE mine.user_id = ?",
+                (user_id,),
+            ).fetchall()
+        )
+        return [row[0] for row in rows]
+
     async def share_a_chat(self, user_id: str, other_id: str) -> bool:
         row = await self._db.read(
             lambda c: c.execute(

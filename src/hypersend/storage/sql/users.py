@@ -1,5 +1,7 @@
 """Users in SQL (SQLite and PostgreSQL alike)."""
 
+from datetime import datetime
+
 from hypersend.storage.errors import DuplicateError
 from hypersend.storage.models import User
 from hypersend.storage.sql.columns import from_db_time, to_db_time
@@ -16,6 +18,8 @@ def user_from_row(row: Row) -> User:
         is_admin=bool(row["is_admin"]),
         disabled=bool(row["disabled"]),
         quota_bytes=row["quota_bytes"],
+        presence_hidden=bool(row["presence_hidden"]),
+        last_seen_at=from_db_time(row["last_seen_at"]) if row["last_seen_at"] else None,
     )
 
 
@@ -119,15 +123,23 @@ class SqlUsers:
         await self._db.write(
             lambda c: c.execute(
                 "UPDATE users SET name = ?, password_hash = ?, is_admin = ?, disabled = ?,"
-                " quota_bytes = ? WHERE id = ?",
+                " quota_bytes = ?, presence_hidden = ? WHERE id = ?",
                 (
                     user.name,
                     user.password_hash,
                     int(user.is_admin),
                     int(user.disabled),
                     user.quota_bytes,
+                    int(user.presence_hidden),
                     user.id,
                 ),
+            )
+        )
+
+    async def set_last_seen(self, user_id: str, moment: datetime) -> None:
+        await self._db.write(
+            lambda c: c.execute(
+                "UPDATE users SET last_seen_at = ? WHERE id = ?", (to_db_time(moment), user_id)
             )
         )
 
