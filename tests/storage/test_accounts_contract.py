@@ -122,3 +122,17 @@ async def test_users_are_listed_page_by_page_in_id_order(storage: Storage) -> No
     first = await storage.users.list_page(after=None, limit=3)
     rest = await storage.users.list_page(after=first[-1].id, limit=3)
     assert [u.id for u in first + rest] == ids
+
+
+async def test_presence_settings_and_last_seen_are_kept(storage: Storage) -> None:
+    ann = make_user("Ann")
+    await storage.users.create(ann)
+    assert (await storage.users.get(ann.id)) == ann
+    when = utcnow()
+    await storage.users.set_last_seen(ann.id, when)
+    await storage.users.update(replace(ann, presence_hidden=True))  # keeps the last seen
+    stored = await storage.users.get(ann.id)
+    assert stored is not None
+    assert stored.presence_hidden
+    assert stored.last_seen_at is not None
+    assert abs((stored.last_seen_at - when).total_seconds()) < 0.001

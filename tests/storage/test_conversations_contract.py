@@ -401,3 +401,13 @@ async def test_each_member_pins_and_mutes_for_themselves(storage: Storage) -> No
     unpinned = await storage.chats.member(chat.id, ann.id)
     assert unpinned is not None
     assert (unpinned.pinned_at, unpinned.muted) == (None, False)
+
+
+async def test_contacts_are_everyone_sharing_a_chat(storage: Storage) -> None:
+    ann, ben, cid, dee = await users(storage, "Ann", "Ben", "Cid", "Dee")
+    await storage.chats.create(make_chat(ann, title="one"), [ann.id, ben.id])
+    await storage.chats.create(make_chat(ann, title="two"), [ann.id, ben.id, cid.id])
+    await storage.chats.create(make_chat(dee, title="alone"), [dee.id])
+    assert sorted(await storage.chats.contacts(ann.id)) == sorted([ben.id, cid.id])
+    assert sorted(await storage.chats.contacts(cid.id)) == sorted([ann.id, ben.id])
+    assert await storage.chats.contacts(dee.id) == []

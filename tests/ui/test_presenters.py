@@ -21,6 +21,7 @@ from hypersend.ui.presenters import (
     preview,
     quote_label,
     reaction_label,
+    reaction_who,
     read_by_others,
     web_pick_refusal,
 )
@@ -98,6 +99,10 @@ def test_downloads_go_to_the_downloads_folder_of_each_platform() -> None:
 
 def test_reactions_and_search_matches_are_drawn_from_their_parts() -> None:
     assert reaction_label(Reaction("👍", 2, True, ("a", "b"))) == "👍 2"
+    names = {"a": "Ann", "b": "Ben", "c": "Cid", "d": "Dee"}
+    assert reaction_who(Reaction("👍", 2, True, ("a", "b")), names) == "Ann, Ben"
+    many = Reaction("👍", 5, False, ("a", "b", "c", "d", "x"))
+    assert reaction_who(many, names) == "Ann, Ben, Cid and 2 more"
     text = "The quarterly Report is ready"
     assert marked_pieces(text, ((14, 20), (4, 13))) == [
         ("The ", False),

@@ -34,6 +34,7 @@ from hypersend.ui.presenters import (
     preview,
     quote_label,
     reaction_label,
+    reaction_who,
     read_by_others,
     web_pick_refusal,
 )
@@ -336,8 +337,9 @@ class ChatRoomScreen(ft.Column):
         )  # fmt: skip
 
     def _reactions(self, message: Message) -> ft.Control:
-        """One chip per emoji with its count; one's own are filled, and a tap takes them back
-        (or adds one's own)."""
+        """One chip per emoji with its count and, on hover, who; one's own are filled, and a
+        tap takes them back (or adds one's own)."""
+        names = {m.id: m.name for m in self._chat.members} if self._chat else {}
         return ft.Row(
             [
                 ft.Container(
@@ -347,8 +349,7 @@ class ChatRoomScreen(ft.Column):
                     border_radius=10,
                     padding=ft.Padding(left=6, right=6, top=1, bottom=1),
                     on_click=functools.partial(self._react, message.id, r.emoji, not r.mine),
-                    tooltip=f"{r.emoji} {'(yours) ' if r.mine else ''}tap to "
-                    + ("take back" if r.mine else "add yours"),
+                    tooltip=reaction_who(r, names),
                 )
                 for r in message.reactions
             ],

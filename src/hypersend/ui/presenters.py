@@ -146,6 +146,13 @@ def reaction_label(reaction: Reaction) -> str:
     return f"{reaction.emoji} {reaction.count}"
 
 
+def reaction_who(reaction: Reaction, names: dict[str, str]) -> str:
+    """Who reacted so, by name ('Ann, Ben and 3 more')."""
+    shown = [names.get(user_id, "Someone") for user_id in reaction.user_ids[:3]]
+    more = len(reaction.user_ids) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
+
+
 def marked_pieces(text: str, highlights: tuple[tuple[int, int], ...]) -> list[tuple[str, bool]]:
     """`text` cut into pieces, each with whether it is a highlighted match."""
     pieces: list[tuple[str, bool]] = []
