@@ -175,6 +175,15 @@ async def test_a_new_user_chats_live_and_signs_out(
         await bob.close()
 
 
+async def with_password(server: ServerProcess, stem: str, name: str) -> tuple[str, HyperSendClient]:
+    """A new account whose email the test types into the app; its client, signed in."""
+    email = unique_email(stem)
+    client = HyperSendClient(server.url)
+    await client.register(email, PASSWORD, name)
+    await client.login(email, PASSWORD)
+    return email, client
+
+
 def bubble_text(page: Page, text: str) -> Locator:
     """A message bubble's text: Flet's semantics give it with its time ("hi 12:34")."""
     return page.get_by_text(re.compile(rf"(^|\s){re.escape(text)}\s\d\d:\d\d"))
@@ -184,10 +193,7 @@ def bubble_text(page: Page, text: str) -> Locator:
 async def reading_a_long_chat(page: Page, server: ServerProcess, words: str) -> AsyncIterator[None]:
     """Signed in, in the browser, to a direct chat of 70 messages "<words> 1" to "<words> 70"
     (more than one page of 50), its latest message shown."""
-    email = unique_email(words)
-    ann = HyperSendClient(server.url)
-    await ann.register(email, PASSWORD, f"Ann {words}")
-    await ann.login(email, PASSWORD)
+    email, ann = await with_password(server, words, f"Ann {words}")
     bob = await signed_in(server.url, f"Bob {words}")
     chat = await bob.open_direct_chat((await ann.me()).id)
     for number in range(1, 71):
@@ -260,10 +266,7 @@ async def _wait_for(
 async def test_enter_signs_in_to_the_chat_list_and_a_chat_shows_its_title(
     page: Page, server: ServerProcess
 ) -> None:
-    email = unique_email("enter")
-    ann = HyperSendClient(server.url)
-    await ann.register(email, PASSWORD, "Ann Enter")
-    await ann.login(email, PASSWORD)
+    email, ann = await with_password(server, "enter", "Ann Enter")
     bob = await signed_in(server.url, "Bob Keyboard")
     try:
         chat = await bob.open_direct_chat((await ann.me()).id)
@@ -301,10 +304,7 @@ def picture(path: Path) -> Path:
 async def test_react_reply_edit_search_and_see_a_picture(
     page: Page, server: ServerProcess, tmp_path: Path
 ) -> None:
-    email = unique_email("feat")
-    ann = HyperSendClient(server.url)
-    await ann.register(email, PASSWORD, "Ann Features")
-    await ann.login(email, PASSWORD)
+    email, ann = await with_password(server, "feat", "Ann Features")
     bob = await signed_in(server.url, "Bob Features")
     try:
         chat = await bob.open_direct_chat((await ann.me()).id)

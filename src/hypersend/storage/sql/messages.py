@@ -99,6 +99,14 @@ def _sent_before(c: SqlConnection, message: Message) -> Message | None:
     return message_from_row(row) if row else None
 
 
+def _page_of(rows: list[Row] | None, limit: int) -> MessagePage | None:
+    """The first `limit` of `rows` (one more was asked for, to know whether there are more);
+    None when there were no rows to ask for (the message to page from is not there)."""
+    if rows is None:
+        return None
+    return MessagePage([message_from_row(row) for row in rows[:limit]], has_more=len(rows) > limit)
+
+
 class SqlMessages:
     def __init__(self, db: SqlDatabase) -> None:
         self._db = db
@@ -160,12 +168,10 @@ class SqlMessages:
                 (chat_id, seq, limit + 1),
             ).fetchall()
 
-        rows = await self._db.read(load)
-        if rows is None:
-            return None
-        page = [message_from_row(row) for row in rows[:limit]]
-        page.reverse()
-        return MessagePage(page, has_more=len(rows) > limit)
+        page = _page_of(await self._db.read(load), limit)
+        if page is not None:
+            page.messages.reverse()  # read newest first, shown oldest first
+        return page
 
     async def page_after(self, chat_id: str, after: str, limit: int) -> MessagePage | None:
         def load(c: SqlConnection) -> list[Row] | None:
@@ -177,12 +183,7 @@ class SqlMessages:
                 (chat_id, seq, limit + 1),
             ).fetchall()
 
-        rows = await self._db.read(load)
-        if rows is None:
-            return None
-        return MessagePage(
-            [message_from_row(row) for row in rows[:limit]], has_more=len(rows) > limit
-        )
+        return _page_of(await self._db.read(load), limit)
 
     async def search(
         self,
@@ -220,12 +221,7 @@ class SqlMessages:
                 (user_id, *values, limit + 1),
             ).fetchall()
 
-        rows = await self._db.read(load)
-        if rows is None:
-            return None
-        return MessagePage(
-            [message_from_row(row) for row in rows[:limit]], has_more=len(rows) > limit
-        )
+        return _page_of(await self._db.read(load), limit)
 
     async def edit_text(self, message_id: str, text: str, edited_at: datetime) -> bool:
         cursor = await self._db.write(
