@@ -7,7 +7,8 @@
 - An answer given before the body was read (a 413 on the declared size, a 422 on a bad chunk
   index) would reach the client as a connection reset if the server closed with the body's
   rest still arriving. So after the answer, a body of at most `drain_limit` bytes is read to its
-  end and dropped; a larger one is cut as before.
+  end and dropped; a larger one is cut as before. A body of undeclared length (chunked, such
+  as a PATCH answered 411) is read the same way while it stays within `drain_limit`.
 
 Once the body is complete, receiving (which then only waits for the client to disconnect) is
 not timed.
@@ -53,7 +54,7 @@ class RequestBodyGuard:
 
         await self.app(scope, timed_receive, send)
         declared = content_length(scope)
-        if complete or declared is None or declared > self.drain_limit:
+        if complete or (declared is not None and declared > self.drain_limit):
             return
         while not complete and received <= self.drain_limit:
             try:
