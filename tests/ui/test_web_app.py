@@ -337,6 +337,7 @@ async def test_react_reply_edit_search_and_see_a_picture(
         assert answer.reply_to.id == question.id
         await expect(page.get_by_text("Bob Features: lunch at noon today?")).to_be_visible()
 
+        await page.get_by_text("Bob Features: lunch at noon today?").click()  # the quote
         await bubble_of(page, "noon works").click()
         await expect(page.get_by_role("button", name="Show the message it answers")).to_be_visible()
         await page.get_by_role("button", name="Edit").click()
@@ -387,3 +388,28 @@ async def _until_hidden(viewer: HyperSendClient, user_id: str) -> None:
             return
         await asyncio.sleep(0.2)
     raise AssertionError("the presence was never hidden")
+
+
+async def test_tapping_a_quote_shows_the_message_it_answers(
+    page: Page, server: ServerProcess
+) -> None:
+    email, ann = await with_password(server, "quote", "Ann Quote")
+    bob = await signed_in(server.url, "Bob Quote")
+    try:
+        chat = await bob.open_direct_chat((await ann.me()).id)
+        first = await bob.send_message(chat.id, "the very first question")
+        for number in range(30):
+            await bob.send_message(chat.id, f"filler {number}")
+        await bob.send_message(chat.id, "about that", reply_to=first.id)
+        await type_into(page, "Email", email)
+        await type_into(page, "Password", PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_text("Bob Quote").click()
+        original = bubble_text(page, "the very first question")
+        await expect(page.get_by_text("Bob Quote: the very first question")).to_be_visible()
+        await expect(original).not_to_be_in_viewport()
+        await page.get_by_text("Bob Quote: the very first question").click()
+        await expect(original).to_be_in_viewport()
+    finally:
+        await ann.close()
+        await bob.close()

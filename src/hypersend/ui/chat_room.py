@@ -45,6 +45,9 @@ from hypersend.ui.transfer_rows import TransferList, TransferRow, Work
 PAGE_SIZE = 50
 EARLIER_PAGE_MARGIN = 200.0  # px from the oldest message shown at which the page before loads
 TYPING_SHOWN_SECONDS = 4.0
+CACHE_EXTENT = 200_000.0
+"""Pixels of bubbles built beyond the screen: every loaded one, in practice (pages of 50),
+so that a tap on a quote can scroll to the message it answers wherever it is."""
 
 
 class ChatRoomScreen(ft.Column):
@@ -86,7 +89,7 @@ class ChatRoomScreen(ft.Column):
         # scrolling, and loading earlier pages grows it upwards without moving what is shown.
         self.bubbles = ft.ListView(
             expand=True, spacing=4, reverse=True, padding=8,
-            on_scroll=self._scrolled, scroll_interval=100,
+            on_scroll=self._scrolled, scroll_interval=100, cache_extent=CACHE_EXTENT,
         )  # fmt: skip
         self.transfers = TransferList(notify)
         self.p2p = P2pTransfers(session, chat_id, downloads, self.transfers, notify)
@@ -268,24 +271,28 @@ class ChatRoomScreen(ft.Column):
         update_if_shown(self)
 
     def _bubble(self, message: Message, *, mine: bool, me: str) -> ft.Control:
-        parts: list[ft.Control] = []
+        """A message's bubble: its quote (a tap shows the message it answers) above its body
+        (a tap offers what to do with it). The two are side by side, not one inside the
+        other: on the web, a tappable part inside a tappable bubble keeps pointer taps from it."""
+        head: list[ft.Control] = []
         if self._chat and self._chat.type == "group" and not mine:
             sender = next((m.name for m in self._chat.members if m.id == message.sender_id), "")
-            parts.append(ft.Text(sender, size=12, weight=ft.FontWeight.W_600))
+            head.append(ft.Text(sender, size=12, weight=ft.FontWeight.W_600))
         names = {m.id: m.name for m in self._chat.members} if self._chat else {}
         if (quoted := quote_label(message, names)) is not None:
             assert message.reply_to is not None
-            # Not a tap target of its own: on the web, a tappable part at the top of a bubble
-            # keeps pointer taps from the bubble. A tap on the bubble offers to show it.
-            parts.append(
+            head.append(
                 ft.Container(
                     ft.Text(
                         quoted, size=12, italic=True, max_lines=1, font_family_fallback=EMOJI_FONTS
                     ),
                     border=ft.Border(left=ft.BorderSide(3, ft.Colors.PRIMARY)),
                     padding=ft.Padding(left=6, right=0, top=0, bottom=0),
+                    on_click=functools.partial(self._show_message, message.reply_to.id),
+                    tooltip="Show the message it answers",
                 )
             )
+        parts: list[ft.Control] = []
         if message.deleted:
             parts.append(ft.Text("Message deleted", italic=True))
         elif message.file is not None:
@@ -320,15 +327,15 @@ class ChatRoomScreen(ft.Column):
                 )
             )
         parts.append(ft.Row(stamp, spacing=4, tight=True, alignment=ft.MainAxisAlignment.END))
+        act = None if message.deleted else functools.partial(self._act_on, message.id)
+        body = ft.Container(
+            ft.Column(parts, spacing=2, tight=True), on_click=act, on_long_press=act
+        )
         bubble = ft.Container(
-            ft.Column(parts, spacing=2, tight=True),
+            ft.Column([*head, body], spacing=2, tight=True),
             bgcolor=ft.Colors.PRIMARY_CONTAINER if mine else ft.Colors.SURFACE_CONTAINER_HIGHEST,
             border_radius=12,
             padding=ft.Padding(left=10, right=10, top=6, bottom=6),
-            on_click=None if message.deleted else functools.partial(self._act_on, message.id),
-            on_long_press=(
-                None if message.deleted else functools.partial(self._act_on, message.id)
-            ),
         )
         return ft.Row(
             [ft.Container(bubble, width=None, expand=False)],
