@@ -22,8 +22,12 @@ class ChatService:
 
     async def require_member(self, chat_id: str, user_id: str) -> None:
         """404 unless the chat exists and the user is one of its members."""
-        if user_id not in await self._membership.members(chat_id):
+        if not await self.is_member(chat_id, user_id):
             raise NotFound("Chat not found")
+
+    async def is_member(self, chat_id: str, user_id: str) -> bool:
+        """From the membership cache, which every process keeps current."""
+        return user_id in await self._membership.members(chat_id)
 
     async def member_ids(self, chat_id: str) -> list[str]:
         return list(await self._membership.members(chat_id))

@@ -187,10 +187,9 @@ class MessageService:
                 code="edit_window_passed",
             )
         self._check_text(text)
-        if not await self._storage.messages.edit_text(message.id, text, now):
+        edited = await self._storage.messages.edit_text(message.id, text, now)
+        if edited is None:
             raise NotFound("Message not found")  # deleted meanwhile
-        edited = await self._storage.messages.get(message.id)
-        assert edited is not None
         await self._tell("message.updated", edited)
         return MessageOut.of(edited, user.id)
 
@@ -241,7 +240,7 @@ class MessageService:
 
     async def _visible_message(self, user: User, message_id: str) -> Message:
         message = await self._storage.messages.get(message_id)
-        if message is None or await self._storage.chats.member(message.chat_id, user.id) is None:
+        if message is None or not await self._chats.is_member(message.chat_id, user.id):
             raise NotFound("Message not found")
         return message
 

@@ -171,9 +171,9 @@ class MessageRepository(Protocol):
         older than `before`, through the store's own index. None when `before` is not a
         message the user can see."""
 
-    async def edit_text(self, message_id: str, text: str, edited_at: datetime) -> bool:
-        """Replace a text message's text; False when it is not (or no longer) a live text
-        message."""
+    async def edit_text(self, message_id: str, text: str, edited_at: datetime) -> Message | None:
+        """Replace a text message's text; return the message as it then is, or None when it
+        is not (or no longer) a live text message."""
 
     async def change_reactions(
         self, message_id: str, change: Callable[[Reactions], Reactions]

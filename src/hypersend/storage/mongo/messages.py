@@ -150,7 +150,7 @@ class MongoMessages:
         doc = await self._messages.find_one({"_id": message_id, "chat_id": chat_id}, {"seq": 1})
         return int(doc["seq"]) if doc else None
 
-    async def edit_text(self, message_id: str, text: str, edited_at: datetime) -> bool:
+    async def edit_text(self, message_id: str, text: str, edited_at: datetime) -> Message | None:
         result = await self._messages.update_one(
             {"_id": message_id, "kind": "text", "deleted": False},
             {
@@ -161,7 +161,7 @@ class MongoMessages:
                 }
             },
         )
-        return result.matched_count == 1
+        return await self.get(message_id) if result.matched_count == 1 else None
 
     async def change_reactions(
         self, message_id: str, change: Callable[[Reactions], Reactions]

@@ -223,15 +223,16 @@ class SqlMessages:
 
         return _page_of(await self._db.read(load), limit)
 
-    async def edit_text(self, message_id: str, text: str, edited_at: datetime) -> bool:
-        cursor = await self._db.write(
-            lambda c: c.execute(
+    async def edit_text(self, message_id: str, text: str, edited_at: datetime) -> Message | None:
+        def edit(c: SqlConnection) -> Message | None:
+            cursor = c.execute(
                 "UPDATE messages SET text = ?, edited_at = ?, search_text = ?"
                 " WHERE id = ? AND kind = 'text' AND deleted = 0",
                 (text, to_db_time(edited_at), search_text(text, None), message_id),
             )
-        )
-        return cursor.rowcount == 1
+            return _select_message(c, message_id) if cursor.rowcount == 1 else None
+
+        return await self._db.write(edit)
 
     async def change_reactions(
         self, message_id: str, change: Callable[[Reactions], Reactions]
