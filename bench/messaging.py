@@ -188,6 +188,7 @@ class Result:
     rss_mib: float
     changed: int
     updates_per_second: float
+    operations_per_second: float  # sends and changes the server took
 
 
 async def measure(args: argparse.Namespace, setup: Setup, scratch: Path) -> Result:
@@ -243,6 +244,7 @@ async def measure(args: argparse.Namespace, setup: Setup, scratch: Path) -> Resu
         rss_mib=rss,
         changed=changed,
         updates_per_second=tally.updates / wall,
+        operations_per_second=(sent + changed) / wall,
     )
 
 
@@ -294,7 +296,7 @@ async def main() -> None:
     print(
         f"{'setup':<34} {'delivered':>17} {'per s':>7} {'ratio':>6} {'p50 ms':>7} "
         f"{'p99 ms':>7} {'CPU %':>6} {'RSS MiB':>8} {'clients CPU %':>13}"
-        f" {'changes':>7} {'updates/s':>9}"
+        f" {'changes':>7} {'updates/s':>9} {'ops/s':>6} {'ratio':>6}"
     )
     for setup, result in zip(setups, results, strict=True):
         print(
@@ -302,7 +304,8 @@ async def main() -> None:
             f" {result.per_second / baseline.per_second:>5.2f}x {result.p50_ms:>7.1f}"
             f" {result.p99_ms:>7.1f} {result.cpu_percent:>6.0f} {result.rss_mib:>8.0f}"
             f" {result.client_cpu_percent:>13.0f} {result.changed:>7} "
-            f"{result.updates_per_second:>9.0f}"
+            f"{result.updates_per_second:>9.0f} {result.operations_per_second:>6.0f}"
+            f" {result.operations_per_second / baseline.operations_per_second:>5.2f}x"
         )
     print("targets: >= 2000 delivered/s at p99 < 50 ms; Redis costs one process <= 10 %")
 
