@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from hypersend.client import EventStream, HyperSendClient, NotFoundError
+from hypersend.client import EventStream, HyperSendClient, InvalidInput, NotFoundError
 
 
 async def next_presence(events: EventStream) -> dict[str, Any]:
@@ -64,3 +64,10 @@ async def test_hidden_presence_is_neither_told_nor_shown(
             await alice.hide_presence(False)
             back = await next_presence(bob_events)
             assert back["online"] is True
+
+
+async def test_the_setting_takes_a_boolean_only(alice: HyperSendClient) -> None:
+    for wrong in (0, "yes", None):
+        with pytest.raises(InvalidInput):
+            await alice.api.json("PATCH", "/users/me", json={"presence_hidden": wrong})
+    assert (await alice.api.json("GET", "/users/me"))["presence_hidden"] is False

@@ -9,7 +9,7 @@ from tests.support.server import ServerProcess
 
 async def test_me_includes_the_admin_flag(alice: HyperSendClient) -> None:
     data = await alice.api.json("GET", "/users/me")
-    assert set(data) == {"id", "email", "name", "created_at", "is_admin"}
+    assert set(data) == {"id", "email", "name", "created_at", "is_admin", "presence_hidden"}
     assert data["is_admin"] is False or data["is_admin"] is True
 
 

@@ -34,7 +34,9 @@ class Me(UserOut):
 
 
 class ChangeMe(BaseModel):
-    presence_hidden: bool = Field(description="Hide when one is online and was last seen")
+    presence_hidden: bool = Field(
+        strict=True, description="Hide when one is online and was last seen"
+    )
 
 
 class PresenceOut(BaseModel):
