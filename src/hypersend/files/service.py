@@ -113,21 +113,22 @@ class FileService:
         await self.store.check_room(size)
         now = utcnow()
         chunk_size = settings.chunk_size
+        mime = mime or mimetypes.guess_type(filename)[0] or "application/octet-stream"
         record = FileRecord(
             id=new_id(),
             owner_id=user.id,
             chat_id=chat_id,
             filename=filename,
             size=size,
-            mime=mime or mimetypes.guess_type(filename)[0] or "application/octet-stream",
+            mime=mime,
             chunk_size=chunk_size,
             total_chunks=-(-size // chunk_size),
             status="uploading",
             created_at=now,
             expires_at=now + self.upload_expiry,
             tus_metadata=tus_metadata,
+            thumbnail_due=has_preview(mime, size),
         )
-        record = replace(record, thumbnail_due=has_preview(record.mime, record.size))
         record = replace(record, store_upload_id=await self.store.begin(record))
         try:
             await self._storage.files.create(record)

@@ -198,13 +198,11 @@ class MessageService:
         it twice changes nothing more."""
         check_emoji(emoji)
         message = await self._visible_message(user, message_id)
-        if message.deleted:
-            raise Unprocessable("A deleted message takes no reactions", code="message_deleted")
         change = with_reaction if add else without_reaction
         changed = await self._storage.messages.change_reactions(
             message.id, lambda reactions: change(reactions, user.id, emoji)
         )
-        if changed is None:
+        if changed is None:  # deleted (before or meanwhile): the store changes live ones only
             raise Unprocessable("A deleted message takes no reactions", code="message_deleted")
         if changed.reactions != message.reactions:
             await self._tell("message.updated", changed)

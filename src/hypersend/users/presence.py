@@ -65,11 +65,8 @@ class PresenceService:
         if user is None:
             raise NotFound("User not found")
         if user.presence_hidden and user_id != viewer.id:
-            return PresenceOut(user_id=user_id, online=False, last_seen=None)
-        online = await self._registry.online(user_id)
-        return PresenceOut(
-            user_id=user_id, online=online, last_seen=None if online else user.last_seen_at
-        )
+            return _hidden(user_id)
+        return await self._as_it_is(user)
 
     async def hide(self, user: User, hidden: bool) -> User:
         """Hide (or show again) one's presence; the others are told at once."""
@@ -79,11 +76,14 @@ class PresenceService:
         changed = replace(fresh, presence_hidden=hidden)
         await self._storage.users.update(changed)
         await self._bus.user_changed(user.id)
-        seen = await self.of(changed, user.id)
-        await self._announce(
-            user.id, PresenceOut(user_id=user.id, online=False, last_seen=None) if hidden else seen
-        )
+        await self._announce(user.id, _hidden(user.id) if hidden else await self._as_it_is(fresh))
         return changed
+
+    async def _as_it_is(self, user: User) -> PresenceOut:
+        online = await self._registry.online(user.id)
+        return PresenceOut(
+            user_id=user.id, online=online, last_seen=None if online else user.last_seen_at
+        )
 
     async def _announce(self, user_id: str, presence: PresenceOut) -> None:
         contacts = await self._storage.chats.contacts(user_id)
@@ -91,3 +91,8 @@ class PresenceService:
             await self._bus.publish(
                 contacts, {"type": "presence", **presence.model_dump(mode="json")}
             )
+
+
+def _hidden(user_id: str) -> PresenceOut:
+    """What others see of someone who hides their presence."""
+    return PresenceOut(user_id=user_id, online=False, last_seen=None)

@@ -117,10 +117,7 @@ class MongoMessages:
         before: str | None,
         limit: int,
     ) -> MessagePage | None:
-        chat_ids = [
-            member["chat_id"]
-            async for member in self._members.find({"user_id": user_id}, {"chat_id": 1})
-        ]
+        chat_ids = await self._members.distinct("chat_id", {"user_id": user_id})
         if chat_id is not None:
             chat_ids = [chat_id] if chat_id in chat_ids else []
         query: Document = {
