@@ -12,10 +12,12 @@ compares stores instead: SQLite (the baseline), PostgreSQL, and two workers on P
 sharing Redis. Redis is Debian's redis-server and PostgreSQL Debian's server, each started
 privately on a free port (PostgreSQL with fsync on and `synchronous_commit=off`, which is
 what SQLite's WAL with `synchronous=NORMAL` promises too). `--changes X` compares one process
-sending only messages (the baseline) with one that, at the same rate of new messages, also
-edits and reacts to them: X changes per new message, alternately an edit of the sender's
-latest message in that chat and a reaction to it (added, then taken back), each delivered to
-every other member as `message.updated`.
+sending only messages (the baseline) with one that is offered the same operations per
+second, X changes per new message among them: edits of a chat's latest message by its
+sender and that sender's reaction added or taken back (every change changes something), in
+the same mix of group and direct chats as the sends, each told to every member as
+`message.updated`. The CPU milliseconds per operation compare what a change costs the
+server with what a send does, whatever the load generator manages.
 
 Every user holds one `/ws` connection. Each tick sends one message through `POST /messages/`
 (round robin over the group chats, with `--direct-share` of them in direct chats); every
@@ -105,22 +107,33 @@ async def set_up(
 
 
 def mixed(
-    groups: list[Route], directs: list[Route], direct_share: float, count: int
+    groups: list[Route], directs: list[Route], direct_share: float, count: int | None
 ) -> Iterator[Route]:
-    """`count` sends, every chat in turn, a `direct_share` of them in direct chats."""
+    """`count` (or endless) turns, every chat in turn, a `direct_share` of them in direct
+    chats."""
     group_turns, direct_turns = itertools.cycle(groups), itertools.cycle(directs)
-    for number in range(count):
+    for number in itertools.count() if count is None else range(count):
         due_directs = int((number + 1) * direct_share) - int(number * direct_share)
         yield next(direct_turns) if due_directs else next(group_turns)
 
 
 async def send_at_rate(
-    routes: Iterator[Route], rate: float, tally: Tally, changes: float = 0.0
+    routes: Iterator[Route],
+    rate: float,
+    tally: Tally,
+    changes: float = 0.0,
+    change_routes: Iterator[Route] | None = None,
 ) -> tuple[int, int]:
-    """Send at `rate`, with `changes` edits or reactions per send; return (sent, changed)."""
+    """Send at `rate`, with `changes` edits or reactions per send; return (sent, changed).
+
+    A change goes to the latest message of a chat taken from `change_routes` (the same mix
+    of group and direct chats as the sends), by its sender: every third an edit, the others
+    its reaction added or, when there is one, taken back, so every change changes something
+    and is told to every member."""
     in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
     tasks: set[asyncio.Task[None]] = set()
     latest: dict[str, str] = {}  # chat id -> the id of the last message sent into it
+    reacted: set[str] = set()  # the messages that carry their sender's reaction
     changed = 0
 
     async def send(client: HyperSendClient, chat_id: str, client_id: str) -> None:
@@ -131,11 +144,14 @@ async def send_at_rate(
 
     async def change(client: HyperSendClient, message_id: str, number: int) -> None:
         async with in_flight:
-            kind = number % 3  # an edit, a reaction, the reaction taken back
-            if kind == 0:
+            if number % 3 == 0:
                 await client.edit_message(message_id, f"benchmark message, edited {number}")
+            elif message_id in reacted:
+                reacted.discard(message_id)
+                await client.react(message_id, "👍", remove=True)
             else:
-                await client.react(message_id, "👍", remove=kind == 2)
+                reacted.add(message_id)
+                await client.react(message_id, "👍")
 
     def start(work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
@@ -147,15 +163,16 @@ async def send_at_rate(
     for number, (client, chat_id, recipients) in enumerate(routes):
         due = started + number / rate
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        previous = latest.get(chat_id)
         start(send(client, chat_id, f"bench-{number}"))
         tally.expected += recipients
         sent += 1
         due_changes = int((number + 1) * changes) - int(number * changes)
-        for _ in range(due_changes if previous else 0):
-            assert previous is not None
-            start(change(client, previous, changed))
-            changed += 1
+        for _ in range(due_changes if change_routes else 0):
+            assert change_routes is not None
+            changer, changed_chat, _ = next(change_routes)
+            if changed_chat in latest:
+                start(change(changer, latest[changed_chat], changed))
+                changed += 1
     await asyncio.gather(*tasks)
     return sent, changed
 
@@ -189,6 +206,7 @@ class Result:
     changed: int
     updates_per_second: float
     operations_per_second: float  # sends and changes the server took
+    cpu_ms_per_operation: float  # the server's CPU time per send or change
 
 
 async def measure(args: argparse.Namespace, setup: Setup, scratch: Path) -> Result:
@@ -201,17 +219,19 @@ async def measure(args: argparse.Namespace, setup: Setup, scratch: Path) -> Resu
     try:
         print(f"[{setup}] signing in {args.users} users and creating their chats ...", flush=True)
         clients, ids, groups, directs = await set_up(server.url, args.users, args.group_size)
-        routes = mixed(groups, directs, args.direct_share, int(args.rate * args.seconds))
+        rate = args.rate / (1 + setup.changes)  # the same operations per second offered
+        routes = mixed(groups, directs, args.direct_share, int(rate * args.seconds))
         streams = [await client.connect_events() for client in clients]
         tally = Tally()
         listeners = [
             asyncio.create_task(listen(stream, user_id, tally))
             for stream, user_id in zip(streams, ids, strict=True)
         ]
-        print(f"[{setup}] sending {args.rate:.0f} messages/s for {args.seconds:.0f} s ...")
+        print(f"[{setup}] sending {rate:.0f} messages/s for {args.seconds:.0f} s ...")
         cpu_before, wall_before = server_cpu_seconds(server), time.perf_counter()
         client_cpu_before = time.process_time()
-        sent, changed = await send_at_rate(routes, args.rate, tally, setup.changes)
+        change_routes = mixed(groups, directs, args.direct_share, None)
+        sent, changed = await send_at_rate(routes, rate, tally, setup.changes, change_routes)
         tally.sending_done = True
         tally.check_complete()
         with contextlib.suppress(TimeoutError):
@@ -245,6 +265,7 @@ async def measure(args: argparse.Namespace, setup: Setup, scratch: Path) -> Resu
         changed=changed,
         updates_per_second=tally.updates / wall,
         operations_per_second=(sent + changed) / wall,
+        cpu_ms_per_operation=cpu / max(sent + changed, 1) * 1000,
     )
 
 
@@ -296,7 +317,8 @@ async def main() -> None:
     print(
         f"{'setup':<34} {'delivered':>17} {'per s':>7} {'ratio':>6} {'p50 ms':>7} "
         f"{'p99 ms':>7} {'CPU %':>6} {'RSS MiB':>8} {'clients CPU %':>13}"
-        f" {'changes':>7} {'updates/s':>9} {'ops/s':>6} {'ratio':>6}"
+        f" {'changes':>7} {'updates/s':>9} {'ops/s':>6} {'ratio':>6} {'CPU ms/op':>9}"
+        f" {'ratio':>6}"
     )
     for setup, result in zip(setups, results, strict=True):
         print(
@@ -306,6 +328,8 @@ async def main() -> None:
             f" {result.client_cpu_percent:>13.0f} {result.changed:>7} "
             f"{result.updates_per_second:>9.0f} {result.operations_per_second:>6.0f}"
             f" {result.operations_per_second / baseline.operations_per_second:>5.2f}x"
+            f" {result.cpu_ms_per_operation:>9.2f}"
+            f" {result.cpu_ms_per_operation / baseline.cpu_ms_per_operation:>5.2f}x"
         )
     print("targets: >= 2000 delivered/s at p99 < 50 ms; Redis costs one process <= 10 %")
 
