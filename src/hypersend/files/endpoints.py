@@ -42,9 +42,10 @@ class LargeFileResponse(FileResponse):
 async def start_upload(
     body: StartUpload, user: CurrentUser, services: ServicesDep
 ) -> UploadStarted:
-    return await services.files.start_upload(
+    record = await services.files.create_upload(
         user, filename=body.filename, size=body.size, mime=body.mime, chat_id=body.chat_id
     )
+    return UploadStarted.of(record)
 
 
 @router.put("/upload/chunk/{file_id}", openapi_extra=CHUNK_BODY_OPENAPI, responses=NO_ROOM)
@@ -52,7 +53,7 @@ async def upload_chunk(
     file_id: str, chunk: IncomingChunkDep, user: CurrentUser, services: ServicesDep
 ) -> ChunkAccepted:
     """Raw chunk bytes as the body. Every chunk is `chunk_size` bytes except the last."""
-    return await services.files.receive_chunk(user, file_id, chunk)
+    return ChunkAccepted.of(await services.files.receive_chunk(user, file_id, chunk))
 
 
 @router.post("/upload/chunk/{file_id}", openapi_extra=CHUNK_BODY_OPENAPI, responses=NO_ROOM)
@@ -60,13 +61,13 @@ async def upload_chunk_by_post(
     file_id: str, chunk: IncomingChunkDep, user: CurrentUser, services: ServicesDep
 ) -> ChunkAccepted:
     """The same as `PUT`, for clients that can only POST."""
-    return await services.files.receive_chunk(user, file_id, chunk)
+    return ChunkAccepted.of(await services.files.receive_chunk(user, file_id, chunk))
 
 
 @router.get("/{file_id}/info")
 async def file_info(file_id: str, user: CurrentUser, services: ServicesDep) -> FileInfo:
     """Progress of an upload: resume by sending `missing_chunks`."""
-    return await services.files.info(user, file_id)
+    return FileInfo.of(await services.files.progress(user, file_id))
 
 
 @router.get(

@@ -1,8 +1,11 @@
 import unicodedata
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, Field, field_validator
+
+from hypersend.files.progress import AcceptedChunk, FileProgress
+from hypersend.storage.models import FileRecord
 
 
 def display_name(value: str) -> str:
@@ -37,6 +40,16 @@ class UploadStarted(BaseModel):
     total_chunks: int
     expires_at: datetime
 
+    @classmethod
+    def of(cls, record: FileRecord) -> Self:
+        assert record.expires_at is not None  # an upload expires
+        return cls(
+            file_id=record.id,
+            chunk_size=record.chunk_size,
+            total_chunks=record.total_chunks,
+            expires_at=record.expires_at,
+        )
+
 
 class ChunkAccepted(BaseModel):
     file_id: str
@@ -44,6 +57,16 @@ class ChunkAccepted(BaseModel):
     received_chunks: int
     total_chunks: int
     complete: bool
+
+    @classmethod
+    def of(cls, accepted: AcceptedChunk) -> Self:
+        return cls(
+            file_id=accepted.file.id,
+            index=accepted.index,
+            received_chunks=accepted.receipt.received_chunks,
+            total_chunks=accepted.file.total_chunks,
+            complete=accepted.receipt.complete,
+        )
 
 
 class FileInfo(BaseModel):
@@ -62,6 +85,27 @@ class FileInfo(BaseModel):
     created_at: datetime
     expires_at: datetime | None
     has_thumbnail: bool = Field(description="GET /files/{file_id}/thumbnail has a preview")
+
+    @classmethod
+    def of(cls, progress: FileProgress) -> Self:
+        record = progress.file
+        return cls(
+            file_id=record.id,
+            filename=record.filename,
+            size=record.size,
+            mime=record.mime,
+            chunk_size=record.chunk_size,
+            total_chunks=record.total_chunks,
+            status="complete" if record.status == "complete" else "uploading",
+            received_chunks=len(progress.received),
+            missing_chunks=progress.missing,
+            content_hash=record.content_hash,
+            owner_id=record.owner_id,
+            chat_id=record.chat_id,
+            created_at=record.created_at,
+            expires_at=record.expires_at,
+            has_thumbnail=progress.has_thumbnail,
+        )
 
 
 class DownloadLink(BaseModel):

@@ -20,7 +20,7 @@ from hypersend.errors import (
 )
 from hypersend.files.links import LinkSigner
 from hypersend.files.previews import Previews
-from hypersend.files.schemas import ChunkAccepted, FileInfo, UploadStarted
+from hypersend.files.progress import AcceptedChunk, FileProgress
 from hypersend.files.store import FileMissing, FileStore
 from hypersend.files.streaming import ChunkLengthError, DigestMismatch, digest_of
 from hypersend.files.thumbnails import has_preview
@@ -64,20 +64,6 @@ class FileService:
         # one index can spoil a chunk of their own upload, and then the chunk digests no
         # longer match the bytes, so the download's content-hash check fails, never silently.
         self._chunks_in_flight: set[tuple[str, int]] = set()
-
-    async def start_upload(
-        self, user: User, *, filename: str, size: int, mime: str | None, chat_id: str | None
-    ) -> UploadStarted:
-        record = await self.create_upload(
-            user, filename=filename, size=size, mime=mime, chat_id=chat_id
-        )
-        assert record.expires_at is not None
-        return UploadStarted(
-            file_id=record.id,
-            chunk_size=record.chunk_size,
-            total_chunks=record.total_chunks,
-            expires_at=record.expires_at,
-        )
 
     async def create_upload(
         self,
@@ -137,7 +123,7 @@ class FileService:
             raise
         return record
 
-    async def receive_chunk(self, user: User, file_id: str, chunk: IncomingChunk) -> ChunkAccepted:
+    async def receive_chunk(self, user: User, file_id: str, chunk: IncomingChunk) -> AcceptedChunk:
         """Stream one chunk to its place; it counts as received only once it checks out."""
         index, body, declared_length = chunk.index, chunk.body, chunk.declared_length
         record = await self.owned(user, file_id)
@@ -182,34 +168,13 @@ class FileService:
                 receipt = await self.accept_chunk(record, index, digest)
         finally:
             self._chunks_in_flight.discard(key)
-        return ChunkAccepted(
-            file_id=record.id,
-            index=index,
-            received_chunks=receipt.received_chunks,
-            total_chunks=record.total_chunks,
-            complete=receipt.complete,
-        )
+        return AcceptedChunk(record, index, receipt)
 
-    async def info(self, user: User, file_id: str) -> FileInfo:
+    async def progress(self, user: User, file_id: str) -> FileProgress:
+        """A file the user may see, and what of it has been received."""
         record = await self.visible(user, file_id)
         received = await self._storage.files.chunk_digests(record.id)
-        return FileInfo(
-            file_id=record.id,
-            filename=record.filename,
-            size=record.size,
-            mime=record.mime,
-            chunk_size=record.chunk_size,
-            total_chunks=record.total_chunks,
-            status="complete" if record.status == "complete" else "uploading",
-            received_chunks=len(received),
-            missing_chunks=[i for i in range(record.total_chunks) if i not in received],
-            content_hash=record.content_hash,
-            owner_id=record.owner_id,
-            chat_id=record.chat_id,
-            created_at=record.created_at,
-            expires_at=record.expires_at,
-            has_thumbnail=await self._has_thumbnail(record.id),
-        )
+        return FileProgress(record, frozenset(received), await self._has_thumbnail(record.id))
 
     async def thumbnail(self, user: User, file_id: str) -> Thumbnail:
         """The preview of an image the user may see."""

@@ -89,19 +89,21 @@ async def upload_page() -> HTMLResponse:
 
 @router.post("/upload-page/start", status_code=status.HTTP_201_CREATED, responses=NO_ROOM)
 async def start(body: StartUpload, uploader: UploaderDep, services: ServicesDep) -> UploadStarted:
-    return await services.files.start_upload(
+    record = await services.files.create_upload(
         uploader.principal.user,
         filename=body.filename,
         size=body.size,
         mime=body.mime,
         chat_id=uploader.chat_id,
     )
+    return UploadStarted.of(record)
 
 
 @router.get("/upload-page/files/{file_id}")
 async def progress(file_id: str, uploader: UploaderDep, services: ServicesDep) -> FileInfo:
     """Where an upload stands: the page resumes by sending `missing_chunks`."""
-    return await _ticket_upload(uploader, file_id, services)
+    await _ticket_upload(uploader, file_id, services)
+    return FileInfo.of(await services.files.progress(uploader.principal.user, file_id))
 
 
 @router.put(f"{CHUNK_PREFIX}{{file_id}}", openapi_extra=CHUNK_BODY_OPENAPI, responses=NO_ROOM)
@@ -110,7 +112,7 @@ async def chunk(
 ) -> ChunkAccepted:
     await _ticket_upload(uploader, file_id, services)
     accepted = await services.files.receive_chunk(uploader.principal.user, file_id, incoming)
-    if accepted.complete:  # post it once: a resent last chunk finds the same message
+    if accepted.receipt.complete:  # post it once: a resent last chunk finds the same message
         await services.messages.send(
             uploader.principal.user,
             uploader.chat_id,
@@ -118,12 +120,11 @@ async def chunk(
             file_id=file_id,
             client_id=f"upload-page-{file_id}",
         )
-    return accepted
+    return ChunkAccepted.of(accepted)
 
 
-async def _ticket_upload(uploader: Uploader, file_id: str, services: ServicesDep) -> FileInfo:
+async def _ticket_upload(uploader: Uploader, file_id: str, services: ServicesDep) -> None:
     """The caller's upload into the ticket's chat; 404 for any other file."""
-    info = await services.files.info(uploader.principal.user, file_id)
-    if info.owner_id != uploader.principal.user.id or info.chat_id != uploader.chat_id:
+    record = await services.files.owned(uploader.principal.user, file_id)
+    if record.chat_id != uploader.chat_id:
         raise NotFound("No such upload")
-    return info
