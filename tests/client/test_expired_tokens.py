@@ -70,6 +70,18 @@ async def test_json(alice: HyperSendClient) -> None:
     assert refreshed(alice, before)
 
 
+async def test_an_asked_refresh_beside_expired_requests_trades_the_token_once(
+    alice: HyperSendClient,
+) -> None:
+    """A refresh token is good once (a second use revokes the session): a refresh asked for
+    while requests refresh their expired token takes its turn with them."""
+    before = expire(alice)
+    tokens, me, again = await asyncio.gather(alice.refresh(), alice.me(), alice.me())
+    assert me.name == again.name == "Alice Expiring"
+    assert tokens.refresh_token != before.refresh_token
+    assert (await alice.me()).name == "Alice Expiring"  # the session lives on
+
+
 async def test_a_chunk_upload(alice: HyperSendClient, tmp_path: Path) -> None:
     source = random_file(tmp_path / "chunk.bin", TEST_CHUNK_SIZE)
     file_id = str((await start(alice, TEST_CHUNK_SIZE))["file_id"])

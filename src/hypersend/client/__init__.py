@@ -146,17 +146,9 @@ class HyperSendClient:
         return tokens
 
     async def refresh(self) -> Tokens:
-        if self.api.tokens is None:
-            raise AuthError(401, "not_signed_in", "Sign in first")
-        data = await self.api.json(
-            "POST",
-            "/auth/refresh",
-            json={"refresh_token": self.api.tokens.refresh_token},
-            authenticated=False,
-        )
-        tokens = Tokens.from_json(data)
-        self.api.set_tokens(tokens)
-        return tokens
+        """New tokens now (every request also refreshes by itself once the access token
+        has expired)."""
+        return await self.api.refresh()
 
     async def logout(self) -> None:
         try:

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from hypersend.client.errors import AuthError, ServerUnreachable, error_for
+from hypersend.client.errors import ApiError, AuthError, RateLimited, ServerUnreachable, error_for
 from hypersend.client.models import Tokens
 
 TokenListener = Callable[[Tokens | None], None]
@@ -114,24 +114,43 @@ class ApiSession:
         response = await self.request(method, path, **kwargs)
         return response.json() if response.content else None
 
+    async def refresh(self) -> Tokens:
+        """Trade the refresh token for new tokens (it rotates: each is good once)."""
+        async with self._refresh_lock:
+            return await self._trade_refresh_token()
+
     async def refresh_after_401(self, sent_with: Tokens | None) -> bool:
-        """Refresh the tokens once, even when many requests fail at the same moment."""
+        """Refresh the tokens once, even when many requests fail at the same moment; False
+        (and signed out) when the server refuses the refresh token. A server that is down,
+        failing or asking to slow down signs no one out: that error goes to the caller."""
         async with self._refresh_lock:
             if self.tokens is not sent_with:
                 return self.tokens is not None
             if self.tokens is None:
                 return False
             try:
-                response = await self.http.post(
-                    "/auth/refresh", json={"refresh_token": self.tokens.refresh_token}
-                )
-            except httpx.TransportError as exc:
-                raise ServerUnreachable(f"{self.base_url} could not be reached: {exc}") from exc
-            if response.status_code != 200:
+                await self._trade_refresh_token()
+            except ApiError as refused:
+                if refused.status >= 500 or isinstance(refused, RateLimited):
+                    raise
                 self.set_tokens(None)
                 return False
-            self.set_tokens(Tokens.from_json(response.json()))
             return True
+
+    async def _trade_refresh_token(self) -> Tokens:
+        """The one place that posts a refresh token (callers hold the refresh lock, so that
+        a rotated token is never sent twice)."""
+        if self.tokens is None:
+            raise AuthError(401, "not_signed_in", "Sign in first")
+        data = await self.json(
+            "POST",
+            "/auth/refresh",
+            json={"refresh_token": self.tokens.refresh_token},
+            authenticated=False,
+        )
+        tokens = Tokens.from_json(data)
+        self.set_tokens(tokens)
+        return tokens
 
 
 def raise_for_error(response: httpx.Response) -> None:
