@@ -67,7 +67,8 @@ async def upload_chunk_by_post(
 @router.get("/{file_id}/info")
 async def file_info(file_id: str, user: CurrentUser, services: ServicesDep) -> FileInfo:
     """Progress of an upload: resume by sending `missing_chunks`."""
-    return FileInfo.of(await services.files.progress(user, file_id))
+    files = services.files
+    return FileInfo.of(await files.progress(await files.visible(user, file_id)))
 
 
 @router.get(

@@ -170,9 +170,9 @@ class FileService:
             self._chunks_in_flight.discard(key)
         return AcceptedChunk(record, index, receipt)
 
-    async def progress(self, user: User, file_id: str) -> FileProgress:
-        """A file the user may see, and what of it has been received."""
-        record = await self.visible(user, file_id)
+    async def progress(self, record: FileRecord) -> FileProgress:
+        """What of a file has been received (the caller has checked that it may see it:
+        `visible`, `owned`)."""
         received = await self._storage.files.chunk_digests(record.id)
         return FileProgress(record, frozenset(received), await self._has_thumbnail(record.id))
 

@@ -25,6 +25,7 @@ from hypersend.files.dependencies import CHUNK_BODY_OPENAPI, IncomingChunkDep
 from hypersend.files.schemas import ChunkAccepted, FileInfo, StartUpload, UploadStarted
 from hypersend.json_body import JsonRoute
 from hypersend.services import ServicesDep
+from hypersend.storage.models import FileRecord
 
 router = APIRouter(tags=["upload page"], route_class=JsonRoute)
 
@@ -102,8 +103,8 @@ async def start(body: StartUpload, uploader: UploaderDep, services: ServicesDep)
 @router.get("/upload-page/files/{file_id}")
 async def progress(file_id: str, uploader: UploaderDep, services: ServicesDep) -> FileInfo:
     """Where an upload stands: the page resumes by sending `missing_chunks`."""
-    await _ticket_upload(uploader, file_id, services)
-    return FileInfo.of(await services.files.progress(uploader.principal.user, file_id))
+    upload = await _ticket_upload(uploader, file_id, services)
+    return FileInfo.of(await services.files.progress(upload))
 
 
 @router.put(f"{CHUNK_PREFIX}{{file_id}}", openapi_extra=CHUNK_BODY_OPENAPI, responses=NO_ROOM)
@@ -123,8 +124,9 @@ async def chunk(
     return ChunkAccepted.of(accepted)
 
 
-async def _ticket_upload(uploader: Uploader, file_id: str, services: ServicesDep) -> None:
+async def _ticket_upload(uploader: Uploader, file_id: str, services: ServicesDep) -> FileRecord:
     """The caller's upload into the ticket's chat; 404 for any other file."""
     record = await services.files.owned(uploader.principal.user, file_id)
     if record.chat_id != uploader.chat_id:
         raise NotFound("No such upload")
+    return record
