@@ -187,6 +187,13 @@ async def with_password(server: ServerProcess, stem: str, name: str) -> tuple[st
     return email, client
 
 
+async def sign_in(page: Page, email: str) -> None:
+    """Sign in on the app's first screen, as a person does: type, then press the button."""
+    await type_into(page, "Email", email)
+    await type_into(page, "Password", PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+
+
 def bubble_text(page: Page, text: str) -> Locator:
     """A message bubble's text: Flet's semantics give it with its time ("hi 12:34")."""
     return page.get_by_text(re.compile(rf"(^|\s){re.escape(text)}\s\d\d:\d\d"))
@@ -202,9 +209,7 @@ async def reading_a_long_chat(page: Page, server: ServerProcess, words: str) -> 
     for number in range(1, 71):
         await bob.send_message(chat.id, f"{words} {number}")
     try:
-        await type_into(page, "Email", email)
-        await type_into(page, "Password", PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
+        await sign_in(page, email)
         await page.get_by_text(f"Bob {words}").click()
         await expect(bubble_text(page, f"{words} 70")).to_be_visible()
         await expect(bubble_text(page, f"{words} 1")).to_have_count(0)
@@ -313,9 +318,7 @@ async def test_react_reply_edit_search_and_see_a_picture(
         chat = await bob.open_direct_chat((await ann.me()).id)
         question = await bob.send_message(chat.id, "lunch at noon today?")
         await bob.send_file(chat.id, picture(tmp_path / "menu.png"))
-        await type_into(page, "Email", email)
-        await type_into(page, "Password", PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
+        await sign_in(page, email)
         async with await bob.connect_events():
             await page.get_by_text("Bob Features").click()
             await expect(page.get_by_text("online", exact=True)).to_be_visible()
@@ -404,9 +407,7 @@ async def test_tapping_a_quote_shows_the_message_it_answers(
         for number in range(30):
             await bob.send_message(chat.id, f"filler {number}")
         await bob.send_message(chat.id, "about that", reply_to=first.id)
-        await type_into(page, "Email", email)
-        await type_into(page, "Password", PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
+        await sign_in(page, email)
         await page.get_by_text("Bob Quote").click()
         original = bubble_text(page, "the very first question")
         await expect(page.get_by_text("Bob Quote: the very first question")).to_be_visible()
