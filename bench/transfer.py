@@ -210,22 +210,26 @@ async def fetch(api: ApiSession, path: str, out: BinaryIO, *, verify: bool) -> N
                 await asyncio.to_thread(out.write, piece)
 
 
-async def curl_rate(url: str, scratch: Path, size: int) -> float | None:
-    """GB/s of curl fetching `url` into a file (None without curl): a client that is not ours,
-    the same for nginx and HyperSend."""
+async def curl_rate(
+    url: str, scratch: Path, size: int, *, byte_range: str | None = None
+) -> float | None:
+    """GB/s of curl fetching `url` (following redirects), or its `byte_range` (`1-`), into a
+    file (None without curl): a client that is not ours, the same for nginx and HyperSend."""
     curl = shutil.which("curl")
     if curl is None:
         return None
     target = scratch / "curl-copy.bin"
+    command = [curl, "-sSfL", "-o", str(target), url]
+    if byte_range is not None:
+        command += ["-r", byte_range]
     settle(scratch, size)
     try:
         with timed() as elapsed:
-            await asyncio.to_thread(
-                subprocess.run, [curl, "-sSf", "-o", str(target), url], check=True
-            )
+            await asyncio.to_thread(subprocess.run, command, check=True)
+        fetched = target.stat().st_size
     finally:
         target.unlink(missing_ok=True)
-    return size / elapsed[0] / GB
+    return fetched / elapsed[0] / GB
 
 
 async def tus_rate(

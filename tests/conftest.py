@@ -8,12 +8,13 @@ from hypersend.client import HyperSendClient
 from tests.support.accounts import signed_in
 from tests.support.postgres import PostgresProcess
 from tests.support.s3 import S3Server
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, free_port
 
 # The core flows (accounts, chats, messages, files, transfers, administration) run against
 # each SQL store, and the files flow also with its bytes in a bucket (S3, with SQLite);
 # everything else against the embedded default. A files test that restarts its own server
-# runs with each file store, unless it is about the disk itself (`disk_store`).
+# runs with each file store, unless it is about the disk itself (`disk_store`). Downloads also
+# run with the bytes sent by the download port (`DOWNLOAD_PORT`, after a redirect).
 CORE_FLOWS = ("auth", "chats", "messages", "files", "transfers", "admin", "users")
 STORES = ("sqlite", "postgresql")
 FILE_STORES = ["disk", "s3"]
@@ -24,6 +25,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     stores = list(STORES) if flow in CORE_FLOWS else ["sqlite"]
     if flow == "files":
         stores.append("s3")
+    if metafunc.definition.path.name == "test_downloads.py":
+        stores.append("download_port")
     scopes: tuple[tuple[str, Literal["session", "module"]], ...] = (
         ("server", "session"),
         ("invite_server", "module"),
@@ -45,6 +48,8 @@ def store_settings(request: pytest.FixtureRequest) -> dict[str, str]:
     if store == "s3":
         s3: S3Server = request.getfixturevalue("s3")
         return s3.settings(s3.new_bucket())
+    if store == "download_port":
+        return {"DOWNLOAD_PORT": str(free_port())}
     return {}
 
 

@@ -50,3 +50,13 @@ def test_processes_starting_together_share_one_complete_generated_key(tmp_path: 
     assert len(set(keys)) == 1
     assert len(keys[0]) > 40
     assert [path.name for path in tmp_path.iterdir()] == ["secret_key"]
+
+
+def test_clients_reach_the_download_port_at_the_api_host_unless_told(tmp_path: Path) -> None:
+    ported = Settings(data_root=tmp_path, download_port=8001)
+    assert ported.download_port_base("http://files.example:8000/") == "http://files.example:8001"
+    assert ported.download_port_base("http://[::1]:8000/") == "http://[::1]:8001"
+    public = Settings(data_root=tmp_path, download_port=8001, public_url="https://chat.example/api")
+    assert public.download_port_base("http://127.0.0.1:8000/") == "http://chat.example:8001"
+    told = Settings(data_root=tmp_path, download_port=8001, download_url="https://dl.example/")
+    assert told.download_port_base("http://127.0.0.1:8000/") == "https://dl.example"

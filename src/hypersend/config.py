@@ -9,6 +9,7 @@ from functools import cached_property
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -121,6 +122,19 @@ class Settings(BaseSettings):
         " internal location over the files directory, and nginx sends the bytes (e.g."
         " /_hypersend_files/); not used for files in a bucket",
     )
+    download_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Standalone (no nginx in front): downloads of files on disk redirect"
+        " (307) to this port of the same host, where sendfile(2) sends the bytes; 0 = off",
+    )
+    download_url: str = Field(
+        default="",
+        pattern=r"^(https?://[^/?#]+/?)?$",
+        description="Where clients reach DOWNLOAD_PORT, when not at the API's host name over"
+        " plain HTTP (a TLS terminator, a forwarded port)",
+    )
     upload_page_hours: int = Field(default=24, ge=1)
 
     s3_bucket: str = Field(
@@ -191,6 +205,19 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _usable_download_port(self) -> Self:
+        if not self.download_port:
+            return self
+        if self.download_port == self.port:
+            raise ValueError("DOWNLOAD_PORT must differ from PORT")
+        if self.s3_bucket:
+            raise ValueError(
+                "DOWNLOAD_PORT sends files on disk; with S3_BUCKET, S3_PRESIGNED_DOWNLOADS"
+                " lets the bucket send them"
+            )
+        return self
+
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
@@ -205,6 +232,14 @@ class Settings(BaseSettings):
     def public_base(self, request_base_url: str) -> str:
         """The API's address as clients see it: `PUBLIC_URL`, else what the request used."""
         return self.public_url.rstrip("/") or request_base_url.rstrip("/")
+
+    def download_port_base(self, request_base_url: str) -> str:
+        """The download port's address as clients see it: `DOWNLOAD_URL`, else plain HTTP to
+        the API's host name at `DOWNLOAD_PORT`."""
+        if self.download_url:
+            return self.download_url.rstrip("/")
+        host = urlsplit(self.public_base(request_base_url)).hostname or self.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.download_port}"
 
     @property
     def files_dir(self) -> Path:

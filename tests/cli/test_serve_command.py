@@ -80,3 +80,24 @@ def test_settings_that_clash_are_named_in_one_line(server: ServerProcess) -> Non
         "hypersend serve: invalid settings: S3_BUCKET needs AWS_ACCESS_KEY_ID and"
         " AWS_SECRET_ACCESS_KEY"
     )
+
+
+def test_a_download_port_that_cannot_work_is_refused(server: ServerProcess) -> None:
+    port = str(free_port())
+    same = refused(server, "serve", "--port", port, "--download-port", port)
+    assert same.strip().endswith("invalid settings: DOWNLOAD_PORT must differ from PORT")
+    taken = refused(server, "serve", "--port", port, "--download-port", str(server.port))
+    assert f"cannot listen on 127.0.0.1:{server.port}" in taken
+    bucket = refused(
+        server,
+        "serve",
+        "--port",
+        port,
+        "--download-port",
+        str(free_port()),
+        S3_BUCKET="files",
+        AWS_ACCESS_KEY_ID="key",
+        AWS_SECRET_ACCESS_KEY="secret",
+        CHUNK_SIZE=str(8 * 1024 * 1024),
+    )
+    assert "DOWNLOAD_PORT sends files on disk; with S3_BUCKET, S3_PRESIGNED_DOWNLOADS" in bucket

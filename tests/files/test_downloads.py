@@ -22,8 +22,12 @@ async def uploaded(alice: HyperSendClient, tmp_path: Path) -> tuple[FileInfo, by
 
 
 async def get(client: HyperSendClient, file_id: str, **headers: str) -> httpx.Response:
+    """A download as a browser or curl -L makes it: redirects followed (to the download
+    port, where one is set; httpx does not take the token to another port)."""
     return await client.api.http.get(
-        f"/files/download/{file_id}", headers={**client.api.auth_headers(), **headers}
+        f"/files/download/{file_id}",
+        headers={**client.api.auth_headers(), **headers},
+        follow_redirects=True,
     )
 
 
@@ -50,7 +54,7 @@ async def test_curl_saves_a_download_under_an_ascii_fallback_of_its_name(
     link = await alice.download_link(info.file_id)
     saved = await asyncio.to_thread(
         subprocess.run,
-        ["curl", "--silent", "--fail", "-O", "-J", link],
+        ["curl", "--silent", "--fail", "--location", "-O", "-J", link],
         cwd=tmp_path,
         capture_output=True,
         check=False,
@@ -191,7 +195,7 @@ async def test_signed_links_work_without_headers_and_with_range(
     info, data = uploaded
     url = await alice.download_link(info.file_id)
     assert url.startswith(server.url)
-    async with httpx.AsyncClient() as anonymous:
+    async with httpx.AsyncClient(follow_redirects=True) as anonymous:
         whole = await anonymous.get(url)
         assert whole.status_code == 200
         assert whole.content == data

@@ -16,6 +16,7 @@ from hypersend import __version__
 from hypersend.cli.ports import PortTaken, require_free_port
 from hypersend.cluster.redis_client import RedisUnavailable, connect_redis
 from hypersend.config import Settings
+from hypersend.download_port.process import start_download_port
 from hypersend.errors import FileStoreUnavailable
 from hypersend.files.stores import open_file_store
 from hypersend.storage.drivers import missing_driver
@@ -32,6 +33,11 @@ def register(commands: Any) -> None:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
     serve.add_argument("--data-root", type=Path, help="where data lives (default ./data)")
+    serve.add_argument(
+        "--download-port",
+        type=int,
+        help="also send files' bytes with sendfile on this port (standalone; default off)",
+    )
     serve.add_argument(
         "--workers",
         type=int,
@@ -53,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         "PORT": str(args.port) if args.port is not None else None,
         "DATA_ROOT": str(args.data_root.resolve()) if args.data_root else None,
         "WORKERS": str(args.workers) if args.workers is not None else None,
+        "DOWNLOAD_PORT": str(args.download_port) if args.download_port is not None else None,
     }
     # The worker processes build their Settings from the environment, like any ASGI deployment.
     os.environ.update({key: value for key, value in overrides.items() if value is not None})
@@ -63,15 +70,21 @@ def run(args: argparse.Namespace) -> int:
         return 2
     _tune_malloc()
     print(_startup_line(settings), flush=True)
-    Granian(
-        "hypersend.main:app",
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.ASGI,
-        workers=settings.workers,
-        websockets=True,
-        log_access=False,
-    ).serve()
+    download_port = start_download_port(settings) if settings.download_port else None
+    try:
+        Granian(
+            "hypersend.main:app",
+            address=settings.host,
+            port=settings.port,
+            interface=Interfaces.ASGI,
+            workers=settings.workers,
+            websockets=True,
+            log_access=False,
+        ).serve()
+    finally:
+        if download_port is not None:
+            download_port.terminate()
+            download_port.join()
     return 0
 
 
@@ -98,6 +111,8 @@ def _checked_settings() -> Settings:
         )
     try:
         require_free_port(settings.host, settings.port)
+        if settings.download_port:
+            require_free_port(settings.host, settings.download_port)
     except PortTaken as exc:
         raise CannotServe(str(exc)) from exc
     if settings.uses_redis:
@@ -152,6 +167,8 @@ def _startup_line(settings: Settings) -> str:
     processes = f"{settings.workers} worker" + ("s" if settings.workers > 1 else "")
     if settings.uses_redis:
         processes += " sharing Redis"
+    if settings.download_port:
+        files += f", sent by sendfile on port {settings.download_port}"
     return (
         f"HyperSend {__version__} on http://{settings.host}:{settings.port}"
         f" | data root {settings.data_root.resolve()} | database {database} | {files}"

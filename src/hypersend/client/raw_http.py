@@ -15,7 +15,7 @@ import json
 import ssl
 from collections.abc import AsyncIterator, Callable
 from typing import Any, BinaryIO, TypeVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from hypersend.client.buffered_receiver import parse_head
 from hypersend.client.errors import ServerUnreachable, error_for
@@ -28,6 +28,8 @@ RESPONSE_TIMEOUT = 120.0
 SEND_TIMEOUT = 60.0
 SLOWEST_BYTES_PER_SECOND = 16 * 1024  # slower than this for a whole chunk: give up, retry
 STREAM_LIMIT = 1024 * 1024  # buffered reading (and the longest answer head accepted)
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 3
 
 P = TypeVar("P", bound=asyncio.BaseProtocol)
 
@@ -58,15 +60,18 @@ class RawConnection:
     """A keep-alive connection that PUTs file ranges and GETs files; reconnects when the
     server closes it."""
 
-    def __init__(self, api: ApiSession) -> None:
+    def __init__(self, api: ApiSession, origin: str | None = None) -> None:
+        """A connection to the API's server, or to another `origin` (`scheme://host:port`,
+        where a download was redirected), which is never sent the API's token."""
         self._api = api
-        url = urlsplit(api.base_url)
+        url = urlsplit(origin or api.base_url)
         self._tls = url.scheme == "https"
         self._host = url.hostname or "localhost"
         self._port = url.port or (443 if self._tls else 80)
         self._host_header = url.netloc
-        self._proxy = proxy_for(api.base_url)
+        self._proxy = proxy_for(origin or api.base_url)
         self._prefix = url.path.rstrip("/")
+        self._signs_in = origin is None
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
@@ -97,12 +102,21 @@ class RawConnection:
     @contextlib.asynccontextmanager
     async def get(self, path: str, headers: dict[str, str]) -> AsyncIterator[RawResponse]:
         """GET `path` signed in, on a connection of its own; yields the response with its
-        body still to read. Error answers (4xx, 5xx) raise a typed error."""
+        body still to read. Error answers (4xx, 5xx) raise a typed error. A redirect (to the
+        server's download port, or a bucket) is followed, without the token."""
+        async with self._get(self.target(path), headers, MAX_REDIRECTS) as response:
+            yield response
+
+    @contextlib.asynccontextmanager
+    async def _get(
+        self, target: str, headers: dict[str, str], redirects_left: int
+    ) -> AsyncIterator[RawResponse]:
         stream: ResponseStream | None = None
         try:
             stream = await self.open(ResponseStream)
-            request_headers = headers | self._api.auth_headers() | {"Connection": "close"}
-            stream.send(self.request_head("GET", self.target(path), request_headers))
+            signed_in = self._api.auth_headers() if self._signs_in else {}
+            request_headers = headers | signed_in | {"Connection": "close"}
+            stream.send(self.request_head("GET", target, request_headers))
             async with asyncio.timeout(RESPONSE_TIMEOUT):
                 status, response_headers = await stream.head()
                 if status >= 400:
@@ -114,9 +128,27 @@ class RawConnection:
         try:
             if status >= 400:
                 raise error_for(status, _json_or_text(body), response_headers)
+            if 300 <= status < 400:
+                stream.close()
+                location = response_headers.get("location")
+                if status not in REDIRECTS or not location or not redirects_left:
+                    raise ServerUnreachable(f"{self._api.base_url}: download redirected astray")
+                elsewhere, there = self._redirected(target, location)
+                async with elsewhere._get(there, headers, redirects_left - 1) as response:
+                    yield response
+                return
             yield RawResponse(status, response_headers, stream)
         finally:
             stream.close()
+
+    def _redirected(self, target: str, location: str) -> tuple["RawConnection", str]:
+        """The connection and request target that a redirect from `target` points to."""
+        scheme = "https" if self._tls else "http"
+        url = urlsplit(urljoin(f"{scheme}://{self._host_header}{target}", location))
+        there = f"{url.path or '/'}{'?' if url.query else ''}{url.query}"
+        if self._signs_in and (url.scheme, url.netloc) == (scheme, self._host_header):
+            return RawConnection(self._api), there
+        return RawConnection(self._api, f"{url.scheme}://{url.netloc}"), there
 
     async def open(self, protocol: Callable[[], P]) -> P:
         """A new connection of its own to the server, driven by `protocol` (a download's

@@ -1,10 +1,7 @@
-import secrets
 import time
-import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from starlette.responses import FileResponse, RedirectResponse, StreamingResponse
@@ -14,6 +11,7 @@ from hypersend.error_responses import NO_ROOM, RANGE_NOT_SATISFIABLE
 from hypersend.errors import Unauthorized
 from hypersend.files.dependencies import CHUNK_BODY_OPENAPI, IncomingChunkDep
 from hypersend.files.disk import DiskStore
+from hypersend.files.headers import MultipartRanges, file_headers
 from hypersend.files.ranges import requested_spans
 from hypersend.files.schemas import (
     ChunkAccepted,
@@ -109,6 +107,7 @@ async def download_link(
 )
 async def download(
     file_id: str,
+    request: Request,
     principal: OptionalPrincipal,
     services: ServicesDep,
     range_header: Annotated[str | None, Header(alias="range")] = None,
@@ -126,19 +125,19 @@ async def download(
         raise Unauthorized("Missing bearer token or signed link")
     await files.downloadable(record)
     spans = requested_spans(range_header, record.size) if range_header else None
-    headers = {
-        "ETag": f'"{record.content_hash}"',
-        "Cache-Control": "private",
-        "Content-Disposition": content_disposition(record.filename),
-    }
+    headers = file_headers(record.filename, record.content_hash or "")
     local = files.store.local_path(record.id)
-    if local is not None:
-        accel_prefix = services.settings.accel_redirect_prefix
-        if accel_prefix:  # every check is done: nginx sends the bytes (and handles Range)
-            location = accel_prefix + DiskStore.relative_path(record.id)
+    if local is not None:  # every check is done: nginx or the download port may send the bytes
+        settings = services.settings
+        if settings.accel_redirect_prefix:  # nginx sends them (and handles Range)
+            location = settings.accel_redirect_prefix + DiskStore.relative_path(record.id)
             return Response(
                 headers={**headers, "X-Accel-Redirect": location}, media_type=record.mime
             )
+        if settings.download_port:
+            base = settings.download_port_base(str(request.base_url))
+            granted = base + files.grant_path(record, expires)
+            return RedirectResponse(granted, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
         return LargeFileResponse(local, media_type=record.mime, headers=headers)
     if expires is not None:  # a signed link: the bucket may send the bytes itself
         seconds_left = max(1, expires - int(time.time()))
@@ -181,42 +180,21 @@ async def _streamed(
         if spans is not None:
             headers["Content-Range"] = f"bytes {first}-{last}/{record.size}"
     else:
-        boundary = secrets.token_hex(16)
-        heads = [
-            f"--{boundary}\r\nContent-Type: {record.mime}\r\n"
-            f"Content-Range: bytes {first}-{last}/{record.size}\r\n\r\n".encode()
-            for first, last in spans
-        ]
-        tail = f"--{boundary}--".encode()  # as Starlette ends the disk store's
-        sizes = (
-            len(head) + last + 1 - first + 2
-            for head, (first, last) in zip(heads, spans, strict=True)
-        )
-        headers["Content-Length"] = str(sum(sizes) + len(tail))
-        media_type = f"multipart/byteranges; boundary={boundary}"
+        multipart = MultipartRanges(spans, record.mime, record.size)
+        headers["Content-Length"] = str(multipart.content_length)
+        media_type = multipart.media_type
 
         async def framed() -> AsyncIterator[bytes]:
-            for index, head in enumerate(heads):
+            for index, head in enumerate(multipart.heads):
                 yield head
                 async for piece in span_bytes(index):
                     yield piece
                 yield b"\r\n"
-            yield tail
+            yield multipart.tail
 
         body = framed()
     status_code = status.HTTP_200_OK if spans is None else status.HTTP_206_PARTIAL_CONTENT
     return StreamingResponse(body, status_code=status_code, headers=headers, media_type=media_type)
-
-
-def content_disposition(filename: str) -> str:
-    """RFC 6266: the UTF-8 name in `filename*`, and an ASCII `filename` beside it for the
-    tools that read only that one (`curl -OJ`, older browsers)."""
-    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    ascii_name = "".join("_" if ch in '"\\' or not ch.isprintable() else ch for ch in ascii_name)
-    ascii_name = ascii_name.strip()
-    if not ascii_name or ascii_name.startswith("."):  # nothing left of the name but its type
-        ascii_name = f"download{ascii_name}"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @router.delete("/{file_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -2,6 +2,7 @@
 
 import logging
 import mimetypes
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -11,6 +12,7 @@ from functools import partial
 from hypersend.chats.service import ChatService
 from hypersend.clock import utcnow
 from hypersend.config import Settings
+from hypersend.download_port.grants import DownloadGrant, GrantSigner
 from hypersend.errors import (
     ApiError,
     Conflict,
@@ -58,6 +60,7 @@ class FileService:
         self.store = store
         self.previews = Previews(storage, store)
         self.links = LinkSigner(settings.signing_key)
+        self.grants = GrantSigner(settings.signing_key)
         # Chunks being received by this process (one index of one upload at a time). Per
         # process: two processes may receive the same chunk at the same moment and both write
         # it. With the same bytes that is harmless; only an uploader sending other bytes for
@@ -205,6 +208,13 @@ class FileService:
         if record is None or not self.links.is_valid(file_id, expires, signature):
             raise NotFound("File not found, or the link has expired")
         return record
+
+    def grant_path(self, record: FileRecord, expires: int | None = None) -> str:
+        """The download port's path that sends `record`'s bytes (a complete file the caller
+        may read) until `expires` (a signed link's own expiry), or as long as a new link."""
+        if expires is None:
+            expires = int(time.time()) + self._settings.download_link_minutes * 60
+        return self.grants.path(DownloadGrant.of(record, expires))
 
     def sign_link(self, record: FileRecord) -> tuple[str, datetime]:
         expires_at = utcnow() + timedelta(minutes=self._settings.download_link_minutes)

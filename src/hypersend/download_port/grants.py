@@ -1,0 +1,76 @@
+"""What the API gives the download port: a signed grant to send one file's bytes.
+
+The API checks who may read the file; the grant it signs names the file and carries what
+the answer needs (name, type, size, content hash), so the download port reads no database
+and keeps nothing between requests. Like a signed link, a grant works until it expires."""
+
+import hashlib
+import hmac
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from hypersend.signatures import same_text
+from hypersend.storage.models import FileRecord
+
+GRANT_FIELDS = ("expires", "size", "hash", "type", "sig")
+
+
+@dataclass(frozen=True)
+class DownloadGrant:
+    file_id: str
+    filename: str
+    mime: str
+    size: int
+    content_hash: str
+    expires: int
+
+    @classmethod
+    def of(cls, record: FileRecord, expires: int) -> "DownloadGrant":
+        return cls(
+            record.id, record.filename, record.mime, record.size, record.content_hash or "", expires
+        )
+
+    def message(self) -> bytes:
+        """What the signature covers: every field, each on a line of its own."""
+        fields = (self.file_id, self.filename, self.mime, self.size, self.content_hash)
+        return "\n".join(map(str, (*fields, self.expires))).encode(errors="surrogatepass")
+
+
+class GrantSigner:
+    def __init__(self, secret: str) -> None:
+        self._key = hmac.new(secret.encode(), b"download-port-grant", hashlib.sha256).digest()
+
+    def path(self, grant: DownloadGrant) -> str:
+        """The download port's path for `grant`: the file's name last, for the download
+        managers that name what they save after the URL."""
+        query = {
+            "expires": grant.expires,
+            "size": grant.size,
+            "hash": grant.content_hash,
+            "type": grant.mime,
+            "sig": self._signature(grant),
+        }
+        name = quote(grant.filename, safe="")
+        return f"/files/{quote(grant.file_id, safe='')}/{name}?{urlencode(query)}"
+
+    def read(self, file_id: str, filename: str, query: Mapping[str, str]) -> DownloadGrant | None:
+        """The grant that a path and its query carry, if this server signed it and it has
+        not expired; None otherwise."""
+        if set(query) != set(GRANT_FIELDS):
+            return None
+        expires, size = query["expires"], query["size"]
+        if not (expires.isascii() and expires.isdigit() and size.isascii() and size.isdigit()):
+            return None
+        if len(expires) > 19 or len(size) > 19:
+            return None
+        grant = DownloadGrant(
+            file_id, filename, query["type"], int(size), query["hash"], int(expires)
+        )
+        if grant.expires < time.time() or not same_text(query["sig"], self._signature(grant)):
+            return None
+        return grant
+
+    def _signature(self, grant: DownloadGrant) -> str:
+        return hmac.new(self._key, grant.message(), hashlib.sha256).hexdigest()
