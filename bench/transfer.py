@@ -6,7 +6,8 @@ Needs Debian's nginx (`apt-get install nginx-light`). Prints GB/s and ratios aga
 DAV PUT and sendfile download of the same bytes (the download read by the same client, hashing
 as it does to verify), against `dd conv=fdatasync`, and against the floor of any verified
 transfer (a loopback TCP copy with SHA-256 at both ends); HyperSend alone and behind nginx
-(downloads by X-Accel-Redirect), with the CPU-seconds per GiB the server (and nginx) spend;
+(downloads by X-Accel-Redirect) and with its download port (`DOWNLOAD_PORT`), with the
+CPU-seconds per GiB the server (and nginx) spend;
 and the server's peak RSS. Medians of interleaved rounds. Not part of the test suite.
 """
 
@@ -164,6 +165,44 @@ async def behind_nginx_rates(source: Path, scratch: Path, *, parallel: int) -> d
         server.stop()
         shutil.rmtree(scratch / "hs-front", ignore_errors=True)
         shutil.rmtree(scratch / "front", ignore_errors=True)
+
+
+async def download_port_rates(source: Path, scratch: Path) -> dict[str, float]:
+    """HyperSend standalone with its download port (`DOWNLOAD_PORT`: the API redirects, a
+    listener of its own sends with sendfile): a verified download through `hypersend.client`
+    and one by curl through a signed link, GB/s and the server's CPU per GiB."""
+    server = ServerProcess(
+        scratch / "hs-port",
+        {
+            "DURABLE_UPLOADS": "false",
+            "CHUNK_SIZE": str(CHUNK_SIZE),
+            "DOWNLOAD_PORT": str(free_port()),
+        },
+    ).start()
+    size = source.stat().st_size
+    gib = size / 1024**3
+    try:
+        async with HyperSendClient(server.url) as client:
+            await client.register("bench@example.test", "benchmark password", "Bench")
+            await client.login("bench@example.test", "benchmark password")
+            info = await client.upload_file(source, parallel=4, state_dir=scratch)
+            target = scratch / "port-copy.bin"
+            settle(scratch, size)
+            cpu = server_cpu_seconds(server)
+            with timed() as down:
+                await client.download_file(info.file_id, target)
+            rates = {"port down": size / down[0] / GB}
+            rates["port down cpu"] = (server_cpu_seconds(server) - cpu) / gib
+            target.unlink()
+            link = await client.download_link(info.file_id)
+            cpu = server_cpu_seconds(server)
+            if (by_curl := await curl_rate(link, scratch, size)) is not None:
+                rates["port down curl"] = by_curl
+                rates["port down curl cpu"] = (server_cpu_seconds(server) - cpu) / gib
+        return rates
+    finally:
+        server.stop()
+        shutil.rmtree(scratch / "hs-port", ignore_errors=True)
 
 
 async def nginx_rates(nginx: NginxProcess, source: Path, scratch: Path) -> dict[str, float]:
@@ -369,6 +408,8 @@ async def main() -> None:
                 await behind_nginx_rates(source, scratch, parallel=args.parallel)
             ).items():
                 record(name, rate)
+            for name, rate in (await download_port_rates(source, scratch)).items():
+                record(name, rate)
             print("round:", ", ".join(f"{k} {v[-1]:.2f}" for k, v in runs.items()), flush=True)
     median = {name: statistics.median(values) for name, values in runs.items()}
     fast_up, durable_up, down = (
@@ -411,6 +452,18 @@ async def main() -> None:
             f"HyperSend download by curl (signed link) {median['down curl']:5.2f} GB/s"
             f"  = {median['down curl'] / median['nginx down curl']:4.2f}x nginx GET by curl"
             " (target 0.85)"
+        )
+    port_down = median["port down"]
+    print(
+        f"download port, download (verified)      {port_down:5.2f} GB/s"
+        f"  = {port_down / median['nginx down hashed']:4.2f}x nginx GET, same client hashing;"
+        f" server {median['port down cpu']:5.3f} CPU-s/GiB"
+    )
+    if "port down curl" in median:
+        print(
+            f"download port, download by curl (link)  {median['port down curl']:5.2f} GB/s"
+            f"  = {median['port down curl'] / median['nginx down curl']:4.2f}x nginx GET by"
+            f" curl; server {median['port down curl cpu']:5.3f} CPU-s/GiB (target 0.15)"
         )
     front_down = median["front down"]
     print(

@@ -16,7 +16,7 @@ from hypersend import __version__
 from hypersend.cli.ports import PortTaken, require_free_port
 from hypersend.cluster.redis_client import RedisUnavailable, connect_redis
 from hypersend.config import Settings
-from hypersend.download_port.process import start_download_port
+from hypersend.download_port.process import DownloadPortFailed, start_download_port
 from hypersend.errors import FileStoreUnavailable
 from hypersend.files.stores import open_file_store
 from hypersend.storage.drivers import missing_driver
@@ -70,7 +70,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     _tune_malloc()
     print(_startup_line(settings), flush=True)
-    download_port = start_download_port(settings) if settings.download_port else None
+    try:
+        download_port = start_download_port(settings) if settings.download_port else None
+    except DownloadPortFailed as exc:
+        print(f"hypersend serve: {exc}", file=sys.stderr)
+        return 2
     try:
         Granian(
             "hypersend.main:app",

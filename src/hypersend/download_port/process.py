@@ -6,6 +6,7 @@ import ctypes.util
 import multiprocessing
 import signal
 import socket
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
@@ -15,25 +16,56 @@ from hypersend.download_port.server import DownloadPort
 
 _PR_SET_PDEATHSIG = 1
 LISTEN_BACKLOG = 1024
+START_TIMEOUT = 30.0
+LISTENING = "listening"
+
+
+class DownloadPortFailed(Exception):
+    """The download port could not start; the message says why in one line."""
 
 
 def start_download_port(settings: Settings) -> BaseProcess:
-    """The download port's process, started; it ends with the process that started it."""
-    process = multiprocessing.get_context("spawn").Process(
+    """The download port's process, listening; it ends with the process that started it."""
+    context = multiprocessing.get_context("spawn")
+    said_by_child, to_parent = context.Pipe(duplex=False)
+    process = context.Process(
         target=serve_download_port,
-        args=(settings.host, settings.download_port, settings.files_dir, settings.signing_key),
+        args=(
+            settings.host,
+            settings.download_port,
+            settings.files_dir,
+            settings.signing_key,
+            to_parent,
+        ),
         name="hypersend-download-port",
         daemon=True,
     )
     process.start()
+    to_parent.close()
+    try:
+        said = said_by_child.recv() if said_by_child.poll(START_TIMEOUT) else "no answer"
+    except EOFError:
+        said = "it exited"
+    if said != LISTENING:
+        process.terminate()
+        process.join()
+        raise DownloadPortFailed(f"the download port did not start: {said}")
     return process
 
 
-def serve_download_port(host: str, port: int, files_dir: Path, signing_key: str) -> None:
+def serve_download_port(
+    host: str, port: int, files_dir: Path, signing_key: str, parent: Connection
+) -> None:
     _end_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent
-    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]  # ends this one
-    listener = socket.create_server((host, port), family=family, backlog=LISTEN_BACKLOG)
+    try:  # ends this one
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        listener = socket.create_server((host, port), family=family, backlog=LISTEN_BACKLOG)
+    except OSError as exc:
+        parent.send(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        return
+    parent.send(LISTENING)
+    parent.close()
     asyncio.run(DownloadPort(files_dir, GrantSigner(signing_key)).serve(listener))
 
 

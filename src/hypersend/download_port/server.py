@@ -18,7 +18,7 @@ import re
 import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from pathlib import Path
 from typing import BinaryIO
@@ -136,7 +136,13 @@ class DownloadPort:
                     return
                 try:
                     await self._answer(connection, request)
-                except ApiError as exc:
+                except (OSError, TimeoutError):
+                    raise  # the client left or stalled: nothing more to say
+                except Exception as exc:
+                    if not isinstance(exc, ApiError):
+                        logger.exception("The download port failed to answer %s", request.target)
+                        exc = ServiceUnavailable("The download failed; try again")
+                        request = replace(request, keep_alive=False)
                     answer = _error_answer(exc, keep_alive=request.keep_alive)
                     if request.method == "HEAD":
                         answer = answer[: answer.index(b"\r\n\r\n") + 4]
@@ -160,8 +166,14 @@ class DownloadPort:
             head, body = _response(grant, request)
             async with asyncio.timeout(STALL_TIMEOUT):
                 await _send(connection, head)
-            if request.method == "GET":
+            if request.method != "GET":
+                return
+            try:
                 await _send_body(connection, file, body)
+            except Exception as exc:  # the head is out: all that is left is to hang up
+                if not isinstance(exc, OSError | TimeoutError):
+                    logger.exception("The download port failed sending %s", grant.file_id)
+                raise ConnectionAbortedError("The download was cut short") from exc
 
     def _grant(self, target: str) -> DownloadGrant:
         """The grant the request's target carries; 404 for anything else."""
