@@ -117,8 +117,9 @@ def settle(scratch: Path, size: int) -> None:
     prime.unlink()  # dirty and deleted: never written to the disk
 
 
-def tcp_copy(source: Path, target: Path, *, sha256: bool = False) -> float:
-    """GB/s of copying `source` to `target` over one plain loopback TCP connection.
+def tcp_copy(source: Path, target: Path, *, sha256: bool = False) -> tuple[float, float]:
+    """GB/s of copying `source` to `target` over one plain loopback TCP connection, and the
+    CPU-seconds per GiB its receiving end spent (what a server taking the bytes must spend).
 
     Without `sha256`: `socket.sendfile` on one end, `recv_into` and `write` on the other. With
     it, each end also computes the file's SHA-256 (read, hash, send; receive, hash, write), the
@@ -128,9 +129,11 @@ def tcp_copy(source: Path, target: Path, *, sha256: bool = False) -> float:
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     digests: list[str] = []
+    receiving_cpu: list[float] = []
 
     def receive() -> None:
         connection, _ = listener.accept()
+        started = time.thread_time()
         buffer = memoryview(bytearray(PIECE))
         digest = hashlib.sha256()
         with connection, target.open("wb") as out:
@@ -139,6 +142,7 @@ def tcp_copy(source: Path, target: Path, *, sha256: bool = False) -> float:
                     digest.update(buffer[:count])
                 out.write(buffer[:count])
         digests.append(digest.hexdigest())
+        receiving_cpu.append(time.thread_time() - started)
 
     def send(connection: socket.socket) -> str:
         digest = hashlib.sha256()
@@ -161,7 +165,8 @@ def tcp_copy(source: Path, target: Path, *, sha256: bool = False) -> float:
     listener.close()
     target.unlink()
     assert digests == [sent], "the copy's two ends disagree"
-    return source.stat().st_size / elapsed[0] / GB
+    size = source.stat().st_size
+    return size / elapsed[0] / GB, receiving_cpu[0] / (size / 1024**3)
 
 
 @dataclass(frozen=True)

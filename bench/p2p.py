@@ -63,7 +63,8 @@ async def main() -> None:
             for name, sha256 in (("tcp", False), ("floor", True)):
                 settle(scratch, source.stat().st_size)
                 copy = scratch / "tcp-copy.bin"
-                runs[name].append(await asyncio.to_thread(tcp_copy, source, copy, sha256=sha256))
+                rate, _ = await asyncio.to_thread(tcp_copy, source, copy, sha256=sha256)
+                runs[name].append(rate)
             relay, rss = await relay_rate(source, scratch)
             runs["relay"].append(relay)
             runs["rss"].append(rss)

@@ -219,10 +219,12 @@ async def nginx_rates(nginx: NginxProcess, source: Path, scratch: Path) -> dict[
     try:
         connection = RawConnection(api)
         settle(scratch, size)
+        cpu = nginx_cpu_seconds(nginx)
         with timed() as up, open(source, "rb") as file:
             await connection.put("/data.bin", {}, file, 0, size, {})
         await connection.close()
         rates["nginx up"] = size / up[0] / GB
+        rates["nginx up cpu"] = (nginx_cpu_seconds(nginx) - cpu) / (size / 1024**3)
         for name, verify in (("nginx down", False), ("nginx down hashed", True)):
             settle(scratch, size)
             with timed() as down, open(target, "wb") as out:
@@ -380,7 +382,9 @@ async def main() -> None:
             # Each timed step starts settled (`settle`): the disk flushed, memory primed.
             record("disk", disk_synced_write(source, scratch))
             settle(scratch, source.stat().st_size)
-            record("floor", tcp_copy(source, scratch / "tcp-copy.bin", sha256=True))
+            floor, floor_receiving_cpu = tcp_copy(source, scratch / "tcp-copy.bin", sha256=True)
+            record("floor", floor)
+            record("floor receiving cpu", floor_receiving_cpu)
             nginx = start_nginx(scratch)
             try:
                 for name, rate in (await nginx_rates(nginx, source, scratch)).items():
@@ -484,6 +488,12 @@ async def main() -> None:
         f" app {median['front up app cpu']:5.2f} CPU-s/GiB"
     )
     print(f"HyperSend server peak RSS               {max(runs['rss']):5.0f} MiB (target <150)")
+    print(
+        "What taking an upload costs any server here: nginx's PUT"
+        f" {median['nginx up cpu']:5.2f} CPU-s/GiB (receive and write);"
+        f" the floor's receiving end {median['floor receiving cpu']:5.2f}"
+        " (receive, SHA-256, write)"
+    )
     print("HyperSend server CPU-seconds per GiB (user + system, all its processes):")
     for name in (
         "up durable=False",
