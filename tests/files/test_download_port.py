@@ -23,6 +23,7 @@ from hypersend.download_port.server import HEAD_TIMEOUT, MAX_CONNECTIONS, MAX_HE
 from tests.support.accounts import signed_in
 from tests.support.files import random_file
 from tests.support.server import TEST_CHUNK_SIZE, ServerProcess, free_port
+from tests.support.tcp_proxy import TcpProxy
 
 SIZE = 3 * TEST_CHUNK_SIZE + 123
 
@@ -278,11 +279,30 @@ def test_the_download_port_ends_when_its_server_is_killed(tmp_path: Path) -> Non
         server.kill()
 
 
-async def test_the_client_library_follows_the_redirect_and_resumes_there(
-    node: ServerProcess, ann: HyperSendClient, shared: tuple[FileInfo, bytes], tmp_path: Path
+async def test_the_client_library_follows_the_redirect_and_resumes_there_without_its_token(
+    tmp_path: Path,
 ) -> None:
-    info, data = shared
-    target = tmp_path / "copy.pdf"
-    (tmp_path / "copy.pdf.part").write_bytes(data[: TEST_CHUNK_SIZE + 1])  # resumed with Range
-    await ann.download_file(info.file_id, target)
-    assert target.read_bytes() == data
+    """The client reaches the download port through `DOWNLOAD_URL` (here a forwarder that
+    keeps what the client says), resumes a part file there with Range, and never sends the
+    API's token to another origin."""
+    port = free_port()
+    forwarder = await TcpProxy(port).start()
+    server = ServerProcess(
+        tmp_path / "data", {"DOWNLOAD_PORT": str(port), "DOWNLOAD_URL": forwarder.url}
+    ).start()
+    try:
+        ann = await signed_in(server.url, "Ann")
+        source = random_file(tmp_path / "movie.mkv", SIZE)
+        info = await ann.upload_file(source)
+        target = tmp_path / "copy.mkv"
+        (tmp_path / "copy.mkv.part").write_bytes(source.read_bytes()[: TEST_CHUNK_SIZE + 1])
+        await ann.download_file(info.file_id, target)
+        assert target.read_bytes() == source.read_bytes()
+        said = bytes(forwarder.sent_upstream)
+        assert said.startswith(f"GET /files/{info.file_id}/movie.mkv?".encode())
+        assert f"Range: bytes={TEST_CHUNK_SIZE + 1}-".encode() in said
+        assert b"authorization" not in said.lower()
+        await ann.close()
+    finally:
+        server.stop()
+        await forwarder.stop()

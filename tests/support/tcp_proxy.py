@@ -1,7 +1,8 @@
 """A TCP forwarder on a free loopback port, for a service that goes away and comes back with
 its state (a bucket's endpoint restarting, say): `stop()` closes the port and cuts every
 connection; `start()` opens the same port again. `cut_after(n)` cuts the connections once,
-when `n` more bytes went towards the service (a link that drops mid-upload)."""
+when `n` more bytes went towards the service (a link that drops mid-upload). `sent_upstream`
+keeps the first bytes that went towards the service (what a client said to it)."""
 
 import asyncio
 import contextlib
@@ -9,6 +10,8 @@ from collections.abc import Callable
 from typing import Self
 
 from tests.support.server import free_port
+
+KEPT_UPSTREAM_BYTES = 64 * 1024
 
 
 class LoopbackListener:
@@ -45,14 +48,17 @@ class TcpProxy(LoopbackListener):
         self.target_port = target_port
         self._cut_in: int | None = None
         self.cuts = 0
+        self.sent_upstream = bytearray()
 
     def cut_after(self, upstream_bytes: int) -> None:
         self._cut_in = upstream_bytes
 
-    def _count_upstream(self, size: int) -> None:
+    def _count_upstream(self, data: bytes) -> None:
+        if len(self.sent_upstream) < KEPT_UPSTREAM_BYTES:
+            self.sent_upstream += data[: KEPT_UPSTREAM_BYTES - len(self.sent_upstream)]
         if self._cut_in is None:
             return
-        self._cut_in -= size
+        self._cut_in -= len(data)
         if self._cut_in <= 0:
             self._cut_in = None
             self.cuts += 1
@@ -79,11 +85,11 @@ class TcpProxy(LoopbackListener):
 async def _pipe(
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
-    count: Callable[[int], None] = lambda size: None,
+    seen: Callable[[bytes], None] = lambda data: None,
 ) -> None:
     with contextlib.suppress(OSError, asyncio.IncompleteReadError):
         while data := await reader.read(256 * 1024):
-            count(len(data))
+            seen(data)
             writer.write(data)
             await writer.drain()
     with contextlib.suppress(OSError):
