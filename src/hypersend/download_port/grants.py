@@ -6,6 +6,7 @@ and keeps nothing between requests. Like a signed link, a grant works until it e
 
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,9 +34,10 @@ class DownloadGrant:
         )
 
     def message(self) -> bytes:
-        """What the signature covers: every field, each on a line of its own."""
+        """What the signature covers: every field, as a JSON array (no field's text can be
+        moved into another without changing it)."""
         fields = (self.file_id, self.filename, self.mime, self.size, self.content_hash)
-        return "\n".join(map(str, (*fields, self.expires))).encode(errors="surrogatepass")
+        return json.dumps([*fields, self.expires]).encode()
 
 
 class GrantSigner:
