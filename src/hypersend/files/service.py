@@ -2,7 +2,6 @@
 
 import logging
 import mimetypes
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -213,14 +212,18 @@ class FileService:
         """The download port's path that sends `record`'s bytes (a complete file the caller
         may read) until `expires` (a signed link's own expiry), or as long as a new link."""
         if expires is None:
-            expires = int(time.time()) + self._settings.download_link_minutes * 60
+            expires = self._new_link_expiry()
         return self.grants.path(DownloadGrant.of(record, expires))
 
     def sign_link(self, record: FileRecord) -> tuple[str, datetime]:
-        expires_at = utcnow() + timedelta(minutes=self._settings.download_link_minutes)
-        expires = int(expires_at.timestamp())
+        expires = self._new_link_expiry()
         query = f"expires={expires}&sig={self.links.sign(record.id, expires)}"
         return f"/files/download/{record.id}?{query}", datetime.fromtimestamp(expires, UTC)
+
+    def _new_link_expiry(self) -> int:
+        """When a link (or a grant) made now stops working, in Unix seconds."""
+        expires_at = utcnow() + timedelta(minutes=self._settings.download_link_minutes)
+        return int(expires_at.timestamp())
 
     async def shareable(self, user: User, file_id: str) -> FileRef:
         record = await self.visible(user, file_id)
