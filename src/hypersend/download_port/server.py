@@ -116,8 +116,7 @@ class DownloadPort:
     async def _refuse(self, connection: socket.socket) -> None:
         with connection, contextlib.suppress(OSError, TimeoutError):
             busy = ServiceUnavailable("Too many downloads at once; try again soon")
-            async with asyncio.timeout(STALL_TIMEOUT):
-                await _send(connection, _error_answer(busy, keep_alive=False))
+            await _send(connection, _error_answer(busy, keep_alive=False))
 
     async def _converse(self, connection: socket.socket) -> None:
         """Answer requests on one connection until the client closes it, stalls, or sends
@@ -132,8 +131,7 @@ class DownloadPort:
                         return
                     request = parse_request(head)
                 except ApiError as exc:  # not a request: say why, and hang up
-                    async with asyncio.timeout(STALL_TIMEOUT):
-                        await _send(connection, _error_answer(exc, keep_alive=False))
+                    await _send(connection, _error_answer(exc, keep_alive=False))
                     return
                 try:
                     await self._answer(connection, request)
@@ -147,8 +145,7 @@ class DownloadPort:
                     answer = _error_answer(exc, keep_alive=request.keep_alive)
                     if request.method == "HEAD":
                         answer = answer[: answer.index(b"\r\n\r\n") + 4]
-                    async with asyncio.timeout(STALL_TIMEOUT):
-                        await _send(connection, answer)
+                    await _send(connection, answer)
                 if not request.keep_alive:
                     return
 
@@ -165,8 +162,7 @@ class DownloadPort:
             if os.fstat(file.fileno()).st_size != grant.size:
                 raise NotFound("File not found")
             head, body = _response(grant, request)
-            async with asyncio.timeout(STALL_TIMEOUT):
-                await _send(connection, head)
+            await _send(connection, head)
             if request.method != "GET":
                 return
             try:
@@ -268,14 +264,15 @@ async def _request_head(connection: socket.socket, received: bytearray) -> bytes
 
 
 async def _send(connection: socket.socket, data: bytes) -> None:
-    await asyncio.get_running_loop().sock_sendall(connection, data)
+    """All of `data`; `TimeoutError` when the client takes it not within `STALL_TIMEOUT`."""
+    async with asyncio.timeout(STALL_TIMEOUT):
+        await asyncio.get_running_loop().sock_sendall(connection, data)
 
 
 async def _send_body(connection: socket.socket, file: BinaryIO, body: list[BodyPart]) -> None:
     for part in body:
         if isinstance(part, bytes):
-            async with asyncio.timeout(STALL_TIMEOUT):
-                await _send(connection, part)
+            await _send(connection, part)
         else:
             first, last = part
             await _send_file_span(connection, file, first, last + 1 - first)
