@@ -132,7 +132,7 @@ async def test_only_grants_the_server_signed_and_still_valid_are_served(
     async with httpx.AsyncClient() as anonymous:
         assert (await anonymous.get(location)).content == data
         refused = [
-            changed(sig="0" + query["sig"][1:]),
+            changed(sig=("1" if query["sig"][0] == "0" else "0") + query["sig"][1:]),
             changed(type="text/html"),
             changed(size=str(SIZE - 1)),
             changed(expires=str(int(query["expires"]) + 1)),
