@@ -19,7 +19,8 @@ import pytest
 
 from hypersend.client import FileInfo, HyperSendClient
 from hypersend.download_port.grants import DownloadGrant, GrantSigner
-from hypersend.download_port.server import HEAD_TIMEOUT, MAX_CONNECTIONS, MAX_HEAD_BYTES
+from hypersend.download_port.server import MAX_CONNECTIONS
+from hypersend.http1 import HEAD_TIMEOUT, MAX_HEAD_BYTES
 from tests.support.accounts import signed_in
 from tests.support.files import random_file
 from tests.support.server import TEST_CHUNK_SIZE, ServerProcess, free_port
