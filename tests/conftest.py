@@ -14,7 +14,8 @@ from tests.support.server import ServerProcess, free_port
 # each SQL store, and the files flow also with its bytes in a bucket (S3, with SQLite);
 # everything else against the embedded default. A files test that restarts its own server
 # runs with each file store, unless it is about the disk itself (`disk_store`). Downloads also
-# run with the bytes sent by the download port (`DOWNLOAD_PORT`, after a redirect).
+# run with the bytes sent by the download port (`DOWNLOAD_PORT`, after a redirect), and
+# uploads with the client's chunks taken by the upload port (`UPLOAD_PORT`).
 CORE_FLOWS = ("auth", "chats", "messages", "files", "transfers", "admin", "users")
 STORES = ("sqlite", "postgresql")
 FILE_STORES = ["disk", "s3"]
@@ -27,6 +28,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         stores.append("s3")
     if metafunc.definition.path.name == "test_downloads.py":
         stores.append("download_port")
+    if metafunc.definition.path.name == "test_uploads.py":
+        stores.append("upload_port")
     scopes: tuple[tuple[str, Literal["session", "module"]], ...] = (
         ("server", "session"),
         ("invite_server", "module"),
@@ -50,6 +53,8 @@ def store_settings(request: pytest.FixtureRequest) -> dict[str, str]:
         return s3.settings(s3.new_bucket())
     if store == "download_port":
         return {"DOWNLOAD_PORT": str(free_port())}
+    if store == "upload_port":
+        return {"UPLOAD_PORT": str(free_port())}
     return {}
 
 

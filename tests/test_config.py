@@ -60,3 +60,10 @@ def test_clients_reach_the_download_port_at_the_api_host_unless_told(tmp_path: P
     assert public.download_port_base("http://127.0.0.1:8000/") == "http://chat.example:8001"
     told = Settings(data_root=tmp_path, download_port=8001, download_url="https://dl.example/")
     assert told.download_port_base("http://127.0.0.1:8000/") == "https://dl.example"
+
+
+def test_clients_reach_the_upload_port_at_the_api_host_unless_told(tmp_path: Path) -> None:
+    ported = Settings(data_root=tmp_path, upload_port=8002)
+    assert ported.upload_port_base("http://files.example:8000/") == "http://files.example:8002"
+    told = Settings(data_root=tmp_path, upload_port=8002, upload_url="https://up.example/")
+    assert told.upload_port_base("http://127.0.0.1:8000/") == "https://up.example"

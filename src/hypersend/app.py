@@ -28,6 +28,7 @@ from hypersend.storage import open_storage
 from hypersend.transfers.endpoints import router as transfers_router
 from hypersend.upload_page.endpoints import CHUNK_PREFIX as PAGE_CHUNK_PREFIX
 from hypersend.upload_page.endpoints import router as upload_page_router
+from hypersend.upload_port.listening import start_upload_port
 from hypersend.users.endpoints import router as users_router
 
 ROUTERS = (
@@ -66,6 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services = services
         background = await services.start()
         try:
+            if settings.upload_port:
+                upload_port = await start_upload_port(settings, services.auth, services.files)
+                background.append(upload_port)
             yield
         finally:
             for task in background:

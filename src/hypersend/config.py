@@ -135,6 +135,20 @@ class Settings(BaseSettings):
         description="Where clients reach DOWNLOAD_PORT, when not at the API's host name over"
         " plain HTTP (a TLS terminator, a forwarded port)",
     )
+    upload_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Standalone: clients send chunks of uploads to files on disk to this port"
+        " of the same host (every server process listens on it), where one thread per chunk"
+        " receives, hashes and writes it; 0 = off",
+    )
+    upload_url: str = Field(
+        default="",
+        pattern=r"^(https?://[^/?#]+/?)?$",
+        description="Where clients reach UPLOAD_PORT, when not at the API's host name over"
+        " plain HTTP (a TLS terminator, a forwarded port)",
+    )
     upload_page_hours: int = Field(default=24, ge=1)
 
     s3_bucket: str = Field(
@@ -218,6 +232,16 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _usable_upload_port(self) -> Self:
+        if not self.upload_port:
+            return self
+        if self.upload_port in (self.port, self.download_port):
+            raise ValueError("UPLOAD_PORT must differ from PORT and DOWNLOAD_PORT")
+        if self.s3_bucket:
+            raise ValueError("UPLOAD_PORT takes chunks to files on disk, not to S3_BUCKET")
+        return self
+
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
@@ -236,10 +260,17 @@ class Settings(BaseSettings):
     def download_port_base(self, request_base_url: str) -> str:
         """The download port's address as clients see it: `DOWNLOAD_URL`, else plain HTTP to
         the API's host name at `DOWNLOAD_PORT`."""
-        if self.download_url:
-            return self.download_url.rstrip("/")
+        return self._port_base(self.download_url, self.download_port, request_base_url)
+
+    def upload_port_base(self, request_base_url: str) -> str:
+        """The upload port's address as clients see it (as `download_port_base`)."""
+        return self._port_base(self.upload_url, self.upload_port, request_base_url)
+
+    def _port_base(self, told: str, port: int, request_base_url: str) -> str:
+        if told:
+            return told.rstrip("/")
         host = urlsplit(self.public_base(request_base_url)).hostname or self.host
-        return f"http://{f'[{host}]' if ':' in host else host}:{self.download_port}"
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
     @property
     def files_dir(self) -> Path:

@@ -144,9 +144,11 @@ class Listener(ABC):
                     task = asyncio.create_task(self._converse(connection))
                 self._connections.add(task)
                 task.add_done_callback(self._connections.discard)
-        finally:
-            for task in list(self._connections):
+        finally:  # stopping: end the conversations, and wait until they have ended
+            conversations = list(self._connections)
+            for task in conversations:
                 task.cancel()
+            await asyncio.gather(*conversations, return_exceptions=True)
 
     @abstractmethod
     async def answer(

@@ -101,3 +101,28 @@ def test_a_download_port_that_cannot_work_is_refused(server: ServerProcess) -> N
         CHUNK_SIZE=str(8 * 1024 * 1024),
     )
     assert "DOWNLOAD_PORT sends files on disk; with S3_BUCKET, S3_PRESIGNED_DOWNLOADS" in bucket
+
+
+def test_an_upload_port_that_cannot_work_is_refused(server: ServerProcess) -> None:
+    port, other = str(free_port()), str(free_port())
+    same = refused(server, "serve", "--port", port, "--upload-port", port)
+    assert "UPLOAD_PORT must differ from PORT and DOWNLOAD_PORT" in same
+    shared = refused(
+        server, "serve", "--port", port, "--download-port", other, "--upload-port", other
+    )
+    assert "UPLOAD_PORT must differ from PORT and DOWNLOAD_PORT" in shared
+    taken = refused(server, "serve", "--port", port, "--upload-port", str(server.port))
+    assert f"cannot listen on 127.0.0.1:{server.port}" in taken
+    bucket = refused(
+        server,
+        "serve",
+        "--port",
+        port,
+        "--upload-port",
+        other,
+        S3_BUCKET="files",
+        AWS_ACCESS_KEY_ID="key",
+        AWS_SECRET_ACCESS_KEY="secret",
+        CHUNK_SIZE=str(8 * 1024 * 1024),
+    )
+    assert "UPLOAD_PORT takes chunks to files on disk, not to S3_BUCKET" in bucket

@@ -4,6 +4,7 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,8 +13,9 @@ from hypersend.client import AuthError, HyperSendClient, NotFoundError
 from hypersend.client.events import EventStream
 from tests.cluster.conftest import Cluster, on
 from tests.support.accounts import PASSWORD, signed_in, unique_email
+from tests.support.files import random_file
 from tests.support.redis import RedisProcess
-from tests.support.server import ServerProcess
+from tests.support.server import TEST_CHUNK_SIZE, ServerProcess, free_port
 
 Event = dict[str, object]
 
@@ -183,6 +185,31 @@ async def test_two_workers_share_one_port_and_one_redis(cluster: Cluster) -> Non
             event = await next_of(stream, "message.created")
             assert event["message"]["id"] == sent.id  # type: ignore[index]
             await stream.close()
+
+
+async def test_every_worker_takes_chunks_on_the_upload_port(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """Each worker process listens on `UPLOAD_PORT` (the kernel spreads the connections) and
+    records what it takes in the shared store: an upload over many connections completes."""
+    port = free_port()
+    server = cluster.add(workers=2, env={"UPLOAD_PORT": str(port)}).launch()
+    server.wait_until_healthy()
+    assert len(_listeners_on(port)) == 2, "both workers listen"
+    async with await signed_in(server.url, "Alice") as alice:
+        source = random_file(tmp_path / "big.bin", 40 * TEST_CHUNK_SIZE + 7)
+        for _ in range(3):  # new connections each time, spread over the workers
+            info = await alice.upload_file(source, parallel=6)
+            assert info.status == "complete"
+            assert server.stored_bytes(info.file_id) == source.read_bytes()
+
+
+def _listeners_on(port: int) -> list[str]:
+    """The listening TCP sockets on `port` (from /proc/net/tcp: state 0A is LISTEN)."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return [
+        row for row in rows if row.split()[1].endswith(f":{port:04X}") and row.split()[3] == "0A"
+    ]
 
 
 async def test_losing_redis_closes_sockets_and_nothing_is_lost(

@@ -176,7 +176,7 @@ class AuthService:
 
     async def authenticate(self, access_token: str) -> Principal:
         claims = self.tokens.decode_access(access_token)
-        return await self._principal(claims.user_id, claims.session_id)
+        return await self.principal(claims.user_id, claims.session_id)
 
     def issue_upload_ticket(self, principal: Principal, chat_id: str) -> tuple[str, datetime]:
         """A ticket for the browser upload page: uploads into `chat_id` while the session
@@ -190,13 +190,15 @@ class AuthService:
     async def authenticate_ticket(self, ticket: str) -> tuple[Principal, str]:
         """The caller of the upload page and the chat its ticket uploads into."""
         claims = self.tokens.decode_upload_ticket(ticket)
-        return await self._principal(claims.user_id, claims.session_id), claims.chat_id
+        return await self.principal(claims.user_id, claims.session_id), claims.chat_id
 
     async def forget_user(self, user_id: str) -> None:
         """The account changed (name, role, quota, status): read it afresh next time."""
         await self._bus.user_changed(user_id)
 
-    async def _principal(self, user_id: str, session_id: str) -> Principal:
+    async def principal(self, user_id: str, session_id: str) -> Principal:
+        """Who is signed in with an open session (cached; `Unauthorized` once it ended or the
+        account is disabled)."""
         known = self._principals.get(session_id)
         if known is not None and known.user.id == user_id:
             return known

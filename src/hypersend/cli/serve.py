@@ -39,6 +39,11 @@ def register(commands: Any) -> None:
         help="also send files' bytes with sendfile on this port (standalone; default off)",
     )
     serve.add_argument(
+        "--upload-port",
+        type=int,
+        help="also take upload chunks on this port, a thread each (standalone; default off)",
+    )
+    serve.add_argument(
         "--workers",
         type=int,
         help="server processes sharing the port (default 1; more than 1 needs REDIS_URL)",
@@ -60,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         "DATA_ROOT": str(args.data_root.resolve()) if args.data_root else None,
         "WORKERS": str(args.workers) if args.workers is not None else None,
         "DOWNLOAD_PORT": str(args.download_port) if args.download_port is not None else None,
+        "UPLOAD_PORT": str(args.upload_port) if args.upload_port is not None else None,
     }
     # The worker processes build their Settings from the environment, like any ASGI deployment.
     os.environ.update({key: value for key, value in overrides.items() if value is not None})
@@ -115,8 +121,9 @@ def _checked_settings() -> Settings:
         )
     try:
         require_free_port(settings.host, settings.port)
-        if settings.download_port:
-            require_free_port(settings.host, settings.download_port)
+        for extra_port in (settings.download_port, settings.upload_port):
+            if extra_port:
+                require_free_port(settings.host, extra_port)
     except PortTaken as exc:
         raise CannotServe(str(exc)) from exc
     if settings.uses_redis:
@@ -173,6 +180,8 @@ def _startup_line(settings: Settings) -> str:
         processes += " sharing Redis"
     if settings.download_port:
         files += f", sent by sendfile on port {settings.download_port}"
+    if settings.upload_port:
+        files += f", taken on port {settings.upload_port}"
     return (
         f"HyperSend {__version__} on http://{settings.host}:{settings.port}"
         f" | data root {settings.data_root.resolve()} | database {database} | {files}"

@@ -62,7 +62,8 @@ class RawConnection:
 
     def __init__(self, api: ApiSession, origin: str | None = None) -> None:
         """A connection to the API's server, or to another `origin` (`scheme://host:port`,
-        where a download was redirected), which is never sent the API's token."""
+        where a download was redirected, or the upload port), which is never sent the API's
+        token."""
         self._api = api
         url = urlsplit(origin or api.base_url)
         self._tls = url.scheme == "https"
@@ -85,10 +86,12 @@ class RawConnection:
         headers: dict[str, str],
     ) -> Any:
         """PUT `length` bytes of `source` from `offset`; the JSON answer, or a typed error.
-        An expired token is refreshed once (`ApiSession.with_token`)."""
+        To the API, an expired token is refreshed once (`ApiSession.with_token`); another
+        origin (the upload port) is sent no token, its URL carries a grant."""
 
         async def send() -> Any:
-            all_headers = {**headers, **self._api.auth_headers()}
+            signed_in = self._api.auth_headers() if self._signs_in else {}
+            all_headers = headers | signed_in
             status, response_headers, body = await self._exchange(
                 f"{self.target(path)}?{urlencode(params)}", source, offset, length, all_headers
             )
@@ -97,7 +100,7 @@ class RawConnection:
                 raise error_for(status, data, response_headers)
             return data
 
-        return await self._api.with_token(send)
+        return await self._api.with_token(send) if self._signs_in else await send()
 
     @contextlib.asynccontextmanager
     async def get(self, path: str, headers: dict[str, str]) -> AsyncIterator[RawResponse]:

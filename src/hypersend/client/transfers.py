@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, Self
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
@@ -51,6 +52,7 @@ class FileInfo:
     status: str
     missing_chunks: list[int]
     content_hash: str | None
+    upload_url: str | None = None  # the server's upload port, for this upload's chunks
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -64,6 +66,7 @@ class FileInfo:
             status=data["status"],
             missing_chunks=list(data["missing_chunks"]),
             content_hash=data.get("content_hash"),
+            upload_url=data.get("upload_url"),
         )
 
 
@@ -99,13 +102,22 @@ async def upload(
         pending.put_nowait(index)
 
     async def worker() -> None:
-        nonlocal done
-        connection = RawConnection(api)
+        nonlocal done, info
+        connection = _chunk_connection(api, info)
         try:
             with open(path, "rb") as source:  # noqa: ASYNC230 (sendfile reads it, not Python)
                 while not pending.empty():
                     index = pending.get_nowait()
-                    digests[index] = await _send_chunk(connection, path, source, info, index)
+                    try:
+                        digest = await _send_chunk(connection, path, source, info, index)
+                    except ApiError as exc:
+                        if exc.code != "upload_link_expired":
+                            raise
+                        info = await file_info(api, info.file_id)  # with a fresh upload_url
+                        await connection.close()
+                        connection = _chunk_connection(api, info)
+                        digest = await _send_chunk(connection, path, source, info, index)
+                    digests[index] = digest
                     done += _length(info, index)
                     if progress:
                         progress(done, info.size)
@@ -255,11 +267,15 @@ async def _send_chunk(
     offset, length = index * info.chunk_size, _length(info, index)
     digest = await asyncio.to_thread(_hash_range, path, offset, length)
     headers = {"Content-Type": "application/octet-stream", "X-Chunk-SHA256": digest.hex()}
+    target, params = f"/files/upload/chunk/{info.file_id}", {"index": str(index)}
+    if info.upload_url is not None:
+        granted = urlsplit(info.upload_url)
+        target, params = granted.path, dict(parse_qsl(granted.query)) | params
     for attempt in range(MAX_ATTEMPTS):
         try:
             await connection.put(
-                f"/files/upload/chunk/{info.file_id}",
-                {"index": index},
+                target,
+                params,
                 source,
                 offset,
                 length,
@@ -275,6 +291,15 @@ async def _send_chunk(
         if attempt < MAX_ATTEMPTS - 1:
             await _backoff(attempt)
     raise ServerUnreachable(f"Chunk {index} failed {MAX_ATTEMPTS} times; run again to resume")
+
+
+def _chunk_connection(api: ApiSession, info: FileInfo) -> RawConnection:
+    """A connection for `info`'s chunks: to the server's upload port when it named one (with
+    no token: its URL carries a grant), else to the API."""
+    if info.upload_url is None:
+        return RawConnection(api)
+    url = urlsplit(info.upload_url)
+    return RawConnection(api, f"{url.scheme}://{url.netloc}")
 
 
 def _hash_range(path: Path, offset: int, length: int) -> bytes:

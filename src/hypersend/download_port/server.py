@@ -5,9 +5,9 @@ It speaks only what a download needs: a request head (no body), keep-alive, `Ran
 
 Bounds (`http1.Listener`): a request head of at most `MAX_HEAD_BYTES`, sent within
 `HEAD_TIMEOUT`; a client that takes no byte for `STALL_TIMEOUT` is let go; at most
-`max_connections` connections (more are answered 503 and closed). `sendfile` is called from the event loop's writer
-callbacks, while a worker thread reads the bytes ahead into the page cache, so that the loop
-does not wait on the disk.
+`max_connections` connections (more are answered 503 and closed). `sendfile` is called
+from the event loop's writer callbacks, while a worker thread reads the bytes ahead into the
+page cache, so that the loop does not wait on the disk.
 """
 
 import asyncio

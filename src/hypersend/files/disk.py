@@ -18,14 +18,14 @@ import hashlib
 import logging
 import os
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from hypersend.errors import FileStoreUnavailable, InsufficientStorage
 from hypersend.files.holes import punch_hole
 from hypersend.files.store import FileMissing, Leftover, UploadRestartNeeded
-from hypersend.files.streaming import digest_of, write_batches, write_hashed
+from hypersend.files.streaming import DirectBody, digest_of, write_batches, write_hashed
 from hypersend.storage.models import FileRecord
 
 logger = logging.getLogger("hypersend.files")
@@ -224,7 +224,7 @@ class OpenFile:
         position = index * self._chunk_size + start
         fd = self._fd
         with _full_disk_is_507():
-            await write_batches(body, length, lambda batch, at: _pwrite(fd, batch, position + at))
+            await write_batches(body, length, lambda batch, at: write_at(fd, batch, position + at))
         await self.sync()
 
     async def sync(self) -> None:
@@ -241,8 +241,11 @@ class OpenFile:
         added."""
         fd = self._fd
         with _full_disk_is_507():
+            if isinstance(body, DirectBody):
+                await body.write_hashed_to(fd, position, length, hasher)
+                return hasher.digest()
             return await write_hashed(
-                body, length, lambda batch, at: _pwrite(fd, batch, position + at), hasher
+                body, length, lambda batch, at: write_at(fd, batch, position + at), hasher
             )
 
 
@@ -294,7 +297,7 @@ def _unreceived_ranges(record: FileRecord, received: Collection[int]) -> list[tu
     return ranges
 
 
-def _pwrite(fd: int, pieces: list[bytes], position: int) -> None:
+def write_at(fd: int, pieces: Sequence[bytes | memoryview], position: int) -> None:
     """Write the pieces back to back at `position` (one `pwritev`, resumed if it is short)."""
     views = [memoryview(piece) for piece in pieces]
     while views:

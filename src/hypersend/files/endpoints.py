@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from starlette.responses import FileResponse, RedirectResponse, StreamingResponse
 
-from hypersend.auth.dependencies import CurrentUser, OptionalPrincipal
+from hypersend.auth.dependencies import CurrentPrincipal, CurrentUser, OptionalPrincipal
 from hypersend.error_responses import NO_ROOM, RANGE_NOT_SATISFIABLE
 from hypersend.errors import Unauthorized
 from hypersend.files.dependencies import CHUNK_BODY_OPENAPI, IncomingChunkDep
@@ -38,12 +38,18 @@ class LargeFileResponse(FileResponse):
 
 @router.post("/upload/start", status_code=status.HTTP_201_CREATED, responses=NO_ROOM)
 async def start_upload(
-    body: StartUpload, user: CurrentUser, services: ServicesDep
+    body: StartUpload, request: Request, principal: CurrentPrincipal, services: ServicesDep
 ) -> UploadStarted:
-    record = await services.files.create_upload(
-        user, filename=body.filename, size=body.size, mime=body.mime, chat_id=body.chat_id
+    files = services.files
+    record = await files.create_upload(
+        principal.user,
+        filename=body.filename,
+        size=body.size,
+        mime=body.mime,
+        chat_id=body.chat_id,
     )
-    return UploadStarted.of(record)
+    upload_url = files.upload_url(record, principal.session.id, str(request.base_url))
+    return UploadStarted.of(record, upload_url)
 
 
 @router.put("/upload/chunk/{file_id}", openapi_extra=CHUNK_BODY_OPENAPI, responses=NO_ROOM)
@@ -63,10 +69,16 @@ async def upload_chunk_by_post(
 
 
 @router.get("/{file_id}/info")
-async def file_info(file_id: str, user: CurrentUser, services: ServicesDep) -> FileInfo:
+async def file_info(
+    file_id: str, request: Request, principal: CurrentPrincipal, services: ServicesDep
+) -> FileInfo:
     """Progress of an upload: resume by sending `missing_chunks`."""
     files = services.files
-    return FileInfo.of(await files.progress(await files.visible(user, file_id)))
+    record = await files.visible(principal.user, file_id)
+    upload_url = None
+    if record.owner_id == principal.user.id:
+        upload_url = files.upload_url(record, principal.session.id, str(request.base_url))
+    return FileInfo.of(await files.progress(record), upload_url)
 
 
 @router.get(

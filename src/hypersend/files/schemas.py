@@ -34,20 +34,30 @@ class StartUpload(BaseModel):
     _filename = field_validator("filename")(display_name)
 
 
+UPLOAD_URL = Field(
+    default=None,
+    description="With the server's upload port: where to PUT this upload's chunks instead"
+    " (add `&index=<n>`; no Authorization header: the URL carries a grant for the caller's"
+    " session). Null otherwise",
+)
+
+
 class UploadStarted(BaseModel):
     file_id: str
     chunk_size: int
     total_chunks: int
     expires_at: datetime
+    upload_url: str | None = UPLOAD_URL
 
     @classmethod
-    def of(cls, record: FileRecord) -> Self:
+    def of(cls, record: FileRecord, upload_url: str | None = None) -> Self:
         assert record.expires_at is not None  # an upload expires
         return cls(
             file_id=record.id,
             chunk_size=record.chunk_size,
             total_chunks=record.total_chunks,
             expires_at=record.expires_at,
+            upload_url=upload_url,
         )
 
 
@@ -85,9 +95,10 @@ class FileInfo(BaseModel):
     created_at: datetime
     expires_at: datetime | None
     has_thumbnail: bool = Field(description="GET /files/{file_id}/thumbnail has a preview")
+    upload_url: str | None = UPLOAD_URL
 
     @classmethod
-    def of(cls, progress: FileProgress) -> Self:
+    def of(cls, progress: FileProgress, upload_url: str | None = None) -> Self:
         record = progress.file
         return cls(
             file_id=record.id,
@@ -105,6 +116,7 @@ class FileInfo(BaseModel):
             created_at=record.created_at,
             expires_at=record.expires_at,
             has_thumbnail=progress.has_thumbnail,
+            upload_url=upload_url,
         )
 
 

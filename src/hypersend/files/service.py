@@ -28,6 +28,7 @@ from hypersend.files.thumbnails import has_preview
 from hypersend.ids import new_id
 from hypersend.storage import Storage
 from hypersend.storage.models import ChunkReceipt, FileRecord, FileRef, Thumbnail, User
+from hypersend.upload_port.grants import UploadGrant, UploadGrantSigner
 
 logger = logging.getLogger("hypersend.files")
 
@@ -60,6 +61,7 @@ class FileService:
         self.previews = Previews(storage, store)
         self.links = LinkSigner(settings.signing_key)
         self.grants = GrantSigner(settings.signing_key)
+        self.upload_grants = UploadGrantSigner(settings.signing_key)
         # Chunks being received by this process (one index of one upload at a time). Per
         # process: two processes may receive the same chunk at the same moment and both write
         # it. With the same bytes that is harmless; only an uploader sending other bytes for
@@ -214,6 +216,21 @@ class FileService:
         if expires is None:
             expires = self._new_link_expiry()
         return self.grants.path(DownloadGrant.of(record, expires))
+
+    def upload_url(self, record: FileRecord, session_id: str, request_base_url: str) -> str | None:
+        """Where the upload port takes `record`'s chunks from this session (a client adds
+        `&index=<n>`), when the server has one and the upload is the caller's to continue
+        there (the caller has checked that it may see the file)."""
+        settings = self._settings
+        if (
+            not settings.upload_port
+            or record.status != "uploading"
+            or record.tus_metadata is not None
+        ):
+            return None
+        expires = int((utcnow() + self.upload_expiry).timestamp())
+        grant = UploadGrant(record.id, record.owner_id, session_id, expires)
+        return settings.upload_port_base(request_base_url) + self.upload_grants.path(grant)
 
     def sign_link(self, record: FileRecord) -> tuple[str, datetime]:
         expires = self._new_link_expiry()

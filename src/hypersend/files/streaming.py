@@ -4,6 +4,7 @@ request stays at a few MiB whatever the chunk size and the event loop never wait
 
 import asyncio
 import hashlib
+from abc import abstractmethod
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +17,19 @@ BATCH_BYTES = 1024 * 1024
 _PIECE_THREADS = ThreadPoolExecutor(2, thread_name_prefix="chunk-pieces")
 
 WriteBatch = Callable[[list[bytes], int], None]
+
+
+class DirectBody(AsyncIterator[bytes]):
+    """A chunk's body that writes itself to a file and hashes itself on one worker thread,
+    straight from where its bytes arrive (the upload port's socket): no piece passes through
+    the event loop. It still iterates like any body, for the stores that take pieces."""
+
+    @abstractmethod
+    async def write_hashed_to(
+        self, fd: int, position: int, length: int, hasher: "hashlib._Hash"
+    ) -> None:
+        """Write exactly `length` bytes (all that is left) at `position` of `fd`, adding them
+        to `hasher`; `ChunkLengthError` when the body ends sooner."""
 
 
 class ChunkLengthError(Unprocessable):

@@ -1,0 +1,127 @@
+"""A chunk's body as the upload port receives it: straight from the socket.
+
+On a disk store the whole chunk is received, hashed and written by one worker thread
+(`write_hashed_to`: `recv_into` a reused 1 MiB buffer, SHA-256, `pwrite`), the loop the
+bench's floor measures, with no piece passing through the event loop or Python objects per
+piece. Other uses (a chunk sent again, which is only hashed) iterate it on the loop.
+"""
+
+import asyncio
+import contextlib
+import hashlib
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from hypersend.files.disk import write_at
+from hypersend.files.streaming import ChunkLengthError, DirectBody
+from hypersend.http1 import STALL_TIMEOUT
+
+PIECE = 1024 * 1024
+SLOWEST_BYTES_PER_SECOND = 16 * 1024  # a chunk sent slower than this (after a first minute) ends
+RECEIVING_THREADS = 32  # chunks received at once by one process; more wait their turn
+_RECEIVING = ThreadPoolExecutor(RECEIVING_THREADS, thread_name_prefix="upload-port")
+_buffers = threading.local()
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+class SocketBody(DirectBody):
+    """The `length` bytes of a request body on `connection`, the first of which may have
+    come with the head (`received`, taken from). Asked for with `Expect: 100-continue`, the
+    client is told to go on when the body is first read, not before: a chunk refused before
+    that is never sent."""
+
+    def __init__(
+        self, connection: socket.socket, length: int, received: bytearray, *, expects: bool
+    ) -> None:
+        self._connection = connection
+        self.left = length
+        self._early = bytes(received[:length])
+        del received[:length]
+        self.awaits_continue = expects
+
+    def __aiter__(self) -> "SocketBody":
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self.left:
+            raise StopAsyncIteration
+        await self._go_on()
+        if self._early:
+            piece, self._early = self._early, b""
+        else:
+            loop = asyncio.get_running_loop()
+            async with asyncio.timeout(STALL_TIMEOUT):
+                piece = await loop.sock_recv(self._connection, min(PIECE, self.left))
+            if not piece:
+                raise StopAsyncIteration  # cut short: the length check says so
+        self.left -= len(piece)
+        return piece
+
+    async def write_hashed_to(
+        self, fd: int, position: int, length: int, hasher: "hashlib._Hash"
+    ) -> None:
+        if length != self.left:
+            raise ChunkLengthError(f"Chunk has {self.left} bytes to come; expected {length}")
+        await self._go_on()
+        loop = asyncio.get_running_loop()
+        receiving = loop.run_in_executor(_RECEIVING, self._receive_into, fd, position, hasher)
+        try:
+            await asyncio.shield(receiving)
+        finally:
+            if not receiving.done():  # cancelled (the server stops): end the thread's work
+                with contextlib.suppress(OSError):  # before its file and socket are closed
+                    self._connection.shutdown(socket.SHUT_RDWR)
+                await asyncio.wait([receiving])
+
+    async def drain(self) -> None:
+        """Read and drop what is left of the body (so that the connection can go on)."""
+        async for _ in self:
+            pass
+
+    async def _go_on(self) -> None:
+        if self.awaits_continue:
+            self.awaits_continue = False
+            loop = asyncio.get_running_loop()
+            async with asyncio.timeout(STALL_TIMEOUT):
+                await loop.sock_sendall(self._connection, CONTINUE)
+
+    def _receive_into(self, fd: int, position: int, hasher: "hashlib._Hash") -> None:
+        """On a worker thread: the rest of the body, hashed and written at `position`.
+        `TimeoutError` when the client sends nothing for `STALL_TIMEOUT`, or the whole chunk
+        slower than `SLOWEST_BYTES_PER_SECOND`."""
+        expected = self.left
+        if self._early:
+            hasher.update(self._early)
+            write_at(fd, [self._early], position)
+            position += len(self._early)
+            self.left -= len(self._early)
+            self._early = b""
+        view = _buffer()
+        deadline = time.monotonic() + STALL_TIMEOUT + self.left / SLOWEST_BYTES_PER_SECOND
+        self._connection.settimeout(STALL_TIMEOUT)
+        try:
+            while self.left:
+                received = self._connection.recv_into(view, min(PIECE, self.left))
+                if not received:
+                    raise ChunkLengthError(
+                        f"Chunk has {expected - self.left} bytes; expected {expected}"
+                    )
+                piece = view[:received]
+                hasher.update(piece)
+                write_at(fd, [piece], position)
+                position += received
+                self.left -= received
+                if time.monotonic() > deadline:
+                    raise TimeoutError("The chunk came too slowly")
+        finally:
+            self._connection.setblocking(False)
+
+
+def _buffer() -> memoryview:
+    """This thread's receiving buffer, made once."""
+    view: memoryview | None = getattr(_buffers, "view", None)
+    if view is None:
+        view = _buffers.view = memoryview(bytearray(PIECE))
+    return view
