@@ -7,12 +7,14 @@ from hypersend.storage.models import Reaction, Reactions
 
 
 def to_db_time(moment: datetime) -> str:
-    """Fixed-width ISO 8601 in UTC, so text order is time order."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Fixed-width ISO 8601 in UTC (`2026-11-30T22:30:07.895287Z`), so text order is time
+    order. (`isoformat` and `fromisoformat` are C; `strftime`/`strptime` took 2-6x longer,
+    several times for every row read.)"""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
 
 
 def from_db_time(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def to_db_reactions(reactions: Reactions) -> str | None:
