@@ -40,6 +40,7 @@ class SocketBody(DirectBody):
         self._early = bytes(received[:length])
         del received[:length]
         self.awaits_continue = expects
+        self._deadline: float | None = None  # set when the body is first asked for
 
     def __aiter__(self) -> "SocketBody":
         return self
@@ -52,7 +53,7 @@ class SocketBody(DirectBody):
             piece, self._early = self._early, b""
         else:
             loop = asyncio.get_running_loop()
-            async with asyncio.timeout(STALL_TIMEOUT):
+            async with asyncio.timeout(self._time_for_next_piece()):
                 piece = await loop.sock_recv(self._connection, min(PIECE, self.left))
             if not piece:
                 raise StopAsyncIteration  # cut short: the length check says so
@@ -81,6 +82,8 @@ class SocketBody(DirectBody):
             pass
 
     async def _go_on(self) -> None:
+        if self._deadline is None:
+            self._deadline = time.monotonic() + STALL_TIMEOUT + self.left / SLOWEST_BYTES_PER_SECOND
         if self.awaits_continue:
             self.awaits_continue = False
             loop = asyncio.get_running_loop()
@@ -89,8 +92,8 @@ class SocketBody(DirectBody):
 
     def _receive_into(self, fd: int, position: int, hasher: "hashlib._Hash") -> None:
         """On a worker thread: the rest of the body, hashed and written at `position`.
-        `TimeoutError` when the client sends nothing for `STALL_TIMEOUT`, or the whole chunk
-        slower than `SLOWEST_BYTES_PER_SECOND`."""
+        `TimeoutError` when the client sends nothing for `STALL_TIMEOUT`, or the whole body
+        slower than `SLOWEST_BYTES_PER_SECOND` (after a first `STALL_TIMEOUT`)."""
         expected = self.left
         if self._early:
             hasher.update(self._early)
@@ -99,10 +102,9 @@ class SocketBody(DirectBody):
             self.left -= len(self._early)
             self._early = b""
         view = _buffer()
-        deadline = time.monotonic() + STALL_TIMEOUT + self.left / SLOWEST_BYTES_PER_SECOND
-        self._connection.settimeout(STALL_TIMEOUT)
         try:
             while self.left:
+                self._connection.settimeout(self._time_for_next_piece())
                 received = self._connection.recv_into(view, min(PIECE, self.left))
                 if not received:
                     raise ChunkLengthError(
@@ -113,10 +115,17 @@ class SocketBody(DirectBody):
                 write_at(fd, [piece], position)
                 position += received
                 self.left -= received
-                if time.monotonic() > deadline:
-                    raise TimeoutError("The chunk came too slowly")
         finally:
             self._connection.setblocking(False)
+
+    def _time_for_next_piece(self) -> float:
+        """Seconds the next piece may take: `STALL_TIMEOUT`, or less once the whole body is
+        near its deadline; `TimeoutError` past it."""
+        assert self._deadline is not None  # set by `_go_on`
+        left = min(STALL_TIMEOUT, self._deadline - time.monotonic())
+        if left <= 0:
+            raise TimeoutError("The chunk came too slowly")
+        return left
 
 
 def _buffer() -> memoryview:
