@@ -89,6 +89,15 @@ def error_answer(error: ApiError, *, keep_alive: bool) -> bytes:
     return json_answer(HTTPStatus(error.status), data, keep_alive=keep_alive, headers=error.headers)
 
 
+def answerable(exc: Exception, request: Request, failure: str) -> ApiError:
+    """What to answer for `exc`, raised while answering `request`: itself when it is one of
+    the API's errors, else (logged: a failure of our own) 503 saying `failure`."""
+    if isinstance(exc, ApiError):
+        return exc
+    logger.error("Failed to answer %s %s", request.method, request.target, exc_info=exc)
+    return ServiceUnavailable(failure)
+
+
 async def read_request_head(connection: socket.socket, received: bytearray) -> bytes | None:
     """The next request head on the connection (what follows it stays in `received`); None
     when the client closed the connection between requests."""

@@ -194,8 +194,12 @@ async def test_every_worker_takes_chunks_on_the_upload_port(
     records what it takes in the shared store: an upload over many connections completes."""
     port = free_port()
     server = cluster.add(workers=2, env={"UPLOAD_PORT": str(port)}).launch()
-    server.wait_until_healthy()
-    assert len(_listeners_on(port)) == 2, "both workers listen"
+    server.wait_until_healthy()  # one worker serves; the other may still be starting
+
+    async def both_listen() -> bool:
+        return len(_listeners_on(port)) == 2
+
+    await eventually(both_listen, seconds=30)
     async with await signed_in(server.url, "Alice") as alice:
         source = random_file(tmp_path / "big.bin", 40 * TEST_CHUNK_SIZE + 7)
         for _ in range(3):  # new connections each time, spread over the workers

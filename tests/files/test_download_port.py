@@ -23,6 +23,7 @@ from hypersend.download_port.server import MAX_CONNECTIONS
 from hypersend.http1 import HEAD_TIMEOUT, MAX_HEAD_BYTES
 from tests.support.accounts import signed_in
 from tests.support.files import random_file
+from tests.support.raw_requests import exchange
 from tests.support.server import TEST_CHUNK_SIZE, ServerProcess, free_port
 from tests.support.tcp_proxy import TcpProxy
 
@@ -65,18 +66,6 @@ async def granted(ann: HyperSendClient, file_id: str) -> str:
 
 def signer_of(node: ServerProcess) -> GrantSigner:
     return GrantSigner((node.data_root / "secret_key").read_text().strip())
-
-
-async def exchange(port: int, request: bytes, *, read_timeout: float = 10.0) -> bytes:
-    """Send raw bytes to `port` and read until the server closes the connection."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(request)
-        await writer.drain()
-        async with asyncio.timeout(read_timeout):
-            return await reader.read()
-    finally:
-        writer.close()
 
 
 async def test_the_api_redirects_to_the_download_port_which_sends_the_bytes(

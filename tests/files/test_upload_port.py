@@ -20,6 +20,7 @@ from hypersend.http1 import MAX_HEAD_BYTES
 from hypersend.upload_port.grants import UploadGrant, UploadGrantSigner
 from tests.support.accounts import signed_in
 from tests.support.files import random_file
+from tests.support.raw_requests import exchange
 from tests.support.server import TEST_CHUNK_SIZE, ServerProcess, free_port
 from tests.support.tcp_proxy import TcpProxy
 
@@ -59,18 +60,6 @@ def chunk_url(upload_url: str, index: int | str) -> str:
 
 def piece(data: bytes, index: int) -> bytes:
     return data[index * TEST_CHUNK_SIZE : (index + 1) * TEST_CHUNK_SIZE]
-
-
-async def exchange(port: int, request: bytes, *, read_timeout: float = 10.0) -> bytes:
-    """Send raw bytes to `port` and read until the server closes the connection."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(request)
-        await writer.drain()
-        async with asyncio.timeout(read_timeout):
-            return await reader.read()
-    finally:
-        writer.close()
 
 
 async def test_chunks_sent_to_the_upload_url_make_the_file(
@@ -355,5 +344,27 @@ async def test_a_server_stopping_mid_chunk_ends_the_chunk_and_records_nothing(
             info = await ann.api.json("GET", f"/files/{upload['file_id']}/info")
             assert (info["received_chunks"], info["missing_chunks"]) == (0, [0, 1, 2, 3])
             assert info["upload_url"]  # and the port serves again
+    finally:
+        server.stop()
+
+
+async def test_the_client_asks_again_when_its_upload_link_expires(tmp_path: Path) -> None:
+    """A grant lasts as long as an idle upload (here 3.6 s); an upload that goes on longer,
+    a chunk at a time, gets `upload_link_expired`, asks for a fresh `upload_url` and ends."""
+    server = ServerProcess(
+        tmp_path / "data", {"UPLOAD_PORT": str(free_port()), "UPLOAD_EXPIRY_HOURS": "0.001"}
+    ).start()
+    try:
+        async with await signed_in(server.url, "Ann") as ann:
+            source = random_file(tmp_path / "movie.mkv", 10 * TEST_CHUNK_SIZE)
+            started_at = time.monotonic()
+
+            def slowly(done: int, size: int) -> None:
+                time.sleep(0.5)  # each chunk half a second apart: the upload stays active
+
+            info = await ann.upload_file(source, parallel=1, progress=slowly)
+            assert time.monotonic() - started_at > 3.6 + 1  # outlived its first grant
+            assert info.status == "complete"
+            assert server.stored_bytes(info.file_id) == source.read_bytes()
     finally:
         server.stop()

@@ -24,7 +24,7 @@ from typing import BinaryIO
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from hypersend.download_port.grants import GRANT_FIELDS, DownloadGrant, GrantSigner
-from hypersend.errors import ApiError, BadRequest, NotFound, ServiceUnavailable
+from hypersend.errors import BadRequest, NotFound
 from hypersend.files.disk import DiskStore
 from hypersend.files.headers import MultipartRanges, file_headers
 from hypersend.files.ranges import requested_spans
@@ -33,6 +33,7 @@ from hypersend.http1 import (
     Listener,
     MethodNotAllowed,
     Request,
+    answerable,
     error_answer,
     response_head,
     send,
@@ -71,15 +72,14 @@ class DownloadPort(Listener):
         except (OSError, TimeoutError):
             raise  # the client left or stalled: nothing more to say
         except Exception as exc:
-            if not isinstance(exc, ApiError):
-                logger.exception("The download port failed to answer %s", request.target)
-                exc = ServiceUnavailable("The download failed; try again")
+            error = answerable(exc, request, "The download failed; try again")
+            if error is not exc:  # not after a failure of our own
                 request = replace(request, keep_alive=False)
-            answer = error_answer(exc, keep_alive=request.keep_alive)
+            answer = error_answer(error, keep_alive=request.keep_alive)
             if request.method == "HEAD":
                 answer = answer[: answer.index(b"\r\n\r\n") + 4]
             await send(connection, answer)
-            return request.keep_alive  # not after a failure of our own
+            return request.keep_alive
         return True
 
     async def _answer(self, connection: socket.socket, request: Request) -> None:

@@ -48,7 +48,8 @@ async def start_upload(
         mime=body.mime,
         chat_id=body.chat_id,
     )
-    upload_url = files.upload_url(record, principal.session.id, str(request.base_url))
+    base = str(request.base_url)
+    upload_url = files.upload_url(record, principal.user, principal.session.id, base)
     return UploadStarted.of(record, upload_url)
 
 
@@ -75,9 +76,8 @@ async def file_info(
     """Progress of an upload: resume by sending `missing_chunks`."""
     files = services.files
     record = await files.visible(principal.user, file_id)
-    upload_url = None
-    if record.owner_id == principal.user.id:
-        upload_url = files.upload_url(record, principal.session.id, str(request.base_url))
+    base = str(request.base_url)
+    upload_url = files.upload_url(record, principal.user, principal.session.id, base)
     return FileInfo.of(await files.progress(record), upload_url)
 
 

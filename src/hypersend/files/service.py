@@ -217,19 +217,22 @@ class FileService:
             expires = self._new_link_expiry()
         return self.grants.path(DownloadGrant.of(record, expires))
 
-    def upload_url(self, record: FileRecord, session_id: str, request_base_url: str) -> str | None:
-        """Where the upload port takes `record`'s chunks from this session (a client adds
-        `&index=<n>`), when the server has one and the upload is the caller's to continue
-        there (the caller has checked that it may see the file)."""
+    def upload_url(
+        self, record: FileRecord, user: User, session_id: str, request_base_url: str
+    ) -> str | None:
+        """Where the upload port takes `record`'s chunks from `user`'s session (a client adds
+        `&index=<n>`), when the server has one and the upload is the user's to continue
+        there; None otherwise."""
         settings = self._settings
         if (
             not settings.upload_port
+            or record.owner_id != user.id
             or record.status != "uploading"
             or record.tus_metadata is not None
         ):
             return None
         expires = int((utcnow() + self.upload_expiry).timestamp())
-        grant = UploadGrant(record.id, record.owner_id, session_id, expires)
+        grant = UploadGrant(record.id, user.id, session_id, expires)
         return settings.upload_port_base(request_base_url) + self.upload_grants.path(grant)
 
     def sign_link(self, record: FileRecord) -> tuple[str, datetime]:

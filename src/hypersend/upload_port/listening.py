@@ -22,7 +22,7 @@ async def start_upload_port(
         backlog=LISTEN_BACKLOG,
         reuse_port=True,
     )
-    port = UploadPort(auth, files, files.upload_grants)
+    port = UploadPort(auth, files)
 
     async def serve() -> None:
         with listener:

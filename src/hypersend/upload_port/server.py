@@ -12,21 +12,26 @@ per process (more wait their turn). A refused chunk's body is read and dropped w
 at most `DRAIN_LIMIT` bytes, so that the client hears why; a larger one ends the connection.
 """
 
-import logging
 import socket
 from http import HTTPStatus
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from hypersend.auth.service import AuthService
-from hypersend.errors import ApiError, NotFound, ServiceUnavailable, Unprocessable
+from hypersend.errors import ApiError, NotFound, Unprocessable
 from hypersend.files.progress import AcceptedChunk
 from hypersend.files.schemas import ChunkAccepted
 from hypersend.files.service import FileService, IncomingChunk
-from hypersend.http1 import Listener, MethodNotAllowed, Request, error_answer, json_answer, send
+from hypersend.http1 import (
+    Listener,
+    MethodNotAllowed,
+    Request,
+    answerable,
+    error_answer,
+    json_answer,
+    send,
+)
 from hypersend.upload_port.body import SocketBody
-from hypersend.upload_port.grants import GRANT_FIELDS, UploadGrant, UploadGrantSigner
-
-logger = logging.getLogger("hypersend.upload_port")
+from hypersend.upload_port.grants import GRANT_FIELDS, UploadGrant
 
 MAX_CONNECTIONS = 1000
 DRAIN_LIMIT = 16 * 1024 * 1024
@@ -38,7 +43,7 @@ class LengthRequired(ApiError):
 
 
 class UploadPort(Listener):
-    """Takes the chunks of uploads that `signer`'s grants name, for `files`."""
+    """Takes the chunks of uploads that grants of `files` (`FileService.upload_url`) name."""
 
     busy_message = "Too many uploads at once; try again soon"
 
@@ -46,14 +51,12 @@ class UploadPort(Listener):
         self,
         auth: AuthService,
         files: FileService,
-        signer: UploadGrantSigner,
         *,
         max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         super().__init__(max_connections=max_connections)
         self._auth = auth
         self._files = files
-        self._signer = signer
 
     async def answer(
         self, connection: socket.socket, request: Request, received: bytearray
@@ -72,11 +75,9 @@ class UploadPort(Listener):
         except (OSError, TimeoutError):
             raise  # the client left or stalled: nothing more to say
         except Exception as exc:
-            if not isinstance(exc, ApiError):
-                logger.exception("The upload port failed to take %s", request.target)
-                exc = ServiceUnavailable("The chunk could not be stored; send it again")
+            error = answerable(exc, request, "The chunk could not be stored; send it again")
             keep_alive = request.keep_alive and await _drained(body)
-            await send(connection, error_answer(exc, keep_alive=keep_alive))
+            await send(connection, error_answer(error, keep_alive=keep_alive))
             return keep_alive
         answer = ChunkAccepted.of(accepted).model_dump()
         await send(connection, json_answer(HTTPStatus.OK, answer, keep_alive=request.keep_alive))
@@ -106,7 +107,7 @@ class UploadPort(Listener):
             query = dict(pairs)
             if len(query) == len(pairs) and "index" in query:
                 index = query.pop("index")
-                grant = self._signer.read(unquote(segments[4]), query)
+                grant = self._files.upload_grants.read(unquote(segments[4]), query)
                 if grant is not None:
                     return grant, _index(index)
         raise NotFound("Upload not found, or not this link's")
