@@ -20,6 +20,7 @@ MAX_HEAD_BYTES = 16 * 1024
 HEAD_TIMEOUT = 15.0  # to send a request head, and to start the next on a kept-alive connection
 STALL_TIMEOUT = 60.0  # a client that takes (or sends) no byte for this long is let go
 ACCEPT_RETRY_SECONDS = 0.1
+MAX_DIGITS = 19
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _SINGLE_HEADERS = ("range", "if-range", "host", "content-length", "expect", "x-chunk-sha256")
 
@@ -61,6 +62,14 @@ def parse_request(head: bytes) -> Request:
     by_default = version == "HTTP/1.1"  # HTTP/1.0 closes unless asked to keep alive
     keep_alive = "close" not in connection if by_default else "keep-alive" in connection
     return Request(method, target, headers, keep_alive)
+
+
+def plain_number(text: str) -> int | None:
+    """`text` as a whole number when it is plain ASCII digits, at most 19 of them (it fits
+    in 64 bits); None otherwise (signs, spaces, exponents, other scripts' digits)."""
+    if text.isascii() and text.isdigit() and len(text) <= MAX_DIGITS:
+        return int(text)
+    return None
 
 
 def response_head(status: HTTPStatus, headers: dict[str, str]) -> bytes:

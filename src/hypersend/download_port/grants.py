@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
+from hypersend.http1 import plain_number
 from hypersend.signatures import Signer
 from hypersend.storage.models import FileRecord
 
@@ -56,14 +57,10 @@ class GrantSigner:
         not expired; None otherwise."""
         if set(query) != set(GRANT_FIELDS):
             return None
-        expires, size = query["expires"], query["size"]
-        if not (expires.isascii() and expires.isdigit() and size.isascii() and size.isdigit()):
+        expires, size = plain_number(query["expires"]), plain_number(query["size"])
+        if expires is None or size is None:
             return None
-        if len(expires) > 19 or len(size) > 19:
-            return None
-        grant = DownloadGrant(
-            file_id, filename, query["type"], int(size), query["hash"], int(expires)
-        )
+        grant = DownloadGrant(file_id, filename, query["type"], size, query["hash"], expires)
         if grant.expires < time.time() or not self._signer.verifies(query["sig"], *grant.fields()):
             return None
         return grant

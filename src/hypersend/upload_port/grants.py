@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from hypersend.errors import Unauthorized
+from hypersend.http1 import plain_number
 from hypersend.signatures import Signer
 
 GRANT_FIELDS = ("user", "session", "expires", "sig")
@@ -55,10 +56,10 @@ class UploadGrantSigner:
         signed it; None otherwise. `UploadLinkExpired` for one it signed that has expired."""
         if set(query) != set(GRANT_FIELDS):
             return None
-        expires = query["expires"]
-        if not (expires.isascii() and expires.isdigit() and len(expires) <= 19):
+        expires = plain_number(query["expires"])
+        if expires is None:
             return None
-        grant = UploadGrant(file_id, query["user"], query["session"], int(expires))
+        grant = UploadGrant(file_id, query["user"], query["session"], expires)
         if not self._signer.verifies(query["sig"], *grant.fields()):
             return None
         if grant.expires < time.time():

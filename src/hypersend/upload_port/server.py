@@ -28,6 +28,7 @@ from hypersend.http1 import (
     answerable,
     error_answer,
     json_answer,
+    plain_number,
     send,
 )
 from hypersend.upload_port.body import SocketBody
@@ -35,7 +36,6 @@ from hypersend.upload_port.grants import GRANT_FIELDS, UploadGrant
 
 MAX_CONNECTIONS = 1000
 DRAIN_LIMIT = 16 * 1024 * 1024
-_MAX_DIGITS = 19
 
 
 class LengthRequired(ApiError):
@@ -119,15 +119,17 @@ def _body_length(request: Request) -> int:
     declared = request.headers.get("content-length")
     if declared is None:
         raise LengthRequired("A chunk needs its Content-Length")
-    if not (declared.isascii() and declared.isdigit() and len(declared) <= _MAX_DIGITS):
+    length = plain_number(declared)
+    if length is None:
         raise Unprocessable("Content-Length must be a number of bytes", code="bad_length")
-    return int(declared)
+    return length
 
 
 def _index(text: str) -> int:
-    if not (text.isascii() and text.isdigit() and len(text) <= _MAX_DIGITS):
+    index = plain_number(text)
+    if index is None:
         raise Unprocessable("index must be a chunk number from 0", code="bad_index")
-    return int(text)
+    return index
 
 
 async def _drained(body: SocketBody) -> bool:
