@@ -5,15 +5,18 @@ the upload port, in one run.
 
 One file uploaded by `hypersend.client` (4 parallel streams of 8 MiB chunks, each with its
 `X-Chunk-SHA256`), durability off and on: through granian's chunk route (the baseline), and
-through the upload port (`UPLOAD_PORT`: one thread per chunk receives, hashes and writes).
+through the upload port (`UPLOAD_PORT`: one thread per chunk receives, hashes and writes);
+each with its chunks written through the page cache and past it (`DIRECT_WRITES`, O_DIRECT).
 Beside them, the receiving end of the floor (one thread: `recv_into` a reused 1 MiB buffer,
 SHA-256, `write`; no HTTP, no records), measured in the same round. Prints GB/s and the
 server's CPU-seconds per GiB (user + system, all its processes), medians of interleaved
-rounds, with the port's ratios against the chunk route. Not part of the test suite.
+rounds, with ratios against the chunk route writing through the page cache. Not part of the
+test suite.
 """
 
 import argparse
 import asyncio
+import itertools
 import shutil
 import statistics
 from pathlib import Path
@@ -34,13 +37,19 @@ from transfer import CHUNK_SIZE
 from hypersend.client import HyperSendClient
 
 WAYS = ("chunk route", "upload port")
+WRITES = {"page cache": False, "direct": True}  # DIRECT_WRITES
+BASELINE = "chunk route, page cache"
 
 
 async def upload_rate(
-    source: Path, scratch: Path, *, way: str, durable: bool, parallel: int
+    source: Path, scratch: Path, *, way: str, durable: bool, direct: bool, parallel: int
 ) -> tuple[float, float]:
     """GB/s and server CPU-seconds per GiB of one upload of `source`."""
-    settings = {"DURABLE_UPLOADS": str(durable).lower(), "CHUNK_SIZE": str(CHUNK_SIZE)}
+    settings = {
+        "DURABLE_UPLOADS": str(durable).lower(),
+        "DIRECT_WRITES": str(direct).lower(),
+        "CHUNK_SIZE": str(CHUNK_SIZE),
+    }
     if way == "upload port":
         settings["UPLOAD_PORT"] = str(free_port())
     data_root = scratch / "hs-uploads"
@@ -76,11 +85,18 @@ async def main() -> None:
             runs.setdefault("floor cpu", []).append(floor_cpu)
             for durable in (False, True):
                 for way in WAYS:
-                    rate, cpu = await upload_rate(
-                        source, scratch, way=way, durable=durable, parallel=args.parallel
-                    )
-                    runs.setdefault(f"{way} durable={durable}", []).append(rate)
-                    runs.setdefault(f"{way} durable={durable} cpu", []).append(cpu)
+                    for writes, direct in WRITES.items():
+                        rate, cpu = await upload_rate(
+                            source,
+                            scratch,
+                            way=way,
+                            durable=durable,
+                            direct=direct,
+                            parallel=args.parallel,
+                        )
+                        name = f"{way}, {writes} durable={durable}"
+                        runs.setdefault(name, []).append(rate)
+                        runs.setdefault(f"{name} cpu", []).append(cpu)
             print("round:", ", ".join(f"{k} {v[-1]:.2f}" for k, v in runs.items()), flush=True)
     median = {name: statistics.median(values) for name, values in runs.items()}
     print(f"medians of {args.rounds} rounds, {args.size_gib} GiB, {args.parallel} streams")
@@ -88,11 +104,11 @@ async def main() -> None:
         f"floor's receiving end (recv_into + SHA-256 + write)  {median['floor cpu']:.2f} CPU-s/GiB"
     )
     for durable in (False, True):
-        base = f"chunk route durable={durable}"
-        for way in WAYS:
-            name = f"{way} durable={durable}"
+        base = f"{BASELINE} durable={durable}"
+        for way, writes in itertools.product(WAYS, WRITES):
+            name = f"{way}, {writes} durable={durable}"
             print(
-                f"{way:12} durability {'on ' if durable else 'off'}"
+                f"{way + ', ' + writes:24} durability {'on ' if durable else 'off'}"
                 f"  {median[name]:5.2f} GB/s ({median[name] / median[base]:4.2f}x)"
                 f"  server {median[name + ' cpu']:5.2f} CPU-s/GiB"
                 f" ({median[name + ' cpu'] / median[base + ' cpu']:4.2f}x; target 1.5)"

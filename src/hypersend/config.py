@@ -103,6 +103,10 @@ class Settings(BaseSettings):
 
     min_free_disk_bytes: int = Field(default=1 * GiB, ge=0)
     durable_uploads: bool = True
+    direct_writes: bool = Field(
+        default=True,
+        description="Write uploads past the page cache (O_DIRECT) where the file system can",
+    )
     upload_expiry_hours: float = Field(
         default=24, gt=0, description="Idle time before an upload is dropped"
     )

@@ -18,11 +18,12 @@ import hashlib
 import logging
 import os
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
 from datetime import datetime
 from pathlib import Path
 
 from hypersend.errors import FileStoreUnavailable, InsufficientStorage
+from hypersend.files.direct_io import AlignedWriter, aligned_buffer, write_at
 from hypersend.files.holes import punch_hole
 from hypersend.files.store import FileMissing, Leftover, UploadRestartNeeded
 from hypersend.files.streaming import DirectBody, digest_of, write_batches, write_hashed
@@ -34,9 +35,10 @@ READ_PIECE = 1024 * 1024
 
 
 class DiskStore:
-    def __init__(self, root: Path, *, durable: bool, min_free_bytes: int) -> None:
+    def __init__(self, root: Path, *, durable: bool, direct: bool, min_free_bytes: int) -> None:
         self.root = root
         self.durable = durable
+        self.direct = direct
         self.min_free_bytes = min_free_bytes
 
     def local_path(self, file_id: str) -> Path:
@@ -113,7 +115,7 @@ class DiskStore:
             if missing > 0:
                 await self.check_room(missing)
                 await asyncio.to_thread(_reserve, fd, stat.st_size)
-            yield OpenFile(fd, record.chunk_size, self.durable)
+            yield OpenFile(fd, record.chunk_size, durable=self.durable, direct=self.direct)
         finally:
             os.close(fd)  # and with it the lock
 
@@ -189,10 +191,11 @@ class OpenFile:
     """An upload's file while a chunk is written to it (see `DiskStore.writing`). A staged
     chunk's first bytes are simply written in place: the chunk's rest follows them."""
 
-    def __init__(self, fd: int, chunk_size: int, durable: bool) -> None:
+    def __init__(self, fd: int, chunk_size: int, *, durable: bool, direct: bool) -> None:
         self._fd = fd
         self._chunk_size = chunk_size
         self._durable = durable
+        self._direct = direct
 
     async def write_chunk(
         self,
@@ -240,11 +243,17 @@ class OpenFile:
         fd = self._fd
         with _full_disk_is_507():
             if isinstance(body, DirectBody):
-                await body.write_hashed_to(fd, position, length, hasher)
+                await body.write_hashed_to(fd, position, length, hasher, direct=self._direct)
                 return hasher.digest()
-            return await write_hashed(
-                body, length, lambda batch, at: write_at(fd, batch, position + at), hasher
-            )
+            writer = AlignedWriter(fd, position, aligned_buffer(), direct=self._direct)
+            try:
+                digest = await write_hashed(
+                    body, length, lambda batch, _at: writer.put_all(batch), hasher
+                )
+                await asyncio.to_thread(writer.finish)
+            finally:
+                writer.release()
+            return digest
 
 
 @contextlib.contextmanager
@@ -305,16 +314,3 @@ def _unreceived_ranges(record: FileRecord, received: Collection[int]) -> list[tu
         else:
             ranges.append((offset, length))
     return ranges
-
-
-def write_at(fd: int, pieces: Sequence[bytes | memoryview], position: int) -> None:
-    """Write the pieces back to back at `position` (one `pwritev`, resumed if it is short)."""
-    views = [memoryview(piece) for piece in pieces]
-    while views:
-        written = os.pwritev(fd, views, position)
-        position += written
-        while views and written >= len(views[0]):
-            written -= len(views[0])
-            views.pop(0)
-        if views and written:
-            views[0] = views[0][written:]

@@ -17,6 +17,7 @@ def disk_store(settings: Settings) -> DiskStore:
     return DiskStore(
         settings.files_dir,
         durable=settings.durable_uploads,
+        direct=settings.direct_writes,
         min_free_bytes=settings.min_free_disk_bytes,
     )
 

@@ -26,10 +26,11 @@ class DirectBody(AsyncIterator[bytes]):
 
     @abstractmethod
     async def write_hashed_to(
-        self, fd: int, position: int, length: int, hasher: "hashlib._Hash"
+        self, fd: int, position: int, length: int, hasher: "hashlib._Hash", *, direct: bool
     ) -> None:
         """Write exactly `length` bytes (all that is left) at `position` of `fd`, adding them
-        to `hasher`; `ChunkLengthError` when the body ends sooner."""
+        to `hasher`, past the page cache if `direct` (`files.direct_io`); `ChunkLengthError`
+        when the body ends sooner."""
 
 
 class ChunkLengthError(Unprocessable):

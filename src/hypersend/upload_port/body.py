@@ -1,20 +1,20 @@
 """A chunk's body as the upload port receives it: straight from the socket.
 
 On a disk store the whole chunk is received, hashed and written by one worker thread
-(`write_hashed_to`: `recv_into` a reused 1 MiB buffer, SHA-256, `pwrite`), the loop the
-bench's floor measures, with no piece passing through the event loop or Python objects per
-piece. Other uses (a chunk sent again, which is only hashed) iterate it on the loop.
+(`write_hashed_to`: `recv_into` a reused, aligned 1 MiB buffer, SHA-256, `pwrite` past the
+page cache where the file system allows it: `files.direct_io`), with no piece passing
+through the event loop or Python objects per piece. Other uses (a chunk sent again, which
+is only hashed) iterate it on the loop.
 """
 
 import asyncio
 import contextlib
 import hashlib
 import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from hypersend.files.disk import write_at
+from hypersend.files.direct_io import AlignedWriter, thread_buffer
 from hypersend.files.streaming import ChunkLengthError, DirectBody
 from hypersend.http1 import STALL_TIMEOUT
 
@@ -22,7 +22,6 @@ PIECE = 1024 * 1024
 SLOWEST_BYTES_PER_SECOND = 16 * 1024  # a chunk sent slower than this (after a first minute) ends
 RECEIVING_THREADS = 32  # chunks received at once by one process; more wait their turn
 _RECEIVING = ThreadPoolExecutor(RECEIVING_THREADS, thread_name_prefix="upload-port")
-_buffers = threading.local()
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
@@ -61,13 +60,15 @@ class SocketBody(DirectBody):
         return piece
 
     async def write_hashed_to(
-        self, fd: int, position: int, length: int, hasher: "hashlib._Hash"
+        self, fd: int, position: int, length: int, hasher: "hashlib._Hash", *, direct: bool
     ) -> None:
         if length != self.left:
             raise ChunkLengthError(f"Chunk has {self.left} bytes to come; expected {length}")
         await self._go_on()
         loop = asyncio.get_running_loop()
-        receiving = loop.run_in_executor(_RECEIVING, self._receive_into, fd, position, hasher)
+        receiving = loop.run_in_executor(
+            _RECEIVING, self._receive_into, fd, position, hasher, direct
+        )
         try:
             await asyncio.shield(receiving)
         finally:
@@ -90,31 +91,28 @@ class SocketBody(DirectBody):
             async with asyncio.timeout(STALL_TIMEOUT):
                 await loop.sock_sendall(self._connection, CONTINUE)
 
-    def _receive_into(self, fd: int, position: int, hasher: "hashlib._Hash") -> None:
+    def _receive_into(self, fd: int, position: int, hasher: "hashlib._Hash", direct: bool) -> None:
         """On a worker thread: the rest of the body, hashed and written at `position`.
         `TimeoutError` when the client sends nothing for `STALL_TIMEOUT`, or the whole body
         slower than `SLOWEST_BYTES_PER_SECOND` (after a first `STALL_TIMEOUT`)."""
         expected = self.left
-        if self._early:
-            hasher.update(self._early)
-            write_at(fd, [self._early], position)
-            position += len(self._early)
-            self.left -= len(self._early)
-            self._early = b""
-        view = _buffer()
         try:
-            while self.left:
-                self._connection.settimeout(self._time_for_next_piece())
-                received = self._connection.recv_into(view, min(PIECE, self.left))
-                if not received:
-                    raise ChunkLengthError(
-                        f"Chunk has {expected - self.left} bytes; expected {expected}"
-                    )
-                piece = view[:received]
-                hasher.update(piece)
-                write_at(fd, [piece], position)
-                position += received
-                self.left -= received
+            with AlignedWriter(fd, position, thread_buffer(), direct=direct) as writer:
+                writer.put(self._early)
+                hasher.update(self._early)
+                self.left -= len(self._early)
+                self._early = b""
+                while self.left:
+                    self._connection.settimeout(self._time_for_next_piece())
+                    room = writer.room()
+                    received = self._connection.recv_into(room, min(len(room), self.left))
+                    if not received:
+                        raise ChunkLengthError(
+                            f"Chunk has {expected - self.left} bytes; expected {expected}"
+                        )
+                    hasher.update(room[:received])
+                    writer.took(received)
+                    self.left -= received
         finally:
             self._connection.setblocking(False)
 
@@ -126,11 +124,3 @@ class SocketBody(DirectBody):
         if left <= 0:
             raise TimeoutError("The chunk came too slowly")
         return left
-
-
-def _buffer() -> memoryview:
-    """This thread's receiving buffer, made once."""
-    view: memoryview | None = getattr(_buffers, "view", None)
-    if view is None:
-        view = _buffers.view = memoryview(bytearray(PIECE))
-    return view
