@@ -28,6 +28,7 @@ from hypersend.files.holes import punch_hole
 from hypersend.files.store import FileMissing, Leftover, UploadRestartNeeded
 from hypersend.files.streaming import DirectBody, digest_of, write_batches, write_hashed
 from hypersend.storage.models import FileRecord
+from hypersend.worker_threads import to_the_end
 
 logger = logging.getLogger("hypersend.files")
 
@@ -250,7 +251,7 @@ class OpenFile:
                 digest = await write_hashed(
                     body, length, lambda batch, _at: writer.put_all(batch), hasher
                 )
-                await asyncio.to_thread(writer.finish)
+                await to_the_end(None, writer.finish)
             finally:
                 writer.release()
             return digest

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from hypersend.errors import Unprocessable
+from hypersend.worker_threads import to_the_end
 
 BATCH_BYTES = 1024 * 1024
 # Hashing and writing the pieces of every upload run on two threads of their own rather than
@@ -72,15 +73,14 @@ async def _worked_batches(
 ) -> AsyncIterator[list[bytes]]:
     """`_batches` of `body`, each handed to `work` (with its offset in the chunk) on a worker
     thread as it is yielded; the previous batch's work is done before the next one starts,
-    and the last one's before this ends."""
-    loop = asyncio.get_running_loop()
-    pending: asyncio.Future[None] | None = None
+    and the last one's before this ends, even when cancelled (`to_the_end`)."""
+    pending: asyncio.Task[None] | None = None
     at = 0
     try:
         async for batch in _batches(body, length):
             if pending is not None:
                 await pending
-            pending = loop.run_in_executor(_PIECE_THREADS, work, batch, at)
+            pending = asyncio.create_task(to_the_end(_PIECE_THREADS, work, batch, at))
             at += sum(map(len, batch))
             yield batch
         if pending is not None:

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from hypersend.files.direct_io import AlignedWriter, thread_buffer
 from hypersend.files.streaming import ChunkLengthError, DirectBody
 from hypersend.http1 import STALL_TIMEOUT
+from hypersend.worker_threads import to_the_end
 
 PIECE = 1024 * 1024
 SLOWEST_BYTES_PER_SECOND = 16 * 1024  # a chunk sent slower than this (after a first minute) ends
@@ -65,17 +66,14 @@ class SocketBody(DirectBody):
         if length != self.left:
             raise ChunkLengthError(f"Chunk has {self.left} bytes to come; expected {length}")
         await self._go_on()
-        loop = asyncio.get_running_loop()
-        receiving = loop.run_in_executor(
-            _RECEIVING, self._receive_into, fd, position, hasher, direct
+        await to_the_end(
+            _RECEIVING, self._receive_into, fd, position, hasher, direct, stop=self._hang_up
         )
-        try:
-            await asyncio.shield(receiving)
-        finally:
-            if not receiving.done():  # cancelled (the server stops): end the thread's work
-                with contextlib.suppress(OSError):  # before its file and socket are closed
-                    self._connection.shutdown(socket.SHUT_RDWR)
-                await asyncio.wait([receiving])
+
+    def _hang_up(self) -> None:
+        """End the receiving thread's work (cancelled: the server stops)."""
+        with contextlib.suppress(OSError):
+            self._connection.shutdown(socket.SHUT_RDWR)
 
     async def drain(self) -> None:
         """Read and drop what is left of the body (so that the connection can go on)."""
