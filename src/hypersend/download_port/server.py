@@ -5,31 +5,28 @@ It speaks only what a download needs: a request head (no body), keep-alive, `Ran
 
 Bounds (`http1.Listener`): a request head of at most `MAX_HEAD_BYTES`, sent within
 `HEAD_TIMEOUT`; a client that takes no byte for `STALL_TIMEOUT` is let go; at most
-`max_connections` connections (more are answered 503 and closed). `sendfile` is called
-from the event loop's writer callbacks, while a worker thread reads the bytes ahead into the
-page cache, so that the loop does not wait on the disk.
+`max_connections` connections (more are answered 503 and closed). The bytes go by
+`sendfile`, on threads of their own or from the event loop (`sending.py`).
 """
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from http import HTTPStatus
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from hypersend.download_port.grants import GRANT_FIELDS, DownloadGrant, GrantSigner
+from hypersend.download_port.sending import SpanSender
 from hypersend.errors import BadRequest, NotFound
 from hypersend.files.disk import DiskStore
 from hypersend.files.headers import MultipartRanges, file_headers
 from hypersend.files.ranges import requested_spans
 from hypersend.http1 import (
-    STALL_TIMEOUT,
     Listener,
     MethodNotAllowed,
     Request,
@@ -42,8 +39,6 @@ from hypersend.http1 import (
 logger = logging.getLogger("hypersend.download_port")
 
 MAX_CONNECTIONS = 1000
-READ_AHEAD_BYTES = 16 * 1024 * 1024
-_READ_AHEAD = ThreadPoolExecutor(2, thread_name_prefix="read-ahead")
 
 
 class DownloadPort(Listener):
@@ -57,6 +52,7 @@ class DownloadPort(Listener):
         super().__init__(max_connections=max_connections)
         self._files_dir = files_dir
         self._signer = signer
+        self._spans = SpanSender()
 
     async def answer(
         self, connection: socket.socket, request: Request, received: bytearray
@@ -99,7 +95,7 @@ class DownloadPort(Listener):
             if request.method != "GET":
                 return
             try:
-                await _send_body(connection, file, body)
+                await _send_body(connection, file, body, self._spans)
             except Exception as exc:  # the head is out: all that is left is to hang up
                 if not isinstance(exc, OSError | TimeoutError):
                     logger.exception("The download port failed sending %s", grant.file_id)
@@ -158,79 +154,12 @@ def _framed(multipart: MultipartRanges) -> Iterator[BodyPart]:
     yield multipart.tail
 
 
-async def _send_body(connection: socket.socket, file: BinaryIO, body: list[BodyPart]) -> None:
+async def _send_body(
+    connection: socket.socket, file: BinaryIO, body: list[BodyPart], spans: SpanSender
+) -> None:
     for part in body:
         if isinstance(part, bytes):
             await send(connection, part)
         else:
             first, last = part
-            await _send_file_span(connection, file, first, last + 1 - first)
-
-
-async def _send_file_span(
-    connection: socket.socket, file: BinaryIO, offset: int, count: int
-) -> None:
-    """`count` bytes of the file from `offset`, from the page cache to the socket in the
-    kernel; `TimeoutError` when the client takes nothing for `STALL_TIMEOUT`."""
-    loop = asyncio.get_running_loop()
-    sending = _FileSending(connection.fileno(), file.fileno(), offset, offset + count)
-    loop.add_writer(sending.socket_fd, sending.send_some)
-    try:
-        taken = -1
-        while taken != sending.position:
-            taken = sending.position
-            await asyncio.wait([sending.finished], timeout=STALL_TIMEOUT)
-            if sending.finished.done():
-                return sending.finished.result()
-        raise TimeoutError("The client took nothing for a while")
-    finally:
-        loop.remove_writer(sending.socket_fd)
-
-
-@dataclass
-class _FileSending:
-    """One span's `sendfile` calls, made whenever the socket can take more (as asyncio's own
-    `sock_sendfile` does, but with no coroutine step per call: measured, a coroutine step
-    per MiB cost more CPU than the kernel's copying). The bytes ahead are read from the disk
-    on a worker thread, so that `sendfile` on the event loop finds them in the page cache."""
-
-    socket_fd: int
-    file_fd: int
-    position: int
-    end: int
-    finished: asyncio.Future[None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-    read_ahead_to: int = 0
-
-    def send_some(self) -> None:
-        try:
-            while self.position < self.end:
-                self._read_ahead()
-                left = self.end - self.position
-                sent = os.sendfile(self.socket_fd, self.file_fd, self.position, left)
-                if sent == 0:
-                    raise ConnectionError("The file ended before its size")
-                self.position += sent
-        except BlockingIOError:
-            return
-        except OSError as exc:
-            if not self.finished.done():
-                self.finished.set_exception(exc)
-            return
-        if not self.finished.done():
-            self.finished.set_result(None)
-
-    def _read_ahead(self) -> None:
-        start = max(self.read_ahead_to, self.position)
-        if start < min(self.end, self.position + READ_AHEAD_BYTES):
-            self.read_ahead_to = min(self.end, start + READ_AHEAD_BYTES)
-            window = self.read_ahead_to - start
-            asyncio.get_running_loop().run_in_executor(
-                _READ_AHEAD, _read_ahead, self.file_fd, start, window
-            )
-
-
-def _read_ahead(file_fd: int, offset: int, count: int) -> None:
-    with contextlib.suppress(OSError):  # a hint: the file may have been closed meanwhile
-        os.posix_fadvise(file_fd, offset, count, os.POSIX_FADV_WILLNEED)
+            await spans.send(connection, file.fileno(), first, last + 1 - first)
