@@ -19,7 +19,13 @@ import statistics
 from collections.abc import Callable
 from pathlib import Path
 
-from common import ServerProcess, add_source_options, server_cpu_seconds, source_file
+from common import (
+    ServerProcess,
+    add_source_options,
+    in_page_cache,
+    server_cpu_seconds,
+    source_file,
+)
 from tests.support.server import free_port
 from transfer import CHUNK_SIZE, curl_rate, nginx_cpu_seconds, start_nginx
 
@@ -34,6 +40,7 @@ async def shared_link(server: ServerProcess, source: Path) -> str:
         await client.register("bench@example.test", "benchmark password", "Bench")
         await client.login("bench@example.test", "benchmark password")
         info = await client.upload_file(source, parallel=4)
+        in_page_cache(server.disk_path(info.file_id))
         return await client.download_link(info.file_id)
 
 

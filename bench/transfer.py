@@ -25,6 +25,7 @@ from common import (
     GB,
     ServerProcess,
     add_source_options,
+    in_page_cache,
     peak_rss_mib,
     round_trip,
     server_cpu_seconds,
@@ -187,6 +188,7 @@ async def download_port_rates(source: Path, scratch: Path) -> dict[str, float]:
             await client.login("bench@example.test", "benchmark password")
             info = await client.upload_file(source, parallel=4, state_dir=scratch)
             target = scratch / "port-copy.bin"
+            in_page_cache(server.disk_path(info.file_id))
             settle(scratch, size)
             cpu = server_cpu_seconds(server)
             with timed() as down:

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     workers: int = Field(
         default=1, ge=1, le=64, description="Server processes on the one port (> 1 needs Redis)"
     )
+    stop_grace_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="How long a stopping server process may take to end before it is killed",
+    )
     public_url: str = ""
     cors_origins: Annotated[list[str], NoDecode] = []
     trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(

@@ -208,6 +208,19 @@ async def test_every_worker_takes_chunks_on_the_upload_port(
             assert server.stored_bytes(info.file_id) == source.read_bytes()
 
 
+def test_a_server_stopped_as_its_workers_start_always_ends(cluster: Cluster) -> None:
+    """Every process of a two-worker server signalled at once (as systemd and Ctrl-C do; the
+    test helper signals the process group) as soon as it serves: granian's signal handler,
+    run twice in a worker still starting, blocks it for good (this hung 2 stops in 6). The
+    server kills such a worker after `STOP_GRACE_SECONDS`: every stop ends."""
+    for _ in range(4):
+        server = cluster.add(workers=2, env={"STOP_GRACE_SECONDS": "2"}).launch()
+        server.wait_until_healthy()  # one worker serves; the other may still be starting
+        stopping = time.monotonic()
+        server.stop()  # TimeoutExpired after 30 s
+        assert time.monotonic() - stopping < 2 + 5
+
+
 def _listeners_on(port: int) -> list[str]:
     """The listening TCP sockets on `port` (from /proc/net/tcp: state 0A is LISTEN)."""
     rows = Path("/proc/net/tcp").read_text().splitlines()[1:]

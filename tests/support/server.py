@@ -55,6 +55,7 @@ class ServerProcess:
             "DURABLE_UPLOADS": "false",
             "MIN_FREE_DISK_BYTES": "0",
             "CHUNK_SIZE": str(TEST_CHUNK_SIZE),
+            "STOP_GRACE_SECONDS": "10",  # well within `stop`'s wait
             **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None

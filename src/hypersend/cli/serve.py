@@ -88,6 +88,10 @@ def run(args: argparse.Namespace) -> int:
             port=settings.port,
             interface=Interfaces.ASGI,
             workers=settings.workers,
+            # A worker can fail to stop: granian's signal handler, run a second time before
+            # the worker serves (systemd and Ctrl-C signal every process, granian signals its
+            # workers too), blocks for good. Killed after the grace, a stop always ends.
+            workers_kill_timeout=settings.stop_grace_seconds,
             websockets=True,
             log_access=False,
         ).serve()
