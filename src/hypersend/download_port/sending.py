@@ -52,12 +52,12 @@ class SpanSender:
         if count < THREAD_SPAN_BYTES or not self._free_threads:
             await _send_from_loop(connection, file_fd, offset, count, self._stall_timeout)
             return
-        self._free_threads -= 1
         seconds, fraction = divmod(self._stall_timeout, 1)
         timeval = struct.pack("ll", int(seconds), int(fraction * 1_000_000))
-        connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
-        connection.setblocking(True)
+        self._free_threads -= 1
         try:
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+            connection.setblocking(True)
             await to_the_end(
                 self._threads,
                 _send_blocking,

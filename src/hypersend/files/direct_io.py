@@ -30,11 +30,12 @@ _buffers = threading.local()
 
 
 class AlignedWriter:
-    """Bytes that come in order, written at consecutive offsets of `fd` from `position`,
-    a whole `buffer` (page-aligned: `aligned_buffer`) at a time, past the page cache unless
-    not `direct`. Fill `room()` and say how
-    much with `took`, or `put` bytes (copied in); `finish` writes the rest (a `with` block
-    does, when it ends without an error). One thread at a time uses it and its buffer."""
+    """Bytes that come in order, written at consecutive offsets of `fd` from `position`, a
+    whole `buffer` (page-aligned: `aligned_buffer`) at a time, past the page cache if
+    `direct`. Fill `room()` and say how much with `took`, or `put` bytes (copied in);
+    `finish` writes the rest (a `with` block does, when it ends without an error). One thread
+    at a time uses it and its buffer; `fd` is the writer's own while it writes (its `O_DIRECT`
+    flag is turned on and back off)."""
 
     def __init__(self, fd: int, position: int, buffer: memoryview, *, direct: bool) -> None:
         self._fd = fd
