@@ -133,6 +133,13 @@ async def send(connection: socket.socket, data: bytes) -> None:
         await asyncio.get_running_loop().sock_sendall(connection, data)
 
 
+def hang_up(connection: socket.socket) -> None:
+    """End the connection both ways now: a thread blocked receiving from it or sending to it
+    returns at once (the socket itself is closed by its owner)."""
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_RDWR)
+
+
 class Listener(ABC):
     """Accepts connections and reads their requests' heads, within bounds; what to answer
     is the subclass's (`answer`). At most `max_connections` connections at once: more are

@@ -6,8 +6,8 @@ Two ways, chosen per span:
   process's `SENDING_THREADS` is free): the socket is made blocking and the thread makes
   `sendfile` calls that each last as long as the client keeps taking bytes, so no Python runs
   while they move. Measured (`bench/downloads.py`, 2 GiB by curl, 2026-12-01): a whole file
-  0.080 CPU-s/GiB and a Range 0.075, against 0.125 for both from the event loop (nginx's
-  `sendfile` 0.05 to 0.065 in the same runs).
+  0.070 CPU-s/GiB and a Range 0.055 to 0.065, against 0.125 for both from the event loop
+  (nginx's `sendfile` 0.06 to 0.07 in the same runs).
 - **From the event loop's writer callbacks** (smaller spans, such as multipart ranges, and
   any span while every thread is busy): one `sendfile` whenever the socket can take more,
   while a worker thread reads the bytes ahead into the page cache, so that the loop does not
@@ -27,7 +27,7 @@ import struct
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from hypersend.http1 import STALL_TIMEOUT
+from hypersend.http1 import STALL_TIMEOUT, hang_up
 from hypersend.worker_threads import to_the_end
 
 SENDING_THREADS = 32
@@ -45,6 +45,8 @@ class SpanSender:
         self._threads = ThreadPoolExecutor(threads, thread_name_prefix="sendfile")
         self._free_threads = threads
         self._stall_timeout = stall_timeout
+        seconds, fraction = divmod(stall_timeout, 1)
+        self._stall_timeval = struct.pack("ll", int(seconds), int(fraction * 1_000_000))
 
     async def send(self, connection: socket.socket, file_fd: int, offset: int, count: int) -> None:
         """`count` bytes of the file from `offset`; `TimeoutError` when the client takes
@@ -52,11 +54,9 @@ class SpanSender:
         if count < THREAD_SPAN_BYTES or not self._free_threads:
             await _send_from_loop(connection, file_fd, offset, count, self._stall_timeout)
             return
-        seconds, fraction = divmod(self._stall_timeout, 1)
-        timeval = struct.pack("ll", int(seconds), int(fraction * 1_000_000))
         self._free_threads -= 1
         try:
-            connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, self._stall_timeval)
             connection.setblocking(True)
             await to_the_end(
                 self._threads,
@@ -65,7 +65,7 @@ class SpanSender:
                 file_fd,
                 offset,
                 count,
-                stop=lambda: _hang_up(connection),
+                stop=lambda: hang_up(connection),
             )
         finally:
             connection.setblocking(False)
@@ -82,11 +82,6 @@ def _send_blocking(socket_fd: int, file_fd: int, offset: int, count: int) -> Non
         if sent == 0:
             raise ConnectionError("The file ended before its size")
         offset += sent
-
-
-def _hang_up(connection: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        connection.shutdown(socket.SHUT_RDWR)
 
 
 async def _send_from_loop(

@@ -8,7 +8,6 @@ is only hashed) iterate it on the loop.
 """
 
 import asyncio
-import contextlib
 import hashlib
 import socket
 import time
@@ -16,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from hypersend.files.direct_io import AlignedWriter, thread_buffer
 from hypersend.files.streaming import ChunkLengthError, DirectBody
-from hypersend.http1 import STALL_TIMEOUT
+from hypersend.http1 import STALL_TIMEOUT, hang_up
 from hypersend.worker_threads import to_the_end
 
 PIECE = 1024 * 1024
@@ -66,14 +65,15 @@ class SocketBody(DirectBody):
         if length != self.left:
             raise ChunkLengthError(f"Chunk has {self.left} bytes to come; expected {length}")
         await self._go_on()
-        await to_the_end(
-            _RECEIVING, self._receive_into, fd, position, hasher, direct, stop=self._hang_up
+        await to_the_end(  # cancelled (the server stops): the thread's receiving ends at once
+            _RECEIVING,
+            self._receive_into,
+            fd,
+            position,
+            hasher,
+            direct,
+            stop=lambda: hang_up(self._connection),
         )
-
-    def _hang_up(self) -> None:
-        """End the receiving thread's work (cancelled: the server stops)."""
-        with contextlib.suppress(OSError):
-            self._connection.shutdown(socket.SHUT_RDWR)
 
     async def drain(self) -> None:
         """Read and drop what is left of the body (so that the connection can go on)."""
