@@ -94,3 +94,18 @@ def test_version_server_after_the_command_and_yourself(
     assert yourself.returncode == 1
     assert "is your own account" in yourself.stderr
     assert "Traceback" not in yourself.stderr
+
+
+def test_an_unusable_profile_is_a_clear_error(tmp_path: Path) -> None:
+    """A profile path that is a directory, or a file that is not a profile: one line that
+    says which file and why, no traceback."""
+    a_directory = tmp_path / "profiles"
+    a_directory.mkdir()
+    not_a_profile = tmp_path / "notes.json"
+    not_a_profile.write_text("[1, 2, 3]")
+    for profile in (a_directory, not_a_profile):
+        result = run_cli(profile, "whoami")
+        assert result.returncode == 1
+        assert result.stderr.startswith(f"hypersend: cannot read the profile {profile}: ")
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1

@@ -8,10 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hypersend.client import AuthError, HyperSendClient, Tokens
+from hypersend.client import AuthError, HyperSendClient, HyperSendError, Tokens
 
 DEFAULT_PROFILE_PATH = Path.home() / ".config" / "hypersend" / "cli.json"
 DEFAULT_SERVER = "http://127.0.0.1:8000"
+
+
+class ProfileUnusable(HyperSendError):
+    """The profile file cannot be read or written (a directory, bad JSON, no permission)."""
 
 
 @dataclass(slots=True)
@@ -24,22 +28,34 @@ class Profile:
     def load(cls, path: Path) -> "Profile":
         if not path.exists():
             return cls(path)
-        data = json.loads(path.read_text())
-        tokens = Tokens.from_json(data["tokens"]) if data.get("tokens") else None
-        return cls(path, data.get("server", DEFAULT_SERVER), tokens)
+        try:
+            data = json.loads(path.read_text())
+            tokens = Tokens.from_json(data["tokens"]) if data.get("tokens") else None
+            return cls(path, data.get("server", DEFAULT_SERVER), tokens)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ProfileUnusable(f"cannot read the profile {path}: {_reason(exc)}") from exc
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         data: dict[str, Any] = {"server": self.server}
         if self.tokens is not None:
             data["tokens"] = self.tokens.to_json()
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        except OSError as exc:
+            raise ProfileUnusable(f"cannot write the profile {self.path}: {_reason(exc)}") from exc
         with os.fdopen(fd, "w") as handle:
             json.dump(data, handle, indent=2)
 
     def remember(self, tokens: Tokens | None) -> None:
         self.tokens = tokens
         self.save()
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return "not a HyperSend profile (JSON with a server and tokens)"
 
 
 def profile_from_args(args: Any) -> Profile:
